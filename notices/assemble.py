@@ -1,0 +1,177 @@
+"""Turn rendered PDFs into one piece file each and one print file, streaming, with shared parts written once.
+
+The print file is written object by object as pieces arrive, so memory stays flat however long the
+mailing. A part that is the same in every piece (the § 14-812(b) insert, a blank back page) is
+written once; each of its occurrences is a small page object pointing at the same content streams,
+fonts and images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from pypdf import PdfReader
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+)
+
+_SKIP_PAGE_KEYS = {"/Parent", "/Annots", "/B", "/StructParents", "/Metadata", "/PieceInfo"}
+class PdfStreamWriter:
+    """Write a PDF object by object: copy pages from other PDFs, share common parts, finish with the page tree."""
+
+    def __init__(self, target: BinaryIO, *, info: dict[str, str] | None = None) -> None:
+        self.out = target
+        self.offsets: dict[int, int] = {}
+        self.next_id = 3  # 1 catalog, 2 page tree
+        self.pages: list[int] = []
+        self.info = info or {}
+        self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
+        self._blank: int | None = None
+        self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    # -- low level -------------------------------------------------------------------------
+    def _write_raw(self, data: bytes) -> None:
+        self.out.write(data)
+
+    def _tell(self) -> int:
+        return self.out.tell()
+
+    def _alloc(self) -> int:
+        number = self.next_id
+        self.next_id += 1
+        return number
+
+    def _write_object(self, number: int, obj: PdfObject) -> bytes:
+        buffer = io.BytesIO()
+        obj.write_to_stream(buffer)
+        body = buffer.getvalue()
+        self._write_body(number, body)
+        return body
+
+    def _write_body(self, number: int, body: bytes) -> None:
+        self.offsets[number] = self._tell()
+        self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+
+    def _copy(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
+        """A copy of ``obj`` whose indirect references point at numbers in this file."""
+        if isinstance(obj, IndirectObject):
+            key = obj.idnum
+            if key not in mapping:
+                mapping[key] = self._alloc()
+                queue.append((mapping[key], obj.get_object()))
+            return IndirectObject(mapping[key], 0, None)  # type: ignore[arg-type]
+        if isinstance(obj, StreamObject):
+            copy = StreamObject()
+            copy._data = obj._data  # keep the encoded bytes: no re-compression
+            for k, v in obj.items():
+                copy[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            return copy
+        if isinstance(obj, DictionaryObject):
+            d = DictionaryObject()
+            for k, v in obj.items():
+                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            return d
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(self._copy(v, mapping, queue, reader) for v in obj)
+        return obj
+
+    def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None) -> list[int]:
+        """Copy pages and everything they reach; returns the new page object numbers."""
+        mapping: dict[int, int] = {}
+        queue: list[tuple[int, PdfObject]] = []
+        numbers = []
+        for index in indexes:
+            page = reader.pages[index]
+            d = DictionaryObject()
+            for k, v in page.items():
+                if k in _SKIP_PAGE_KEYS:
+                    continue
+                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+                if inherited not in d and inherited in page:
+                    d[NameObject(inherited)] = self._copy(page[inherited], mapping, queue, reader)
+            d[NameObject("/Parent")] = IndirectObject(2, 0, None)  # type: ignore[arg-type]
+            number = self._alloc()
+            body = self._write_object(number, d)
+            if bodies is not None:
+                bodies.append(body)
+            numbers.append(number)
+            while queue:
+                target, obj = queue.pop(0)
+                self._write_object(target, self._copy_resolved(obj, mapping, queue, reader))
+        return numbers
+
+    def _copy_resolved(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
+        if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
+            obj = obj.get_object()
+        return self._copy(obj, mapping, queue, reader)
+
+    # -- public ----------------------------------------------------------------------------
+    def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
+        """Copy pages of a PDF (all by default); returns how many were added."""
+        reader = PdfReader(io.BytesIO(pdf))
+        indexes = list(range(len(reader.pages))) if pages is None else list(pages)
+        self.pages.extend(self._copy_pages(reader, indexes))
+        return len(indexes)
+
+    def add_shared(self, name: str, pdf: bytes) -> int:
+        """Add the pages of a part that repeats: its content and fonts are written the first time only."""
+        if name not in self._shared:
+            reader = PdfReader(io.BytesIO(pdf))
+            bodies: list[bytes] = []
+            self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
+            self._shared[name] = bodies
+            return len(bodies)
+        for body in self._shared[name]:
+            # A page may sit once in the page tree: repeat the small page dictionary, share the rest.
+            number = self._alloc()
+            self._write_body(number, body)
+            self.pages.append(number)
+        return len(self._shared[name])
+
+    def add_blank(self, media_box: Sequence[float] = (0, 0, 612, 792)) -> None:
+        d = DictionaryObject()
+        d[NameObject("/Type")] = NameObject("/Page")
+        d[NameObject("/MediaBox")] = ArrayObject(NumberObject(int(v)) for v in media_box)
+        d[NameObject("/Resources")] = DictionaryObject()
+        d[NameObject("/Parent")] = IndirectObject(2, 0, None)  # type: ignore[arg-type]
+        number = self._alloc()
+        self._write_object(number, d)
+        self.pages.append(number)
+
+    def close(self) -> None:
+        """Write the page tree, catalog, info, cross-reference table and trailer."""
+        kids = " ".join(f"{n} 0 R" for n in self.pages)
+        self.offsets[2] = self._tell()
+        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [{kids}] >>\nendobj\n".encode())
+        self.offsets[1] = self._tell()
+        self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        info_number = self._alloc()
+        self.offsets[info_number] = self._tell()
+        entries = "".join(f"/{k} ({_pdf_string(v)}) " for k, v in sorted(self.info.items()))
+        self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("latin-1", "replace"))
+        xref_at = self._tell()
+        size = self.next_id
+        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
+        for number in range(1, size):
+            offset = self.offsets.get(number)
+            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
+        digest = hashlib.sha256(f"{len(self.pages)}:{size}:{xref_at}".encode()).hexdigest()[:32]
+        trailer = f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
+        self._write_raw("".join(lines).encode() + trailer.encode())
+
+
+
+def _pdf_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

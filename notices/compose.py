@@ -1,0 +1,129 @@
+"""Turn a record, the collector, the law in force and formatted values into HTML, with Jinja."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+from . import formatting
+from .errors import ConfigError, LawError
+from .model import Collector, Record
+from .resolve import Part, Plan
+from .resources import templates_dir
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+MARKER = re.compile(r'data-block="([^"]+)"')
+
+
+def translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    try:
+        return gettext.translation("messages", localedir=str(LOCALE_DIR), languages=[language])
+    except OSError:
+        raise ConfigError("No message catalog for this language", field="language", value=language) from None
+
+
+@pass_context
+def _statement(context: Context, block_id: str, tag: str = "p", css: str = "") -> Markup:
+    """Print a mandated statement by id, exactly as the registry holds it."""
+    part: Part = context["part"]
+    for block in part.blocks:
+        if block.id == block_id:
+            if block.kind == "content":
+                raise LawError("A content block has no fixed words to print", field="statement", value=block_id)
+            classes = " ".join(c for c in ("statement", block.kind, css) if c)
+            if tag not in ("p", "h1", "h2", "h3", "div", "strong", "span"):
+                raise ConfigError("statement() prints into p, div, span, strong or a heading", field="tag", value=tag)
+            translated = context.get("statement_translation")
+            extra = translated(block) if translated else Markup("")
+            return Markup(
+                f'<{tag} class="{classes}" data-block="{block.id}" data-citation="{escape(block.citation)}">'
+                f"{escape(block.text)}</{tag}>{extra}"
+            )
+    raise LawError(
+        "The template asks for a block that is not in force for this document on this date, or does not apply to this collector",
+        field="statement",
+        value=block_id,
+    )
+
+
+class Composer:
+    """Compose every document of one plan for one collector and language."""
+
+    def __init__(self, collector: Collector, plan: Plan, language: str = "en") -> None:
+        self.collector = collector
+        self.plan = plan
+        self.language = language
+        self.locale = formatting.locale_for(language)
+        base = templates_dir() / "base"
+        loader = ChoiceLoader([FileSystemLoader(str(collector.folder)), FileSystemLoader(str(base))])
+        env = ImmutableSandboxedEnvironment(
+            loader=loader,
+            autoescape=True,
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.filters.update(formatting.filters(self.locale))
+        env.globals.update(
+            statement=_statement,
+            collector=collector.facts,
+            plan=plan,
+            edition=plan.edition,
+            notice_date=plan.day,
+            language=language,
+        )
+        self.env = env
+
+    def _render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            file = getattr(exc, "filename", None) or name
+            raise ConfigError(f"Template error: {exc.message or exc}", file=file, line=line) from None
+
+    def fragment(self, part: Part, record: Record | None = None, *, seq: int = 0, pages: int = 1, **extra: Any) -> str:
+        """One piece's HTML fragment for one document (a statement per record, or an insert)."""
+        return self._render(
+            f"{part.document.id}.html.j2",
+            part=part,
+            blocks=part.blocks,
+            record=record,
+            seq=seq,
+            page_name="pa" if seq % 2 == 0 else "pb",
+            piece_pages=pages,
+            **extra,
+        )
+
+    def document(self, part: Part, fragments: Sequence[str], *, title: str) -> str:
+        """Wrap fragments in one HTML document, with the metadata the PDF will carry."""
+        return self._render(
+            "document.html.j2",
+            part=part,
+            fragments=[Markup(f) for f in fragments],
+            title=title,
+            lang=self.language,
+        )
+
+
+def markers(html: str) -> list[str]:
+    """The block ids a composed fragment carries, in document order."""
+    return MARKER.findall(html)
+
+
+def plain_date(day: dt.date) -> str:
+    return day.isoformat()

@@ -1,0 +1,164 @@
+"""Hold the values that flow between stages: records, blocks, collectors and outcomes.
+
+Every class is frozen: a stage never changes what an earlier stage produced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+BlockKind = Literal["statement", "content", "form"]
+Status = Literal["rendered", "rejected", "quarantined"]
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """One lien source and period on an account, as the roll gives it."""
+
+    source: str
+    period: str
+    amount: Decimal
+    interest: Decimal = Decimal("0")
+    penalty: Decimal = Decimal("0")
+    line: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.interest + self.penalty
+
+
+@dataclass(frozen=True)
+class MailingAddress:
+    """The last address on the tax roll, as it goes in the envelope window."""
+
+    line1: str
+    line2: str
+    city: str
+    state: str
+    zip: str
+
+    @property
+    def last_line(self) -> str:
+        return f"{self.city} {self.state} {self.zip}"
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What a tax sale produced for one property (the notice after tax sale, § 14-817.1)."""
+
+    sale_date: dt.date
+    highest_bid: Decimal
+    lien_amount: Decimal
+    redemption_before_filing: Decimal
+    redemption_after_filing: Decimal
+    owner_occupied: bool
+    purchaser: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One account of the roll export, validated: the unit that becomes one piece."""
+
+    account_id: str
+    owners: tuple[str, ...]
+    mailing: MailingAddress
+    property_address: str
+    lines: tuple[TaxLine, ...]
+    source_file: str
+    source_lines: tuple[int, ...]
+    first_advertisement_date: dt.date | None = None
+    sale: Sale | None = None
+
+    @property
+    def total_due(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0"))
+
+    @property
+    def first_line(self) -> int:
+        return self.source_lines[0] if self.source_lines else 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a record was rejected: what, where, and the offending value."""
+
+    reason: str
+    file: str
+    line: int | None
+    field: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.field:
+            where += f" field {self.field!r}"
+        tail = f": {self.value!r}" if self.value is not None else ""
+        return f"{self.reason} ({where}){tail}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An account (or a row that could not be tied to one) that will not be printed."""
+
+    account_id: str
+    file: str
+    line: int | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of law a document must carry: a verbatim statement, a content duty or a form element."""
+
+    id: str
+    citation: str
+    kind: BlockKind
+    title: str
+    document: str
+    order: int
+    in_force_from: dt.date
+    in_force_until: dt.date | None = None
+    text: str = ""
+    applies_when: str = "always"
+    optional: bool = False
+    note: str = ""
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return self.in_force_from <= day and (self.in_force_until is None or day < self.in_force_until)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """A state of the law between two change dates, named for the manifest and the PDF metadata."""
+
+    id: str
+    label: str
+    in_force_from: dt.date
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A collector profile: its facts, which of them are placeholders, and its template folder."""
+
+    id: str
+    name: str
+    folder: Path
+    facts: dict[str, Any]
+    placeholders: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = field(default_factory=tuple)
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.facts
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node

@@ -1,0 +1,165 @@
+"""Turn HTML into PDF bytes with WeasyPrint: bundled fonts only, no network, no file outside the allow-list.
+
+This is the only module that imports WeasyPrint. Fontconfig is pointed at the bundled ``fonts/``
+folder before WeasyPrint loads, so no system font can slip into a notice, and any warning WeasyPrint
+logs while it works (a missing font, a refused URL, bad CSS) fails the piece.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .errors import FetchDenied, RenderError
+from .resources import fonts_dir, templates_dir
+
+
+def _isolate_fonts() -> None:
+    """Point fontconfig at the bundled fonts only (must run before WeasyPrint loads Pango)."""
+    cache = Path(tempfile.gettempdir()) / f"notices-fontconfig-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    cache.mkdir(parents=True, exist_ok=True)
+    conf = cache / "fonts.conf"
+    text = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{fonts_dir()}</dir>\n  <cachedir>{cache}</cachedir>\n</fontconfig>\n"
+    )
+    if not conf.exists() or conf.read_text() != text:
+        tmp = conf.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(conf)
+    os.environ["FONTCONFIG_FILE"] = str(conf)
+
+
+_isolate_fonts()
+
+import weasyprint  # noqa: E402  (fontconfig must be isolated first)
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
+
+WEASYPRINT_VERSION = weasyprint.__version__
+
+
+class _Denied(FatalURLFetchingError):
+    """Raised inside WeasyPrint so a forbidden fetch stops the render at once."""
+
+
+class AllowListFetcher(URLFetcher):
+    """Serve ``file:`` URLs inside the template and font folders; refuse everything else."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+        self.roots = tuple(Path(r).resolve() for r in roots)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise _Denied(f"refused to fetch {url!r}: only the template and font folders may be read")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise _Denied(f"refused to read {url!r}: outside the template and font folders, or missing")
+        return super().fetch(path.as_uri(), headers)
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _no_warnings(what: str) -> Iterator[None]:
+    """Fail on anything WeasyPrint logs at WARNING or above while the block runs."""
+    logger = logging.getLogger("weasyprint")
+    capture = _Capture()
+    logger.addHandler(capture)
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    except _Denied as exc:
+        raise FetchDenied(str(exc), field=what) from None
+    except FatalURLFetchingError as exc:
+        cause = exc.__cause__ or exc
+        raise FetchDenied(str(cause), field=what) from None
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(previous)
+    if capture.messages:
+        raise RenderError("WeasyPrint warned: " + " | ".join(capture.messages[:3]), field=what)
+
+
+class Renderer:
+    """A WeasyPrint set-up reused for every piece of a run: fonts, stylesheets and fetcher parsed once."""
+
+    def __init__(self, collector_folder: Path | None = None) -> None:
+        base = templates_dir() / "base"
+        self.roots = [templates_dir(), fonts_dir()]
+        self.fetcher = AllowListFetcher(self.roots)
+        self.font_config = FontConfiguration()
+        sheets = [base / "style.css"]
+        if collector_folder is not None and (collector_folder / "style.css").is_file():
+            sheets.append(collector_folder / "style.css")
+        with _no_warnings("stylesheet"):
+            self.stylesheets = [
+                weasyprint.CSS(filename=str(s), url_fetcher=self.fetcher, font_config=self.font_config) for s in sheets
+            ]
+        self.base_url = base.as_uri() + "/"
+
+    def layout(self, html: str, what: str = "piece") -> Any:
+        """Lay out one HTML document; returns a WeasyPrint Document."""
+        with _no_warnings(what):
+            return weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+                stylesheets=self.stylesheets, font_config=self.font_config
+            )
+
+    def write(self, document: Any, pages: Sequence[Any] | None = None, what: str = "piece") -> bytes:
+        """Write some (or all) pages of a laid-out document as a deterministic PDF."""
+        doc = document if pages is None else document.copy(list(pages))
+        with _no_warnings(what):
+            first = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
+            # The identifier is the hash of the content, so the same piece always has the same bytes.
+            identifier = hashlib.sha256(first).hexdigest()[:32].encode()
+            return doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
+
+    def pdf(self, html: str, what: str = "piece") -> bytes:
+        return self.write(self.layout(html, what), what=what)
+
+
+def page_anchors(document: Any) -> list[set[str]]:
+    """The element ids found on each page, used to tell which piece a page belongs to."""
+    return [set(page.anchors) for page in document.pages]
+
+
+def _cmap() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    covered: set[int] | None = None
+    for path in sorted(fonts_dir().glob("*.ttf")):
+        with TTFont(str(path), lazy=True) as font:
+            points = set(font.getBestCmap() or {})
+        covered = points if covered is None else covered & points
+    return frozenset(covered or ())
+
+
+_COVERED: frozenset[int] | None = None
+
+
+def printable(text: str) -> str | None:
+    """The first character the bundled fonts cannot print (every face: regular, bold, italic), or None."""
+    global _COVERED
+    if _COVERED is None:
+        _COVERED = _cmap()
+    for ch in text:
+        if ord(ch) not in _COVERED and not ch.isspace():
+            return ch
+    return None
