@@ -142,7 +142,10 @@ def _read_csv(path: Path, text: str) -> list[RawAccount]:
     except csv.Error as exc:
         raise InputError(f"Broken CSV in the header: {exc}", file=name, line=1) from None
     columns = [c.strip().lower() for c in header]
-    missing = [c for c in (*REQUIRED_COLUMNS, *REQUIRED_LINE_COLUMNS) if c not in columns]
+    # A sale-results export (it has sale_date) may leave out the tax lines: they only itemize the lien.
+    line_columns = () if "sale_date" in columns else REQUIRED_LINE_COLUMNS
+    has_lines = any(c in columns for c in LINE_FIELDS)
+    missing = [c for c in (*REQUIRED_COLUMNS, *line_columns) if c not in columns]
     if missing:
         raise InputError(
             f"Missing required column(s): {', '.join(missing)}",
@@ -193,18 +196,24 @@ def _read_csv(path: Path, text: str) -> list[RawAccount]:
         if account is None:
             account = RawAccount(account_id, name, line_no, {k: values.get(k, "") for k in ACCOUNT_FIELDS})
             accounts[account_id] = account
+        elif not account.fields:
+            # The account's first row was broken: its first readable row gives the account fields.
+            account.fields = {k: values.get(k, "") for k in ACCOUNT_FIELDS}
         else:
             for key in ACCOUNT_FIELDS:
                 if key in values and values[key].strip() != str(account.fields.get(key, "")).strip():
                     account.conflicts.append((line_no, key, values[key]))
-        account.lines.append(raw_line)
+        if has_lines:
+            account.lines.append(raw_line)
     ordered = sorted([*accounts.values(), *orphans], key=lambda a: a.first_line)
     return ordered
 
 
 def _read_jsonl(path: Path, text: str) -> Iterator[RawAccount]:
     name = str(path)
-    for number, raw in enumerate(text.splitlines(), start=1):
+    seen: dict[str, RawAccount] = {}
+    # Split on "\n" only: str.splitlines() also breaks at U+2028 and U+0085, which JSON allows inside a string.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:
@@ -221,7 +230,7 @@ def _read_jsonl(path: Path, text: str) -> Iterator[RawAccount]:
             continue
         account_id = data.get("account_id")
         account = RawAccount(str(account_id).strip() if account_id is not None else "", name, number, {k: data.get(k) for k in ACCOUNT_FIELDS})
-        lines = data.get("lines")
+        lines = data.get("lines", [])  # left out: no lines (validate says whether the mailing needs them)
         if not isinstance(lines, list):
             account.broken.append((number, "lines", "must be a list of tax lines"))
         else:
@@ -230,4 +239,11 @@ def _read_jsonl(path: Path, text: str) -> Iterator[RawAccount]:
                     account.broken.append((number, "lines", "each tax line must be an object"))
                     continue
                 account.lines.append(RawLine(number, {k: item.get(k) for k in LINE_FIELDS}))
+        if account.account_id in seen:
+            # Two objects for one account: neither can be trusted to be the notice to mail.
+            first = seen[account.account_id]
+            first.broken.append((first.first_line, "account_id", f"the same account is on line {number} too"))
+            account.broken.append((number, "account_id", f"the same account is on line {first.first_line} too"))
+        elif account.account_id:
+            seen[account.account_id] = account
         yield account

@@ -65,6 +65,8 @@ def _text(c: _Collect, rules: Rules, key: str, value: Any, line: int, *, require
 
 
 def _money(c: _Collect, key: str, value: Any, line: int, *, required: bool) -> Decimal:
+    if isinstance(value, Decimal):
+        value = format(value, "f")  # a JSON number such as 1e3 is a number like any other (the schema allows it)
     text = "" if value is None else str(value).strip()
     if not text:
         if required:
@@ -115,6 +117,10 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
         c.add(reason, line, key or None)
     for line, key, value in raw.conflicts:
         c.add(f"disagrees with line {at} of the same account", line, key, value)
+    if raw.broken and not raw.fields:
+        # Nothing could be read (broken JSON, a row with the wrong number of fields): "owner_name
+        # is missing" and the like would only hide the one real problem.
+        return Rejection(raw.account_id, raw.file, at, tuple(c.problems))
 
     account_id = _text(c, rules, "account_id", raw.account_id, at, required=True, limit=MAX_ID)
     if account_id and ("/" in account_id or "\\" in account_id or ".." in account_id):
@@ -127,9 +133,10 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
         )
         if o
     )
-    state = _text(c, rules, "mailing_state", f.get("mailing_state"), at, required=True).upper()
+    given_state = _text(c, rules, "mailing_state", f.get("mailing_state"), at, required=True)
+    state = given_state.upper()
     if state and state not in US_STATES:
-        c.add("not a two-letter USPS state code", at, "mailing_state", state)
+        c.add("not a two-letter USPS state code", at, "mailing_state", given_state)
     zip_code = _text(c, rules, "mailing_zip", f.get("mailing_zip"), at, required=True)
     if zip_code and not ZIP.match(zip_code):
         c.add("not a ZIP code: use 12345 or 12345-6789", at, "mailing_zip", zip_code)
@@ -143,11 +150,13 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
     property_address = _text(c, rules, "property_address", f.get("property_address"), at, required=True)
 
     lines: list[TaxLine] = []
-    if not raw.lines and not raw.broken:
+    # After a tax sale the lines only itemize the lien amount, so a sale-results row may carry none.
+    given = [item for item in raw.lines if not (rules.post_sale and _blank_line(item.fields))]
+    if not given and not raw.broken and not rules.post_sale:
         c.add("account has no tax lines", at, "lines")
-    if len(raw.lines) > MAX_LINES:
-        c.add(f"account has {len(raw.lines)} tax lines; more than {MAX_LINES} cannot be printed as one notice", at, "lines")
-    for item in raw.lines[:MAX_LINES]:
+    if len(given) > MAX_LINES:
+        c.add(f"account has {len(given)} tax lines; more than {MAX_LINES} cannot be printed as one notice", at, "lines")
+    for item in given[:MAX_LINES]:
         v = item.fields
         lines.append(
             TaxLine(
@@ -179,6 +188,9 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
         )
 
     sale = _sale(c, f, at, rules) if rules.post_sale else None
+    if sale is not None and lines and not c.problems and total != sale.lien_amount:
+        c.add(f"the tax lines itemize the lien amount at the time of sale and must add up to it; they sum to {total}",
+              at, "lien_amount", str(sale.lien_amount))
     if c.problems:
         return Rejection(raw.account_id, raw.file, at, tuple(c.problems))
     return Record(
@@ -201,6 +213,8 @@ def _sale(c: _Collect, f: dict[str, Any], at: int, rules: Rules) -> Sale | None:
         for key in ("highest_bid", "lien_amount", "redemption_before_filing", "redemption_after_filing")
     }
     occupied = _flag(c, "owner_occupied", f.get("owner_occupied"), at)
+    if amounts["lien_amount"] == 0 and not any(p.field == "lien_amount" for p in c.problems):
+        c.add("the lien amount at the time of sale must be more than zero", at, "lien_amount", f.get("lien_amount"))
     purchaser = _text(c, rules, "purchaser", f.get("purchaser"), at, required=False)
     if sale_date is None:
         return None
@@ -216,6 +230,10 @@ def _sale(c: _Collect, f: dict[str, Any], at: int, rules: Rules) -> Sale | None:
         )
     return Sale(sale_date, amounts["highest_bid"], amounts["lien_amount"], amounts["redemption_before_filing"],
                 amounts["redemption_after_filing"], occupied, purchaser)
+
+
+def _blank_line(fields: dict[str, Any]) -> bool:
+    return all(value is None or not str(value).strip() for value in fields.values())
 
 
 def reject_unrecognised(raw: RawAccount, reason: str) -> Rejection:

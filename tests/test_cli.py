@@ -1,0 +1,165 @@
+"""The command line: documented exit codes, JSON for pipelines, clear messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import BAD_ROLL, CITY_JSONL, COLUMNS, ROOT, csv_text, row
+from notices.cli import app
+
+runner = CliRunner()
+
+
+def render(*args: str) -> object:
+    return runner.invoke(app, ["render", *args, "--collector", "baltimore-city", "--date", "2027-02-01", "--no-progress"])
+
+
+class TestRender:
+    def test_sample_head_renders_with_exit_0_and_json_summary(self, tmp_path: Path) -> None:
+        """The first accounts of the JSON Lines sample exit 0, and --json parses with rendered == records_in."""
+        head = tmp_path / "head.jsonl"
+        head.write_text("\n".join(CITY_JSONL.read_text("utf-8").splitlines()[:5]) + "\n", encoding="utf-8")
+        result = render(str(head), "--out", str(tmp_path / "out"), "--json", "--workers", "1")
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)
+        assert summary["ok"] is True and summary["exit_code"] == 0
+        assert summary["rendered"] == summary["records_in"] == 5
+        assert summary["balanced"] is True
+        assert (tmp_path / "out" / "rejects.csv").read_text("utf-8").count("\n") == 1  # the header only
+
+    @pytest.mark.slow
+    def test_sample_renders_with_exit_0_and_json_summary(self, tmp_path: Path) -> None:
+        """The whole JSON Lines sample exits 0, and --json prints one parseable summary with rendered == records_in."""
+        result = render(str(CITY_JSONL), "--out", str(tmp_path), "--json", "--workers", "2")
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)
+        assert summary["ok"] is True and summary["exit_code"] == 0
+        assert summary["rendered"] == summary["records_in"] == 67
+        assert summary["rejected"] == summary["quarantined"] == 0
+        assert summary["balanced"] is True
+        assert Path(summary["print_file"]).is_file()
+
+    def test_bad_roll_exits_1_and_names_the_rejects(self, tmp_path: Path) -> None:
+        """Rejected records give exit code 1 and a summary pointing at rejects.csv."""
+        result = render(str(BAD_ROLL), "--out", str(tmp_path), "--workers", "1")
+        assert result.exit_code == 1, result.output
+        assert "9 rejected" in result.stdout
+        assert "rejects.csv" in result.stdout
+
+    def test_bad_roll_json_says_not_ok(self, tmp_path: Path) -> None:
+        """With --json, a run with rejects reports ok false and exit code 1."""
+        result = render(str(BAD_ROLL), "--out", str(tmp_path), "--workers", "1", "--json")
+        assert result.exit_code == 1
+        summary = json.loads(result.stdout)
+        assert (summary["ok"], summary["exit_code"], summary["rejected"]) == (False, 1, 9)
+
+    def test_missing_column_exits_2_naming_it_without_traceback(self, tmp_path: Path) -> None:
+        """A file without a required column exits 2 with a message naming the column, and renders nothing."""
+        path = tmp_path / "roll.csv"
+        path.write_text(csv_text([row()], [c for c in COLUMNS if c != "property_address"]), encoding="utf-8")
+        out = tmp_path / "out"
+        result = render(str(path), "--out", str(out))
+        assert result.exit_code == 2
+        assert "property_address" in result.stderr
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert not (out / "pieces").exists()
+
+    def test_missing_column_json_error(self, tmp_path: Path) -> None:
+        """With --json, a bad file prints a JSON error naming the file, line and field."""
+        path = tmp_path / "roll.csv"
+        path.write_text(csv_text([row()], [c for c in COLUMNS if c != "amount"]), encoding="utf-8")
+        result = render(str(path), "--out", str(tmp_path / "out"), "--json")
+        assert result.exit_code == 2
+        error = json.loads(result.stdout)
+        assert (error["ok"], error["error"], error["file"], error["line"], error["field"]) == (
+            False, "InputError", str(path), 1, "amount")
+
+    def test_wrong_encoding_exits_2_suggesting_the_option(self, tmp_path: Path) -> None:
+        """A cp1252 file read as UTF-8 exits 2 and tells the clerk which --encoding to use."""
+        path = tmp_path / "roll.csv"
+        path.write_bytes(csv_text([row(owner_name="JOSÉ NÚÑEZ")]).encode("cp1252"))
+        result = render(str(path), "--out", str(tmp_path / "out"))
+        assert result.exit_code == 2
+        assert "--encoding cp1252" in result.stderr
+        assert "roll.csv:2" in result.stderr
+
+    def test_missing_input_file_exits_2(self, tmp_path: Path) -> None:
+        """An input path that does not exist is a usage error with exit 2, not a traceback."""
+        result = render(str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out"))
+        assert result.exit_code == 2
+        assert "not found" in result.stderr
+
+    def test_unknown_collector_exits_2_listing_the_known_ones(self, tmp_path: Path) -> None:
+        """A collector id with no profile exits 2 and lists the collectors there are."""
+        result = runner.invoke(app, ["render", str(BAD_ROLL), "-c", "atlantis", "-d", "2027-02-01", "-o", str(tmp_path)])
+        assert result.exit_code == 2
+        assert "baltimore-city" in result.stderr
+
+    def test_bad_date_is_a_usage_error(self, tmp_path: Path) -> None:
+        """A date that is not YYYY-MM-DD exits 2 with the expected form."""
+        result = runner.invoke(app, ["render", str(BAD_ROLL), "-c", "baltimore-city", "-d", "02/01/2027", "-o", str(tmp_path)])
+        assert result.exit_code == 2
+        assert "YYYY-MM-DD" in result.output
+
+
+class TestBlocks:
+    def ids(self, date: str) -> dict[str, str]:
+        result = runner.invoke(app, ["blocks", "-c", "baltimore-city", "-m", "final-notice", "-d", date, "--json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        return {b["id"]: b["title"] for doc in data["documents"] for b in doc["blocks"]}
+
+    def test_installment_item_from_2027_05_01(self) -> None:
+        """On 2027-05-01 the insert carries the installment item (§ 14-812(b)(9)) and the tenth item."""
+        blocks = self.ids("2027-05-01")
+        assert any("installment" in title.lower() for title in blocks.values())
+        assert "tp-14-812-b-10" in blocks
+
+    def test_no_installment_item_on_2027_04_30(self) -> None:
+        """On 2027-04-30 the nine-item insert has no installment item."""
+        blocks = self.ids("2027-04-30")
+        assert not any("installment" in title.lower() for title in blocks.values())
+        assert "tp-14-812-b-10" not in blocks
+
+    def test_text_listing_has_citations_in_order(self) -> None:
+        """The text listing shows each block with its citation, the statement before the insert."""
+        result = runner.invoke(app, ["blocks", "-c", "baltimore-city", "-d", "2027-05-01"])
+        assert result.exit_code == 0
+        out = result.stdout
+        assert "Tax-Property § 14-812(b)(9)(i)" in out
+        assert out.index("tp-14-812-a-2-title") < out.index("tp-14-812-b-1") < out.index("tp-14-812-b-10")
+
+
+class TestCollectors:
+    def test_show_marks_placeholders(self) -> None:
+        """`collectors show baltimore-city` marks each unconfirmed value and counts them."""
+        result = runner.invoke(app, ["collectors", "show", "baltimore-city"])
+        assert result.exit_code == 0, result.output
+        flagged = [line for line in result.stdout.splitlines() if line.endswith("[PLACEHOLDER]")]
+        assert any(line.strip().startswith("website:") for line in flagged)
+        assert "placeholder values (unconfirmed" in result.stdout
+        confirmed = [line for line in result.stdout.splitlines() if line.strip().startswith("toll_free:")]
+        assert confirmed and not confirmed[0].endswith("[PLACEHOLDER]")
+
+    def test_show_json_lists_placeholders(self) -> None:
+        """`collectors show --json` lists the placeholder paths."""
+        result = runner.invoke(app, ["collectors", "show", "baltimore-city", "--json"])
+        data = json.loads(result.stdout)
+        assert any(p.startswith("return_address") for p in data["placeholders"])
+
+    def test_list_names_both_collectors(self) -> None:
+        """`collectors list` names Baltimore City and Baltimore County."""
+        result = runner.invoke(app, ["collectors", "list"])
+        assert result.exit_code == 0
+        assert "baltimore-city" in result.stdout and "baltimore-county" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["render", "blocks", "collectors list", "collectors show", "version"])
+def test_every_command_is_in_the_readme(command: str) -> None:
+    """Each command the CLI offers is documented in the README's command table."""
+    assert f"`notices {command}" in (ROOT / "README.md").read_text("utf-8")

@@ -1,0 +1,85 @@
+"""Import boundaries: `import notices` stays light, and only notices/render.py imports WeasyPrint."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "notices"
+
+
+def modules_after(statement: str) -> set[str]:
+    """The modules loaded by a fresh interpreter after running one statement."""
+    code = f"{statement}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def imported_roots(path: Path) -> set[str]:
+    """The top-level package of every import statement in a source file (at any depth)."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_import_notices_does_not_load_weasyprint() -> None:
+    """`import notices` loads neither WeasyPrint nor the renderer."""
+    loaded = modules_after("import notices")
+    assert "weasyprint" not in loaded
+    assert "notices.render" not in loaded
+
+
+def test_import_cli_does_not_load_weasyprint() -> None:
+    """Loading the command line (for --help) does not load WeasyPrint either."""
+    loaded = modules_after("import notices.cli")
+    assert "weasyprint" not in loaded
+
+
+def test_only_render_imports_weasyprint() -> None:
+    """Of all the package's modules, only notices/render.py imports weasyprint."""
+    importers = sorted(str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py") if "weasyprint" in imported_roots(p))
+    assert importers == ["notices/render.py"]
+
+
+def test_nothing_imports_the_cli() -> None:
+    """No library module imports notices.cli: the arrows point away from the command line."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "cli.py":
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+                assert not any(n == "cli" or n.endswith(".cli") for n in names), path
+
+
+def test_errors_imports_nothing_from_notices() -> None:
+    """notices/errors.py is the root of the tree: it imports nothing else from the package."""
+    tree = ast.parse((PACKAGE / "errors.py").read_text("utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and not (node.module or "").startswith("notices"), ast.dump(node)
+
+
+def test_only_cli_prints_or_exits() -> None:
+    """No library module calls print(), sys.exit() or exit(): only notices/cli.py (and maintainer scripts) talk."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "cli.py" or '__name__ == "__main__"' in path.read_text("utf-8"):
+            continue  # a maintainer's script run by hand, not a library module
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+                assert name != "print" and not (name == "exit" and owner in ("", "sys")), f"{path}:{node.lineno}"
