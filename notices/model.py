@@ -130,9 +130,19 @@ class Block:
     applies_when: str = "always"
     optional: bool = False
     note: str = ""
+    translation_es: str = ""  # a Spanish translation printed beside ``text``, never instead of it
+    # What the PDF check looks for (notices/compliance.py): phrases and {profile.facts} a content
+    # block must show, a special check by name, and phrases that betray the block where it must not be.
+    expect: tuple[str, ...] = ()
+    check: str = ""
+    detect: tuple[str, ...] = ()
 
     def in_force_on(self, day: dt.date) -> bool:
         return self.in_force_from <= day and (self.in_force_until is None or day < self.in_force_until)
+
+    def translation(self, language: str) -> str:
+        """The translation of ``text`` into ``language`` held in the registry, or "" if there is none."""
+        return self.translation_es if language == "es" else ""
 
 
 @dataclass(frozen=True)

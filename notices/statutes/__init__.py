@@ -13,6 +13,7 @@ from ..model import Block, Edition
 
 REGISTRY_FILE = "blocks.toml"
 KINDS = ("statement", "content", "form")
+CHECKS = ("", "date-line", "owner-total", "itemized", "one-page")  # the named checks of notices/compliance.py
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,24 @@ class Registry:
         return sorted(found, key=lambda b: b.order)
 
 
-def _block(raw: dict[str, object], texts: dict[str, str]) -> Block:
+def _check_name(raw: dict[str, object]) -> str:
+    name = str(raw.get("check", ""))
+    if name not in CHECKS:
+        raise ConfigError(f"Unknown check; choose one of {', '.join(CHECKS[1:])}", field="check", value=raw.get("id"))
+    return name
+
+
+def _block(raw: dict[str, object], texts: dict[str, str], spanish: dict[str, str]) -> Block:
     kind = str(raw.get("kind"))
     if kind not in KINDS:
         raise ConfigError("Block kind must be statement, content or form", field="kind", value=kind)
     text = str(raw.get("text", ""))
+    translation_es = str(raw.get("translation_es", ""))
     if "text_from" in raw:
         text = texts[str(raw["text_from"])]
+        translation_es = translation_es or spanish[str(raw["text_from"])]
+    if translation_es and not text:
+        raise ConfigError("Only a block with fixed words can carry a translation", field="translation_es", value=raw.get("id"))
     if kind == "statement" and not text:
         raise ConfigError("A statement block needs its exact words", field="text", value=raw.get("id"))
     return Block(
@@ -100,6 +112,10 @@ def _block(raw: dict[str, object], texts: dict[str, str]) -> Block:
         applies_when=str(raw.get("applies_when", "always")),
         optional=bool(raw.get("optional", False)),
         note=str(raw.get("note", "")),
+        translation_es=translation_es,
+        expect=tuple(str(e) for e in raw.get("expect", ())),  # type: ignore[attr-defined]
+        check=_check_name(raw),
+        detect=tuple(str(e) for e in raw.get("detect", ())),  # type: ignore[attr-defined]
     )
 
 
@@ -108,7 +124,8 @@ def load_registry() -> Registry:
     """Read the registry shipped with the package (cached: it is the same for a whole run)."""
     data = tomllib.loads(resources.files(__package__).joinpath(REGISTRY_FILE).read_text("utf-8"))
     texts = {str(b["id"]): str(b.get("text", "")) for b in data["block"]}
-    blocks = tuple(_block(raw, texts) for raw in data["block"])
+    spanish = {str(b["id"]): str(b.get("translation_es", "")) for b in data["block"]}
+    blocks = tuple(_block(raw, texts, spanish) for raw in data["block"])
     ids = [b.id for b in blocks]
     if len(ids) != len(set(ids)):
         raise ConfigError("Duplicate block id in the statute registry", value=sorted({i for i in ids if ids.count(i) > 1}))
