@@ -38,10 +38,12 @@ class PdfStreamWriter:
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
         self._blank: int | None = None
+        self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     # -- low level -------------------------------------------------------------------------
     def _write_raw(self, data: bytes) -> None:
+        self._digest.update(data)
         self.out.write(data)
 
     def _tell(self) -> int:
@@ -159,19 +161,22 @@ class PdfStreamWriter:
         self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
         info_number = self._alloc()
         self.offsets[info_number] = self._tell()
-        entries = "".join(f"/{k} ({_pdf_string(v)}) " for k, v in sorted(self.info.items()))
-        self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("latin-1", "replace"))
+        entries = "".join(f"/{k} {_pdf_text(v)} " for k, v in sorted(self.info.items()))
+        self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("ascii"))
         xref_at = self._tell()
         size = self.next_id
         lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
         for number in range(1, size):
             offset = self.offsets.get(number)
             lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
-        digest = hashlib.sha256(f"{len(self.pages)}:{size}:{xref_at}".encode()).hexdigest()[:32]
+        digest = self._digest.hexdigest()[:32]
         trailer = f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
         self._write_raw("".join(lines).encode() + trailer.encode())
 
 
 
-def _pdf_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+def _pdf_text(text: str) -> str:
+    """A PDF text string: a literal when ASCII, else UTF-16BE with a byte-order mark (names may be accented)."""
+    if text.isascii():
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"

@@ -17,9 +17,9 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,8 @@ from typing import Any
 from . import __version__
 from .assemble import PdfStreamWriter
 from .collectors import load_collector
-from .errors import BatchError, ComplianceError, NoticesError, OutputLocked, RenderError, ResumeMismatch
+from .errors import BatchError, ComplianceError, ConfigError, NoticesError, OutputLocked, RenderError, ResumeMismatch
+from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
 from .inputs import read_accounts
 from .model import Collector, Record, Rejection
 from .resolve import Part, Plan, plan
@@ -35,6 +36,9 @@ from .validate import Rules, validate
 
 STATE = ".notices"
 CHUNK = 8
+PIECE_TIMEOUT = 60.0  # seconds a piece may take before it is given up (a normal piece takes well under one)
+PIECE_MEMORY_MB = 1024.0  # resident memory a worker may reach while rendering (a worker idles near 150 MB)
+BREAKER = 10  # a run whose first this-many finished pieces all failed stops: something they share is wrong
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class Options:
     workers: int = 0  # 0: one per core
     chunk: int = CHUNK
     resume: bool = False
+    shard: tuple[int, int] | None = None  # (i, n): only the pieces whose seq % n == i - 1
+    executor: str = "local"  # local or dask
+    scheduler: str | None = None  # the Dask scheduler's address, for executor="dask"
+    piece_timeout: float = PIECE_TIMEOUT
+    piece_memory_mb: float = PIECE_MEMORY_MB
 
 
 @dataclass
@@ -98,6 +107,13 @@ class Summary:
     placeholders: list[str] = field(default_factory=list)
     seconds: float = 0.0
     resumed_pieces: int = 0
+    shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
+    executor: str = "local"
+    workers: int = 0
+    workers_replaced: int = 0
+    peak_rss_main_mb: float = 0.0
+    peak_rss_workers_mb: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # this process and its workers (a Dask cluster's CPU is not counted)
 
     @property
     def balanced(self) -> bool:
@@ -124,6 +140,8 @@ class Job:
     renderer: Any
     statement: Part
     inserts: list[tuple[Part, bytes]]
+    fingerprint: bytes = b""  # tool and stylesheet versions: with a piece's HTML, it names the piece's bytes
+    pages_seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
 
 
 @dataclass
@@ -148,12 +166,31 @@ def make_job(collector_id: str, mailing: str, day: dt.date, language: str, inser
     the_plan = plan(collector, mailing, day)
     statement = the_plan.parts[0]
     parts = [(the_plan.part(doc_id), pdf) for doc_id, pdf in inserts]
-    return Job(collector, the_plan, language, Composer(collector, the_plan, language), Renderer(collector.folder), statement, parts)
+    renderer = Renderer(collector.folder)
+    return Job(collector, the_plan, language, Composer(collector, the_plan, language), renderer, statement, parts,
+               _fingerprint(renderer))
+
+
+def _fingerprint(renderer: Any) -> bytes:
+    from .render import WEASYPRINT_VERSION
+    from .resources import fonts_dir, templates_dir
+
+    digest = hashlib.sha256(f"notices {__version__}, WeasyPrint {WEASYPRINT_VERSION}".encode())
+    for sheet in sorted((templates_dir() / "base").glob("*.css")) + sorted(fonts_dir().glob("*.ttf")):
+        digest.update(sheet.name.encode() + hashlib.sha256(sheet.read_bytes()).digest())
+    return digest.digest()
+
+
+def piece_identifier(job: Job, html: str) -> bytes:
+    """The PDF /ID of a piece: a hash of its HTML and the run's fingerprint, known before writing (one write, not two)."""
+    return hashlib.sha256(job.fingerprint + html.encode("utf-8")).hexdigest()[:32].encode()
 
 
 def _init_worker(collector_id: str, mailing: str, day: dt.date, language: str, inserts: Sequence[tuple[str, bytes]]) -> None:
     global _JOB
     _JOB = make_job(collector_id, mailing, day, language, inserts)
+    # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
+    _JOB.renderer.layout(_JOB.composer.document(_JOB.statement, ["<p>Warm <b>up</b> <i>fonts</i></p>"], title="warm-up"))
 
 
 def _worker_chunk(items: Sequence[tuple[int, Record]]) -> list[PieceResult]:
@@ -161,12 +198,36 @@ def _worker_chunk(items: Sequence[tuple[int, Record]]) -> list[PieceResult]:
     return render_chunk(_JOB, items)
 
 
+_DASK_JOBS: dict[tuple[Any, ...], Job] = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _dask_chunk(setup: tuple[Any, ...], items: list[tuple[int, Record]]) -> list[PieceResult]:
+    """The Dask task: the same pure function as a local worker's, with the job built once per worker process."""
+    with _DASK_LOCK:  # WeasyPrint is not thread-safe: one chunk at a time per process
+        job = _DASK_JOBS.get(setup)
+        if job is None:
+            _DASK_JOBS.clear()
+            job = _DASK_JOBS[setup] = make_job(*setup)
+        return render_chunk(job, items)
+
+
+def _given_up(item: tuple[int, Record], reason: str) -> PieceResult:
+    """The result of a piece whose render broke its time or memory bound: quarantined with the reason."""
+    seq, record = item
+    return PieceResult(seq, record.account_id, None, 0, 0, reason)
+
+
 def _piece_title(job: Job, record: Record) -> str:
     return f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
 
 
 def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceResult]:
-    """Compose, lay out (one WeasyPrint call for the chunk), split, check and join each piece with its inserts."""
+    """Compose, lay out (one WeasyPrint call for the chunk), split, check and join each piece with its inserts.
+
+    A template error (ConfigError) or a template that prints the wrong blocks would fail every piece
+    alike: it is raised, and stops the run at the first piece, instead of quarantining them all.
+    """
     from .compliance import check_composed
 
     fragments: dict[int, str] = {}
@@ -174,23 +235,32 @@ def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceRes
     for seq, record in items:
         try:
             html = job.composer.fragment(job.statement, record, seq=seq, pages=1, **_extra(job, record))
-            problems = [f for f in check_composed(html, job.statement)]
-            if problems:
-                raise ComplianceError("composed piece fails the statute check", findings=problems)
-            fragments[seq] = html
-        except ComplianceError as exc:
-            results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc), [f.to_dict() for f in exc.findings])  # type: ignore[attr-defined]
+        except ConfigError:
+            raise
         except NoticesError as exc:
             results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
+            continue
+        problems = check_composed(html, job.statement)
+        if problems:
+            raise ComplianceError(
+                f"The {job.statement.document.title} template fails the statute check (account {record.account_id}): "
+                + "; ".join(f"{f.block}: {f.message}" for f in problems),
+                findings=problems,
+            )
+        fragments[seq] = html
     todo = [(seq, rec) for seq, rec in items if seq in fragments]
     if todo:
         try:
             results.update(_render_together(job, todo, fragments))
+        except ConfigError:
+            raise
         except NoticesError:
             # One bad piece must not sink its neighbours: render the chunk one piece at a time.
             for seq, record in todo:
                 try:
                     results.update(_render_together(job, [(seq, record)], fragments))
+                except ConfigError:
+                    raise
                 except NoticesError as exc:
                     results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
     return [results[seq] for seq, _ in items]
@@ -198,31 +268,86 @@ def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceRes
 
 def _extra(job: Job, record: Record) -> dict[str, Any]:
     days = int(job.collector.get("statement.pay_within_days", 30))
-    return {"pay_by": job.plan.day + dt.timedelta(days=days)}
+    extra: dict[str, Any] = {"pay_by": job.plan.day + dt.timedelta(days=days)}
+    if record.sale is not None:
+        # § 14-817.1(a)(6) and (8) count from the sale date; the notice prints the dates, not only the periods.
+        sold = record.sale.sale_date
+        extra.update(fees_after=_months_after(sold, 4), foreclose_from=_months_after(sold, 6),
+                     foreclose_repair_from=sold + dt.timedelta(days=60))
+    return extra
+
+
+def _months_after(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day when it has no such day (Aug 31 -> Feb 28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
+    """(block, label, text) the finished PDF must show for this record: the figures the notice is about."""
+    from .formatting import long_date, money
+
+    locale = job.composer.locale
+    if record.sale is None:
+        return [("tp-14-812-a-1", "owner name", record.owners[0]), ("tp-14-812-a-1", "total due", money(record.total_due, locale))]
+    sale = record.sale
+    before = next((b for b in job.statement.block_ids if b.startswith("tp-14-817-1-a-7")), "tp-14-817-1-a-7")
+    return [
+        ("tp-14-817-1-a-sold", "owner name", record.owners[0]),
+        ("tp-14-817-1-a-date", "sale date", long_date(sale.sale_date, locale)),
+        ("tp-14-817-1-a-bid", "highest bid", money(sale.highest_bid, locale)),
+        ("tp-14-817-1-a-lien", "lien amount", money(sale.lien_amount, locale)),
+        (before, "amount to redeem before a foreclosure action is filed", money(sale.redemption_before_filing, locale)),
+        ("tp-14-817-1-a-after", "amount to redeem after a foreclosure action is filed", money(sale.redemption_after_filing, locale)),
+    ]
 
 
 def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: dict[int, str]) -> dict[int, PieceResult]:
+    """Lay the pieces out in one document, then write each piece from its own pages.
+
+    Every piece starts on a page of its own and carries nothing from its neighbours, so a piece's
+    bytes do not depend on the chunk it was laid out in (tests/test_batch.py checks this).
+    """
     records = dict(items)
+    fragments = dict(fragments)  # the caller's stay as composed (for one page), should it retry piece by piece
     title = f"{job.plan.mailing.title}: {job.collector.name}"
-    html = job.composer.document(job.statement, [fragments[s] for s, _ in items], title=title)
-    document = job.renderer.layout(html)
-    ranges = _page_ranges(document, [s for s, _ in items])
-    wrong = [s for s, _ in items if ranges[s][1] - ranges[s][0] != 1]
-    if wrong:
-        # "Page X of Y" needs Y: lay out again the pieces that run past one page, now knowing it.
-        for seq in wrong:
-            fragments[seq] = job.composer.fragment(
-                job.statement, records[seq], seq=seq, pages=ranges[seq][1] - ranges[seq][0], **_extra(job, records[seq])
-            )
-        html = job.composer.document(job.statement, [fragments[s] for s, _ in items], title=title)
-        document = job.renderer.layout(html)
-        ranges = _page_ranges(document, [s for s, _ in items])
-    out: dict[int, PieceResult] = {}
+    # "Page X of Y" needs Y before layout. Guess it from pieces of the same shape seen before, so a
+    # long piece is laid out once, not twice. The guess changes only the work, not the bytes: Y is
+    # printed in the page margin only, so a piece's page count does not depend on it.
+    guessed = {seq: job.pages_seen.get(_shape(record), 1) for seq, record in items}
     for seq, record in items:
-        first, end = ranges[seq]
-        pdf = job.renderer.write(document, document.pages[first:end])
-        out[seq] = _finish_piece(job, seq, record, pdf, end - first)
-    return out
+        if guessed[seq] != 1:
+            fragments[seq] = job.composer.fragment(job.statement, record, seq=seq, pages=guessed[seq], **_extra(job, record))
+    todo = [seq for seq, _ in items]
+    out: dict[int, PieceResult] = {}
+    for _ in range(3):
+        document = job.renderer.layout(job.composer.document(job.statement, [fragments[s] for s in todo], title=title))
+        ranges = _page_ranges(document, todo)
+        wrong = []
+        for seq in todo:
+            first, end = ranges[seq]
+            job.pages_seen[_shape(records[seq])] = end - first
+            if end - first != guessed[seq]:
+                wrong.append(seq)
+                continue
+            pdf = job.renderer.write(document, document.pages[first:end], identifier=piece_identifier(job, fragments[seq]))
+            out[seq] = _finish_piece(job, seq, records[seq], pdf, end - first)
+        if not wrong:
+            return out
+        # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past one page.
+        for seq in wrong:
+            guessed[seq] = ranges[seq][1] - ranges[seq][0]
+            fragments[seq] = job.composer.fragment(job.statement, records[seq], seq=seq, pages=guessed[seq], **_extra(job, records[seq]))
+        todo = wrong
+    raise RenderError("the page count of a piece does not settle", value=todo[0])
+
+
+def _shape(record: Record) -> tuple[int, ...]:
+    """What mostly decides a statement's length: table rows, owner and address lines, and whether it is a post-sale notice."""
+    rows = sum(1 + bool(line.interest) + bool(line.penalty) for line in record.lines)
+    return rows, len(record.owners), int(bool(record.mailing.line2)), int(record.sale is not None)
 
 
 def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -242,20 +367,23 @@ def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int
     return ranges
 
 
-def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, statement_pages: int) -> PieceResult:
-    from .compliance import check_pages, check_statements, errors, find_words, page_texts, Finding
-    from .formatting import money
+def _pdf_info(job: Job, title: str) -> dict[str, str]:
+    """Document info for piece and print files: which mailing, date and edition of the law they carry."""
+    return {
+        "Title": title,
+        "Producer": f"notices {__version__}",
+        "noticesmailing": job.plan.mailing.id,
+        "noticesdate": job.plan.day.isoformat(),
+        "noticesedition": job.plan.edition.id,
+        "noticeseditionlabel": job.plan.edition.label,
+    }
 
-    texts = page_texts(statement_pdf)
-    findings = check_statements(texts, job.statement.blocks) + check_pages(statement_pdf)
-    for label, needle in (("owner name", record.owners[0]), ("total due", money(record.total_due, job.composer.locale))):
-        if find_words(needle, texts) is None:
-            findings.append(Finding("tp-14-812-a-1", "Tax-Property § 14-812(a)(1)", "error", f"{label} not found in the PDF text"))
-    bad = errors(findings)
-    if bad:
-        return PieceResult(seq, record.account_id, None, statement_pages, 0, "piece fails the statute check", [f.to_dict() for f in bad])
+
+def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, statement_pages: int) -> PieceResult:
+    from .compliance import Target, check_pdf
+
     writer_out = io.BytesIO()
-    writer = PdfStreamWriter(writer_out, info={"Title": _piece_title(job, record), "Producer": f"notices {__version__}"})
+    writer = PdfStreamWriter(writer_out, info=_pdf_info(job, _piece_title(job, record)))
     writer.add_pdf(statement_pdf)
     pages = statement_pages
     duplex = bool(job.collector.get("print.duplex", True))
@@ -265,7 +393,15 @@ def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, stat
             pages += 1
         pages += writer.add_shared(part.document.id, insert_pdf)
     writer.close()
-    return PieceResult(seq, record.account_id, writer_out.getvalue(), statement_pages, pages)
+    piece = writer_out.getvalue()
+    # The finished piece file, checked exactly as `notices check` checks it, plus the record's own figures.
+    target = Target(job.collector, job.plan, tuple(_must_show(job, record)), record.first_advertisement_date)
+    report = check_pdf(piece, target)
+    if not report.ok:
+        named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
+        return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
+                           [f.to_dict() for f in report.errors])
+    return PieceResult(seq, record.account_id, piece, statement_pages, pages)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +410,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, stat
 
 def render_inserts(job: Job) -> list[tuple[str, bytes]]:
     """Lay out each insert once; a non-compliant insert stops the run before any piece is made."""
-    from .compliance import check_composed, check_pages, check_statements, errors, page_texts
+    from .compliance import Target, check_composed, check_pdf, errors
 
     made = []
     for part in job.plan.parts[1:] if job.plan.mailing.per_record else job.plan.parts:
@@ -285,8 +421,8 @@ def render_inserts(job: Job) -> list[tuple[str, bytes]]:
         html = job.composer.fragment(part, None, seq=0, pages=pages)
         document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
         pdf = job.renderer.write(document)
-        findings += check_statements(page_texts(pdf), part.blocks) + check_pages(pdf)
-        findings += _one_page(document, part)
+        # The same check as `notices check insert.pdf --document <id>`: words, order, content, one-page summary, pages.
+        findings += check_pdf(pdf, Target(job.collector, job.plan), documents=[part.document.id]).findings
         bad = errors(findings)
         if bad:
             raise ComplianceError(
@@ -295,23 +431,6 @@ def render_inserts(job: Job) -> list[tuple[str, bytes]]:
             )
         made.append((part.document.id, pdf))
     return made
-
-
-def _one_page(document: Any, part: Part) -> list[Any]:
-    from .compliance import Finding
-
-    block_id = part.document.one_page_block
-    if not block_id or block_id not in part.block_ids:
-        return []
-    pages = [i for i, page in enumerate(document.pages) if {"summary", "summary-end"} & set(page.anchors)]
-    start = [i for i, p in enumerate(document.pages) if "summary" in p.anchors]
-    end = [i for i, p in enumerate(document.pages) if "summary-end" in p.anchors]
-    block = next(b for b in part.blocks if b.id == block_id)
-    if not start or not end:
-        return [Finding(block_id, block.citation, "error", "summary markers (#summary, #summary-end) not found")]
-    if start[0] != end[0]:
-        return [Finding(block_id, block.citation, "error", f"summary runs from page {start[0] + 1} to page {end[0] + 1}; it must fit on one page")]
-    return [Finding(block_id, block.citation, "ok", "on one page", pages[0] + 1)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,11 +446,14 @@ def piece_name(seq: int, account_id: str) -> str:
     return f"{seq:06d}-{_slug(account_id)}.pdf"
 
 
-def _tree_hash(paths: Sequence[Path]) -> str:
+def _tree_hash(paths: Sequence[Path], skip: Sequence[Path] = ()) -> str:
     digest = hashlib.sha256()
+    skipped = {Path(p).resolve() for p in skip}
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         for path in files:
+            if path.resolve() in skipped:
+                continue  # counted elsewhere (a profile is reported as "profile", not as "templates")
             digest.update(str(path.relative_to(root.parent)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -345,14 +467,15 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
     registry = Path(__file__).resolve().parent / "statutes"
     return {
         "input": hashlib.sha256(options.input.read_bytes()).hexdigest(),
-        "templates": _tree_hash([templates_dir() / "base", collector.folder]),
+        "templates": _tree_hash([templates_dir() / "base", collector.folder], skip=list(collector.sources)),
         "profile": _tree_hash(list(collector.sources)),
         "fonts": _tree_hash([fonts_dir()]),
         "statutes": _tree_hash([registry]),
         "tool": f"notices {__version__}, WeasyPrint {WEASYPRINT_VERSION}",
         "options": json.dumps(
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
-             "language": options.language, "encoding": options.encoding, "format": options.format},
+             "language": options.language, "encoding": options.encoding, "format": options.format,
+             "shard": list(options.shard) if options.shard else None},
             sort_keys=True,
         ),
     }
@@ -398,6 +521,8 @@ class OutputFolder:
                     file=str(self.root),
                     hint="start a new run (without --resume) to render with the new inputs",
                 )
+            for torn in self.pieces.glob(".*.tmp") if self.pieces.exists() else ():
+                torn.unlink()  # a piece the crash caught half-written: it is not in the journal, and is made again
             return self._journal()
         for leftover in (self.pieces, self.print):
             if leftover.exists():
@@ -413,7 +538,12 @@ class OutputFolder:
         path = self.state / "journal.jsonl"
         if not path.exists():
             return done
-        for raw in path.read_text("utf-8").splitlines():
+        text = path.read_text("utf-8", errors="replace")
+        if text and not text.endswith("\n"):
+            # A line torn by a crash: end it, so the next entry starts a line of its own.
+            with open(path, "a", encoding="utf-8") as journal:
+                journal.write("\n")
+        for raw in text.splitlines():
             try:
                 entry = json.loads(raw)
             except json.JSONDecodeError:
@@ -425,21 +555,25 @@ class OutputFolder:
             done[int(entry["seq"])] = entry
         return done
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, *entries: dict[str, Any]) -> None:
+        """Append finished pieces to the journal, one line each, synced once per call."""
+        if not entries:
+            return
         with open(self.state / "journal.jsonl", "a", encoding="utf-8") as journal:
-            journal.write(json.dumps(entry, sort_keys=True) + "\n")
+            journal.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
             journal.flush()
             os.fsync(journal.fileno())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
     """Write to a temporary name and rename, so a crash never leaves a half-written file under the real name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
     tmp.replace(path)
 
 
@@ -466,7 +600,18 @@ def load(options: Options) -> tuple[Collector, Plan, list[tuple[int, Record | Re
 def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     """Render a whole mailing into ``options.out``; see the module docstring."""
     started = time.monotonic()
+    cpu_started = cpu_seconds()
+    if options.executor not in ("local", "dask"):
+        raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
+    if options.executor == "dask" and not options.scheduler:
+        raise ConfigError("The Dask executor needs --scheduler ADDRESS", field="scheduler")
     collector, the_plan, checked = load(options)
+    if options.shard is not None:
+        index, count = options.shard
+        if not (count >= 1 and 1 <= index <= count):
+            raise ConfigError("A shard is i/n with 1 <= i <= n", field="shard", value=f"{index}/{count}")
+        # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
+        checked = [(seq, item) for seq, item in checked if seq % count == index - 1]
     folder = OutputFolder(options.out)
     folder.lock()
     try:
@@ -475,11 +620,21 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         job = make_job(options.collector, options.mailing, options.date, options.language)
         inserts = render_inserts(job)
         job.inserts = [(job.plan.part(doc), pdf) for doc, pdf in inserts]
-        outcomes = _render_all(options, job, inserts, checked, folder, done, progress)
-        summary = _finish(options, job, inserts, outcomes, folder, collector)
+        outcomes, stats = _render_all(options, job, inserts, checked, folder, done, progress)
+        summary = _finish(options, job, inserts, outcomes, folder, collector, records_in=len(checked))
         summary.resumed_pieces = len(done)
+    except OSError as exc:
+        # A full disk or a lost mount: what is journaled is safe; say so, and how to go on.
+        raise BatchError(f"Cannot write to the output folder: {exc.strerror or exc}", file=str(options.out),
+                         hint="free space (or fix the folder), then run again with --resume") from None
     finally:
         folder.unlock()
+    summary.shard = f"{options.shard[0]}/{options.shard[1]}" if options.shard else ""
+    summary.executor = options.executor
+    summary.workers, summary.workers_replaced, peaks, worker_cpu = stats
+    summary.cpu_seconds = round(cpu_seconds() - cpu_started + worker_cpu, 3)
+    summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in peaks]
+    summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 
@@ -497,7 +652,8 @@ def _render_all(
     folder: OutputFolder,
     done: dict[int, dict[str, Any]],
     progress: ProgressHook | None,
-) -> dict[int, Outcome]:
+) -> tuple[dict[int, Outcome], tuple[int, int, list[int], float]]:
+    """Render what the journal does not hold yet; returns the outcomes and (workers, replaced, peak RSS KiB per worker, their CPU s)."""
     outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, Record]] = []
     for seq, item in checked:
@@ -514,34 +670,67 @@ def _render_all(
         progress(finished, total)
     folder.pieces.mkdir(parents=True, exist_ok=True)
     records = dict(todo)
+    chunks = _chunks(todo, max(1, options.chunk))
+    consume = _Consumer(records, job, folder, outcomes, progress, finished, total)
+    setup = (options.collector, options.mailing, options.date, options.language, tuple(inserts))
+    if options.executor == "dask":
+        assert options.scheduler is not None  # checked by run()
+        executor = DaskExecutor(options.scheduler, _dask_chunk, setup)
+        consume(executor.map(chunks))
+        return outcomes, (0, 0, [], 0.0)
+    if options.workers == 1 or not todo:
+        # In this process, without time or memory bounds: for debugging and small test runs.
+        consume(render_chunk(job, chunk) for chunk in chunks)
+        return outcomes, (0, 0, [], 0.0)
     workers = options.workers or os.cpu_count() or 1
-    chunks = list(_chunks(todo, max(1, options.chunk)))
-    if workers == 1 or len(chunks) <= 1:
-        results: Iterator[list[PieceResult]] = (render_chunk(job, chunk) for chunk in chunks)
-        _consume(results, records, job, folder, outcomes, progress, finished, total)
-    else:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_init_worker,
-            initargs=(options.collector, options.mailing, options.date, options.language, inserts),
-        ) as pool:
-            _consume(pool.map(_worker_chunk, chunks), records, job, folder, outcomes, progress, finished, total)
-    return outcomes
+    workers = max(1, min(workers, -(-len(todo) // max(1, options.chunk))))
+    pool = LocalPool(workers, _init_worker, setup, _worker_chunk, _given_up,
+                     item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
+                     preload=["notices.batch", "notices.render", "notices.compliance", "notices.compose"])
+    consume(pool.map(chunks))
+    return outcomes, (workers, pool.replaced, pool.peaks_kb, pool.cpu_seconds)
 
 
-def _consume(results: Iterator[list[PieceResult]], records: dict[int, Record], job: Job, folder: OutputFolder,
-             outcomes: dict[int, Outcome], progress: ProgressHook | None, finished: int, total: int) -> None:
-    for chunk in results:
-        for result in chunk:
-            record = records[result.seq]
-            outcome = _outcome(job, record, result)
-            if result.pdf is not None:
-                _atomic_write(folder.pieces / outcome.piece_file, result.pdf)
-            folder.record(asdict(outcome))
-            outcomes[result.seq] = outcome
-            finished += 1
-        if progress:
-            progress(finished, total)
+class _Consumer:
+    """Write each finished piece under its final name, then journal it: the journal never names a piece not on disk."""
+
+    def __init__(self, records: dict[int, Record], job: Job, folder: OutputFolder, outcomes: dict[int, Outcome],
+                 progress: ProgressHook | None, finished: int, total: int) -> None:
+        self.records, self.job, self.folder, self.outcomes = records, job, folder, outcomes
+        self.progress, self.finished, self.total = progress, finished, total
+        self.rendered = self.failed = 0
+
+    def __call__(self, results: Iterator[list[PieceResult]]) -> None:
+        for chunk in results:
+            entries = []
+            for result in chunk:
+                outcome = _outcome(self.job, self.records[result.seq], result)
+                if result.pdf is not None:
+                    # No fsync per piece: a piece torn by a power cut fails its sha256 on resume and is made again.
+                    _atomic_write(self.folder.pieces / outcome.piece_file, result.pdf, sync=False)
+                    self.rendered += 1
+                else:
+                    self.failed += 1
+                entries.append(asdict(outcome))
+                self.outcomes[result.seq] = outcome
+                self.finished += 1
+            self.folder.record(*entries)
+            if self.failed >= BREAKER and not self.rendered:
+                raise ComplianceError(
+                    f"The first {self.failed} pieces of the run all failed (the last: {entries[-1]['reason']}); "
+                    "the run stopped, since what they share (templates, profile, fonts) is probably wrong",
+                    hint="see .notices/journal.jsonl for each piece's findings",
+                )
+            if self.progress:
+                self.progress(self.finished, self.total)
+
+
+_SHARED_TEXT: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One copy of a string every manifest row repeats (the blocks and citations), not 30,000."""
+    return _SHARED_TEXT.setdefault(text, text)
 
 
 def _outcome(job: Job, record: Record, result: PieceResult) -> Outcome:
@@ -554,8 +743,8 @@ def _outcome(job: Job, record: Record, result: PieceResult) -> Outcome:
         source_line=record.first_line,
         edition=job.plan.edition.id,
         language=job.language,
-        blocks=" ".join(b.id for b in blocks),
-        citations="; ".join(dict.fromkeys(b.citation for b in blocks)),
+        blocks=_shared(" ".join(b.id for b in blocks)),
+        citations=_shared("; ".join(dict.fromkeys(b.citation for b in blocks))),
     )
     if result.pdf is None:
         base.reason = result.error
@@ -569,22 +758,22 @@ def _outcome(job: Job, record: Record, result: PieceResult) -> Outcome:
 
 
 def _outcome_from_journal(record: Record, entry: dict[str, Any]) -> Outcome:
-    known = {k: v for k, v in entry.items() if k in Outcome.__dataclass_fields__}
+    known = {k: _shared(v) if k in ("blocks", "citations") else v for k, v in entry.items() if k in Outcome.__dataclass_fields__}
     return Outcome(**known)
 
 
 def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcomes: dict[int, Outcome],
-            folder: OutputFolder, collector: Collector) -> Summary:
+            folder: OutputFolder, collector: Collector, records_in: int | None = None) -> Summary:
     """Assemble the print file in mailing order, then write the manifest and the rejects."""
     ordered = [outcomes[seq] for seq in sorted(outcomes)]
     folder.print.mkdir(parents=True, exist_ok=True)
-    name = f"{options.mailing}-{collector.id}-{options.date.isoformat()}.pdf"
+    shard = f"-shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else ""
+    name = f"{options.mailing}-{collector.id}-{options.date.isoformat()}{shard}.pdf"
     target = folder.print / name
     tmp = target.with_name(f".{name}.tmp")
     duplex = bool(collector.get("print.duplex", True))
     with open(tmp, "wb") as handle:
-        writer = PdfStreamWriter(handle, info={"Title": f"{job.plan.mailing.title}: {collector.name}, {options.date.isoformat()}",
-                                               "Producer": f"notices {__version__}"})
+        writer = PdfStreamWriter(handle, info=_pdf_info(job, f"{job.plan.mailing.title}: {collector.name}, {options.date.isoformat()}"))
         for outcome in ordered:
             if outcome.status != "rendered":
                 continue
@@ -597,6 +786,8 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
                     writer.add_blank()
                     pages += 1
                 pages += writer.add_shared(document_id, pdf)
+            if duplex and pages % 2:
+                writer.add_blank()  # the next piece starts on a sheet of its own
             outcome.print_last_page = len(writer.pages)
         writer.close()
         handle.flush()
@@ -604,7 +795,8 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
     tmp.replace(target)
 
     summary = Summary(
-        records_in=len(ordered),
+        # Counted from the input, not from the outcomes: a piece lost on the way unbalances the books (exit 5).
+        records_in=len(ordered) if records_in is None else records_in,
         rendered=sum(o.status == "rendered" for o in ordered),
         rejected=sum(o.status == "rejected" for o in ordered),
         quarantined=sum(o.status == "quarantined" for o in ordered),
@@ -619,6 +811,7 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
         documents=[p.document.id for p in job.plan.parts],
         skipped_documents=list(job.plan.skipped),
         placeholders=list(collector.placeholders),
+        shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
     )
     _write_manifest(options.out, ordered, summary)
     return summary
@@ -630,6 +823,22 @@ MANIFEST_COLUMNS = (
 )
 
 
+def _manifest_json(summary: Summary, ordered: Sequence[Outcome]) -> bytes:
+    """The same text as ``json.dumps({"summary": ..., "pieces": [...]}, indent=1)``, built one piece at a time.
+
+    A dict per piece for the whole mailing at once would double the main process's memory at the end
+    of a long run; this keeps one at a time (and the bytes, which are written anyway).
+    """
+    head = json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).replace("\n", "\n ")
+    out = io.BytesIO()
+    out.write(f'{{\n "summary": {head},\n "pieces": ['.encode("utf-8"))
+    for index, outcome in enumerate(ordered):
+        text = json.dumps(asdict(outcome), indent=1, ensure_ascii=False)
+        out.write((("," if index else "") + "\n  " + text.replace("\n", "\n  ")).encode("utf-8"))
+    out.write(("\n ]\n}" if ordered else "]\n}").encode("utf-8"))
+    return out.getvalue()
+
+
 def _write_manifest(out: Path, ordered: Sequence[Outcome], summary: Summary) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
@@ -637,8 +846,7 @@ def _write_manifest(out: Path, ordered: Sequence[Outcome], summary: Summary) -> 
     for outcome in ordered:
         writer.writerow(asdict(outcome))
     _atomic_write(out / "manifest.csv", buffer.getvalue().encode("utf-8"))
-    data = {"summary": summary.to_dict(), "pieces": [asdict(o) for o in ordered]}
-    _atomic_write(out / "manifest.json", json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+    _atomic_write(out / "manifest.json", _manifest_json(summary, ordered))
     rejects = io.StringIO()
     columns = ("seq", "account_id", "status", "file", "line", "field", "reason", "value")
     rw = csv.writer(rejects, lineterminator="\n")

@@ -118,14 +118,22 @@ class Renderer:
     def layout(self, html: str, what: str = "piece") -> Any:
         """Lay out one HTML document; returns a WeasyPrint Document."""
         with _no_warnings(what):
-            return weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 stylesheets=self.stylesheets, font_config=self.font_config
             )
+        _refuse_attachments(document, what)
+        return document
 
-    def write(self, document: Any, pages: Sequence[Any] | None = None, what: str = "piece") -> bytes:
-        """Write some (or all) pages of a laid-out document as a deterministic PDF."""
+    def write(self, document: Any, pages: Sequence[Any] | None = None, what: str = "piece", identifier: bytes | None = None) -> bytes:
+        """Write some (or all) pages of a laid-out document as a deterministic PDF.
+
+        ``identifier`` (32 bytes) is the PDF's /ID when the caller already has a content hash
+        (the batch hashes the piece's HTML and the run's fingerprint): one write instead of two.
+        """
         doc = document if pages is None else document.copy(list(pages))
         with _no_warnings(what):
+            if identifier is not None:
+                return doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
             first = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
             # The identifier is the hash of the content, so the same piece always has the same bytes.
             identifier = hashlib.sha256(first).hexdigest()[:32].encode()
@@ -133,6 +141,14 @@ class Renderer:
 
     def pdf(self, html: str, what: str = "piece") -> bytes:
         return self.write(self.layout(html, what), what=what)
+
+
+def _refuse_attachments(document: Any, what: str) -> None:
+    """Fail on a file attachment (<link> or <a rel="attachment">): even an allowed file must not ride inside a notice."""
+    urls = [getattr(a.source, "url", None) or "<link rel=attachment>" for a in document.metadata.attachments or ()]
+    urls += [link[1] for page in document.pages for link in page.links if link[0] == "attachment"]
+    if urls:
+        raise FetchDenied(f"refused to attach {urls[0]!r}: a notice carries no file attachments", field=what)
 
 
 def page_anchors(document: Any) -> list[set[str]]:

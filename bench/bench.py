@@ -1,0 +1,278 @@
+"""Turn N synthetic Baltimore City accounts into throughput, CPU and memory figures: the project's render against a plain baseline.
+
+Both are measured in the same run, each in a process of its own (so one's memory does not count
+against the other's):
+
+* project:  ``notices render`` (notices.batch.run), all cores, as shipped;
+* baseline: one WeasyPrint call per piece, the statement and the § 14-812(b) insert in one HTML
+  document, composed from the same templates with the same Plan (notices.compose.Composer),
+  written with ``weasyprint.HTML(...).write_pdf`` and the project's stylesheets, in one process.
+  "naive" builds the stylesheets and font configuration for every piece, as a first script
+  would; "tuned" builds them once (``--baseline-style both`` measures the two). The baseline
+  does no statute check, no journal and no print file: it only makes the PDFs.
+
+Usage (from the repository root):
+
+    python bench/bench.py --count 1000 --baseline-count 100
+    python bench/bench.py --counts 1000,30000 --memory-only      # memory flatness
+    python bench/bench.py --count 1000 --json                     # machine-readable
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+COLLECTOR = "baltimore-city"
+MAILING = "final-notice"
+DATE = "2027-02-01"
+
+
+def make_input(count: int, folder: Path, seed: int) -> Path:
+    """Write ``count`` synthetic Baltimore City accounts as a CSV roll export."""
+    from synthetic import baltimore_city_accounts, write_csv
+
+    path = folder / f"accounts-{count}.csv"
+    write_csv(baltimore_city_accounts(count, seed=seed), path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# The project: `notices render`, in a process of its own.
+
+
+def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str, Any]:
+    command = [sys.executable, "-c", "from notices.cli import main; main()", "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
+               "-d", DATE, "-o", str(out), "--json", "--no-progress", "--chunk", str(chunk)]
+    if workers:
+        command += ["--workers", str(workers)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
+    wall = time.perf_counter() - started
+    try:
+        summary = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"notices render failed (exit {done.returncode}):\n{done.stderr[-2000:]}") from None
+    pieces = summary["rendered"]
+    print_size = Path(summary["print_file"]).stat().st_size
+    return {
+        "pieces": pieces,
+        "exit_code": done.returncode,
+        "wall_seconds": round(wall, 3),
+        "run_seconds": summary["seconds"],
+        "pieces_per_second": round(pieces / wall, 2),
+        "cpu_seconds_per_piece": round(summary["cpu_seconds"] / max(pieces, 1), 4),
+        "peak_rss_main_mb": summary["peak_rss_main_mb"],
+        "peak_rss_workers_mb": summary["peak_rss_workers_mb"],
+        "workers": summary["workers"],
+        "print_file_bytes": print_size,
+        "bytes_per_piece": round(print_size / max(pieces, 1)),
+        "pages": summary["pages"],
+        "print_file": summary["print_file"],
+    }
+
+
+def print_file_bound(project: dict[str, Any], out: Path, sample: int) -> dict[str, Any]:
+    """The print file against "the statements plus one copy of each insert, plus 10 %", statements sized on a sample."""
+    sys.path.insert(0, str(ROOT))
+    import io
+
+    from notices.assemble import PdfStreamWriter
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    rendered = [p for p in manifest["pieces"] if p["status"] == "rendered"]
+    taken = rendered[:sample]
+    buffer = io.BytesIO()
+    writer = PdfStreamWriter(buffer)
+    for piece in taken:
+        writer.add_pdf((out / "pieces" / piece["piece_file"]).read_bytes(), range(piece["statement_pages"]))
+    writer.close()
+    statements_per_piece = len(buffer.getvalue()) / max(len(taken), 1)
+    inserts = sum(len(_insert_pdf(doc)) for doc in manifest["summary"]["documents"][1:])
+    bound = 1.10 * (statements_per_piece * len(rendered) + inserts)
+    return {
+        "statement_bytes_per_piece": round(statements_per_piece),
+        "insert_bytes_once": inserts,
+        "bound_bytes": round(bound),
+        "print_file_bytes": project["print_file_bytes"],
+        "within_bound": project["print_file_bytes"] <= bound,
+    }
+
+
+_INSERTS: dict[str, bytes] = {}
+
+
+def _insert_pdf(document_id: str) -> bytes:
+    if not _INSERTS:
+        from notices.batch import make_job, render_inserts
+
+        job = make_job(COLLECTOR, MAILING, dt.date.fromisoformat(DATE), "en")
+        _INSERTS.update(render_inserts(job))
+    return _INSERTS.get(document_id, b"")
+
+
+# ------------------------------------------------------------------------------------------------
+# The baseline: one WeasyPrint call per piece, statement and insert in one document.
+
+
+def baseline_worker(csv: Path, count: int, style: str, out: Path) -> dict[str, Any]:
+    """Run inside its own process (``--_baseline``): render ``count`` pieces the plain way."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from notices.batch import Options, _extra, load, make_job
+    from notices.model import Record
+    from notices.resources import templates_dir
+
+    day = dt.date.fromisoformat(DATE)
+    _, _, checked = load(Options(csv, out, COLLECTOR, MAILING, day))
+    records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:count]
+    job = make_job(COLLECTOR, MAILING, day, "en")  # the same Plan and Composer as the project
+    statement, insert = job.plan.parts[0], job.plan.parts[1]
+    sheets = [templates_dir() / "base" / "style.css"]
+    if (job.collector.folder / "style.css").is_file():
+        sheets.append(job.collector.folder / "style.css")
+    base_url = (templates_dir() / "base").as_uri() + "/"
+    # The insert says "page X of N": a first script would lay it out once to learn N, as the project does.
+    first_config = FontConfiguration()
+    first_html = job.composer.document(insert, [job.composer.fragment(insert, None, seq=0, pages=0)], title="insert")
+    insert_pages = len(weasyprint.HTML(string=first_html, base_url=base_url).render(
+        stylesheets=[weasyprint.CSS(filename=str(s), font_config=first_config) for s in sheets], font_config=first_config).pages)
+    insert_html = job.composer.fragment(insert, None, seq=0, pages=insert_pages)
+    tuned_config = FontConfiguration()
+    tuned_sheets = [weasyprint.CSS(filename=str(s), font_config=tuned_config) for s in sheets]
+    out.mkdir(parents=True, exist_ok=True)
+    total_bytes = 0
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    for seq, record in records:
+        html = job.composer.document(
+            statement,
+            [job.composer.fragment(statement, record, seq=seq, pages=1, **_extra(job, record)), insert_html],
+            title=f"Final notice {record.account_id}",
+        )
+        if style == "naive":
+            config = FontConfiguration()
+            stylesheets = [weasyprint.CSS(filename=str(s), font_config=config) for s in sheets]
+        else:
+            config, stylesheets = tuned_config, tuned_sheets
+        pdf = weasyprint.HTML(string=html, base_url=base_url).write_pdf(stylesheets=stylesheets, font_config=config)
+        (out / f"{seq:06d}.pdf").write_bytes(pdf)
+        total_bytes += len(pdf)
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    n = len(records)
+    return {
+        "style": style,
+        "pieces": n,
+        "wall_seconds": round(wall, 3),
+        "pieces_per_second": round(n / wall, 2),
+        "cpu_seconds_per_piece": round(cpu / max(n, 1), 4),
+        "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_workers_mb": [],
+        "bytes_per_piece": round(total_bytes / max(n, 1)),
+    }
+
+
+def measure_baseline(csv: Path, count: int, style: str, out: Path) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--_baseline", str(csv), str(count), style, str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
+    if done.returncode:
+        raise SystemExit(f"baseline failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    workers = m["peak_rss_workers_mb"]
+    worker_text = f"{max(workers):.0f} MB x{len(workers)}" if workers else "-"
+    return (f"{name:<18} {m['pieces']:>7} {m['pieces_per_second']:>10.2f} {m['cpu_seconds_per_piece']:>9.4f} "
+            f"{m['peak_rss_main_mb']:>9.0f} MB {worker_text:>14} {m['bytes_per_piece']:>11}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--_baseline":
+        _, csv, count, style, out = argv
+        print(json.dumps(baseline_worker(Path(csv), int(count), style, Path(out))))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000, help="pieces for the project's render (default 1000)")
+    parser.add_argument("--baseline-count", type=int, default=100, help="pieces for the baseline, rated per piece (default 100)")
+    parser.add_argument("--baseline-style", choices=("naive", "tuned", "both"), default="both")
+    parser.add_argument("--workers", type=int, default=0, help="project worker processes (0: one per core)")
+    parser.add_argument("--chunk", type=int, default=8, help="pieces per WeasyPrint call in the project")
+    parser.add_argument("--counts", default="", help="memory-flatness mode: comma-separated counts, e.g. 1000,30000")
+    parser.add_argument("--size-sample", type=int, default=200, help="pieces used to size the statements for the print-file bound")
+    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--tmp", default=None, help="working folder (default: a temporary folder, removed after)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        folder = Path(tmp)
+        report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                                  "command": " ".join([Path(sys.argv[0]).name, *argv])}
+        if args.counts:
+            rows = []
+            for count in (int(c) for c in args.counts.split(",")):
+                csv = make_input(count, folder, args.seed)
+                m = measure_project(csv, folder / f"out-{count}", args.workers, args.chunk)
+                rows.append({"count": count, **{k: m[k] for k in ("pieces", "pieces_per_second", "cpu_seconds_per_piece",
+                                                                   "peak_rss_main_mb", "peak_rss_workers_mb", "bytes_per_piece")}})
+            peaks = [max(r["peak_rss_workers_mb"] or [0]) for r in rows]
+            report["memory"] = rows
+            report["worker_peak_growth"] = round(peaks[-1] / peaks[0] - 1, 4) if peaks and peaks[0] else None
+            if args.json:
+                print(json.dumps(report, indent=1))
+                return 0
+            print(f"{'pieces':>7} {'pieces/s':>9} {'cpu s/piece':>11} {'main MB':>8}  worker peak MB")
+            for r in rows:
+                print(f"{r['pieces']:>7} {r['pieces_per_second']:>9.2f} {r['cpu_seconds_per_piece']:>11.4f} "
+                      f"{r['peak_rss_main_mb']:>8.0f}  {', '.join(f'{w:.0f}' for w in r['peak_rss_workers_mb'])}")
+            print(f"worker peak growth from {rows[0]['pieces']} to {rows[-1]['pieces']} pieces: {report['worker_peak_growth']:+.1%}")
+            return 0
+
+        csv = make_input(args.count, folder, args.seed)
+        out = folder / "project"
+        project = measure_project(csv, out, args.workers, args.chunk)
+        report["project"] = project
+        report["print_file_bound"] = print_file_bound(project, out, args.size_sample)
+        styles = ("naive", "tuned") if args.baseline_style == "both" else (args.baseline_style,)
+        for style in styles:
+            baseline = measure_baseline(csv, args.baseline_count, style, folder / f"baseline-{style}")
+            report[f"baseline_{style}"] = baseline
+            report[f"ratio_vs_{style}"] = round(project["pieces_per_second"] / baseline["pieces_per_second"], 2)
+        if args.json:
+            print(json.dumps(report, indent=1))
+            return 0
+        print(f"{'':<18} {'pieces':>7} {'pieces/s':>10} {'cpu s/pc':>9} {'main peak':>12} {'worker peak':>14} {'bytes/piece':>11}")
+        print(_row(f"project ({project['workers']} wkr)", project))
+        for style in styles:
+            print(_row(f"baseline ({style})", report[f"baseline_{style}"]))
+        for style in styles:
+            print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x (issue target: 8x)")
+        bound = report["print_file_bound"]
+        print(f"print file: {bound['print_file_bytes']} bytes; statements ({bound['statement_bytes_per_piece']} B/piece) "
+              f"+ inserts once ({bound['insert_bytes_once']} B) + 10 % = {bound['bound_bytes']} bytes: "
+              f"{'within' if bound['within_bound'] else 'OVER'} the bound")
+        return 0
+
+
+if __name__ == "__main__":  # the guard also keeps worker processes from re-running the benchmark
+    raise SystemExit(main())

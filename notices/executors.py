@@ -1,0 +1,335 @@
+"""Turn chunks of work items into results on worker processes: a local pool with time and memory bounds, or Dask.
+
+Both executors take an iterable of chunks (lists of items) and yield one list of results per chunk,
+in the order chunks finish. The work function must be a pure function of its items (plus what the
+initializer set up), so where it runs does not change the bytes it returns.
+
+The local pool is built on plain ``multiprocessing`` rather than ``ProcessPoolExecutor`` because it
+must be able to kill one worker (a piece that runs past its time or memory bound) and replace it
+without losing the rest of the run. A chunk whose worker is killed or dies is retried one item at a
+time, so only the item that caused it is given up, with the reason.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import resource
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .errors import ConfigError, RenderError
+
+Fail = Callable[[Any, str], Any]
+"""Build the result for an item that was given up, from the item and the reason."""
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_POLL = 0.25  # seconds between checks of the workers' deadlines and memory
+DEPTH = 2  # chunks queued at each worker: one running, one waiting
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size in KiB (Linux reports ru_maxrss in KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _usage() -> tuple[int, float]:
+    return peak_rss_kb(), cpu_seconds()
+
+
+def _rss_bytes(pid: int) -> int | None:
+    """The current resident set size of a process, or None where /proc is not available."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
+    """A worker's life: set up once, then run one chunk per message until told to stop."""
+    try:
+        initializer(*initargs)
+    except BaseException as exc:  # noqa: BLE001 - the parent decides what an init failure means
+        _send(conn, ("init-error", None, exc, _usage()))
+        return
+    _send(conn, ("ready", None, None, _usage()))
+    # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
+    # chunk while this one's results are being sent, and neither side must wait on the other's pipe.
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                message = None
+            inbox.put(message)
+            if message is None:
+                return
+
+    threading.Thread(target=read, name="chunks-in", daemon=True).start()
+    while True:
+        message = inbox.get()
+        if message is None:
+            return
+        key, items = message
+        try:
+            out = function(items)
+        except BaseException as exc:  # noqa: BLE001 - a fatal error travels to the parent, which stops the run
+            _send(conn, ("error", key, exc, _usage()))
+            continue
+        _send(conn, ("done", key, out, _usage()))
+
+
+def _send(conn: Connection, message: tuple[str, Any, Any, tuple[int, float]]) -> None:
+    try:
+        conn.send(message)
+    except (BrokenPipeError, ConnectionResetError):
+        raise SystemExit(0) from None  # the main process is gone (killed): nobody to answer, so stop quietly
+    except Exception as exc:  # an exception or result that does not pickle: say so rather than hang
+        kind, key, _, rss = message
+        conn.send(("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), rss))
+
+
+@dataclass
+class _Task:
+    key: int
+    items: list[Any]
+    deadline: float | None = None
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    ready: bool = False
+    tasks: deque[_Task] = field(default_factory=deque)  # sent, not yet answered; the first is running
+    peak_kb: int = 0
+    cpu: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+class LocalPool:
+    """Worker processes on this machine, each item bounded in time and memory; a killed worker is replaced."""
+
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[..., None],
+        initargs: Sequence[Any],
+        function: Callable[[list[Any]], list[Any]],
+        fail: Fail,
+        *,
+        item_timeout: float = 60.0,
+        memory_mb: float = 1024.0,
+        start_timeout: float = 180.0,
+        context: str = "forkserver",
+        preload: Sequence[str] = (),
+    ) -> None:
+        self.workers = max(1, workers)
+        self.initializer = initializer
+        self.initargs = tuple(initargs)
+        self.function = function
+        self.fail = fail
+        self.item_timeout = item_timeout
+        self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+        self.start_timeout = start_timeout
+        if context not in multiprocessing.get_all_start_methods():
+            context = "spawn"
+        self.ctx = multiprocessing.get_context(context)
+        if context == "forkserver" and preload:
+            # Workers fork from a small clean server (not from this process, which holds the whole
+            # input), so their memory does not grow with the mailing; preloading WeasyPrint there
+            # makes starting or replacing a worker cheap.
+            self.ctx.set_forkserver_preload(list(preload))
+        self.peaks_kb: list[int] = []  # the peak RSS of every worker that has finished, in KiB
+        self.cpu_seconds = 0.0  # CPU time of every worker that has finished (as last reported)
+        self.replaced = 0
+        self._live: list[_Worker] = []
+
+    # -- workers ---------------------------------------------------------------------------------
+    def _start(self) -> _Worker:
+        parent, child = self.ctx.Pipe(duplex=True)
+        process = self.ctx.Process(target=_worker_main, args=(child, self.initializer, self.initargs, self.function), daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._live.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker, kill: bool) -> None:
+        if kill and worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=10)
+        worker.conn.close()
+        self.peaks_kb.append(worker.peak_kb)
+        self.cpu_seconds += worker.cpu
+        self._live.remove(worker)
+
+    def close(self) -> None:
+        """Stop every worker: politely first, then by force."""
+        for worker in list(self._live):
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in list(self._live):
+            worker.process.join(timeout=5)
+            self._retire(worker, kill=True)
+
+    # -- the run ---------------------------------------------------------------------------------
+    def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        """Yield the results of each chunk as it finishes; give up single items that break their bound."""
+        source = iter(chunks)
+        pending: deque[_Task] = deque()
+        counter = 0
+        exhausted = False
+        try:
+            for _ in range(self.workers):
+                self._start()
+            while True:
+                # Keep DEPTH chunks queued at each worker, so it never waits for this process between
+                # chunks; read ahead only that far, so memory stays flat however long the mailing.
+                for worker in self._live:
+                    while len(worker.tasks) < DEPTH:
+                        if not pending and not exhausted:
+                            try:
+                                pending.append(_Task(counter, list(next(source))))
+                                counter += 1
+                            except StopIteration:
+                                exhausted = True
+                        if not pending:
+                            break
+                        task = pending.popleft()
+                        worker.conn.send((task.key, task.items))
+                        worker.tasks.append(task)
+                        self._arm(worker)
+                busy = [w for w in self._live if w.tasks]
+                if not busy:
+                    if exhausted and not pending:
+                        return
+                    continue
+                for conn in wait([w.conn for w in busy], timeout=_POLL):
+                    worker = next(w for w in busy if w.conn is conn)
+                    if worker in self._live:
+                        yield from self._receive(worker, pending)
+                now = time.monotonic()
+                for worker in [w for w in self._live if w.tasks]:
+                    head = worker.tasks[0]
+                    if not worker.ready and now - worker.started > self.start_timeout:
+                        raise RenderError(f"a worker process did not start within {self.start_timeout:.0f} s")
+                    if head.deadline is not None and now > head.deadline:
+                        yield from self._give_up(worker, pending, f"render exceeded the time bound of {self.item_timeout:g} s")
+                    elif self.memory_bytes is not None and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
+                        limit = self.memory_bytes / 1024 / 1024
+                        yield from self._give_up(worker, pending, f"render exceeded the memory bound of {limit:.0f} MB")
+        finally:
+            self.close()
+
+    def _arm(self, worker: _Worker) -> None:
+        """Start the clock of the chunk the worker is on, once it is ready (start-up is not the piece's time)."""
+        if worker.ready and worker.tasks and worker.tasks[0].deadline is None:
+            worker.tasks[0].deadline = time.monotonic() + self.item_timeout * len(worker.tasks[0].items)
+
+    def _receive(self, worker: _Worker, pending: deque[_Task]) -> Iterator[list[Any]]:
+        try:
+            kind, key, payload, (rss, cpu) = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(timeout=5)
+            code = worker.process.exitcode
+            if not worker.ready:
+                # Not a piece's fault: replacing it would fail the same way, for ever.
+                raise RenderError(f"a worker process failed to start (exit code {code})") from None
+            yield from self._give_up(worker, pending, f"the worker process died (exit code {code}) while rendering")
+            return
+        worker.peak_kb = max(worker.peak_kb, rss)
+        worker.cpu = cpu
+        if kind == "init-error":
+            raise payload
+        if kind == "ready":
+            worker.ready = True
+            self._arm(worker)
+            return
+        if kind == "error":
+            raise payload
+        worker.tasks.popleft()
+        self._arm(worker)
+        yield payload
+
+    def _give_up(self, worker: _Worker, pending: deque[_Task], reason: str) -> Iterator[list[Any]]:
+        """Kill the worker, start another, and retry its chunk one item at a time; a single item is given up."""
+        head, *queued = worker.tasks
+        worker.tasks.clear()
+        self._retire(worker, kill=True)
+        self.replaced += 1
+        self._start()
+        for task in reversed(queued):  # chunks that were waiting behind it go back, untouched, at the front
+            pending.appendleft(_Task(task.key, task.items))
+        if len(head.items) > 1:
+            for item in reversed(head.items):
+                pending.appendleft(_Task(head.key, [item]))
+            return
+        yield [self.fail(head.items[0], reason)]
+
+
+class DaskExecutor:
+    """Chunks as tasks on a Dask cluster: the same pure function, so the same bytes as the local pool."""
+
+    def __init__(self, scheduler: str, function: Callable[[Any, list[Any]], list[Any]], setup: Any, *, in_flight: int = 0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError("The Dask executor needs the 'dask' extra: pip install 'notices[dask]'", field="executor") from None
+        try:
+            self.client = Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"Cannot reach the Dask scheduler: {exc}", field="scheduler", value=scheduler) from None
+        self.function = function
+        self.setup = setup
+        threads = sum(self.client.nthreads().values()) or 1
+        self.in_flight = in_flight or 2 * threads
+        self.peaks_kb: list[int] = []
+        self.cpu_seconds = 0.0
+        self.replaced = 0
+
+    def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        from itertools import islice
+
+        from distributed import as_completed
+
+        source = iter(chunks)
+        # The setup (profile ids and the rendered inserts) goes to every worker once, not with every task.
+        [setup] = self.client.scatter([self.setup], broadcast=True, hash=False)
+
+        def submit(chunk: list[Any]) -> Any:
+            return self.client.submit(self.function, setup, list(chunk), pure=False)
+
+        try:
+            # Only a few chunks in flight at a time: memory stays flat however long the mailing.
+            first = [submit(chunk) for chunk in islice(source, self.in_flight)]
+            if not first:
+                return
+            with self.client.as_current():  # as_completed looks for "the" client; this run's, not a global default
+                running = as_completed(first)
+                for future in running:
+                    results = future.result()  # a fatal error raised in the task is raised here, and stops the run
+                    future.release()
+                    yield results
+                    following = next(source, None)
+                    if following is not None:
+                        running.add(submit(following))
+        finally:
+            self.client.close()

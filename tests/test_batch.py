@@ -1,0 +1,327 @@
+"""The batch engine: same bytes whatever the chunking, workers, shard or executor; bounded pieces; a held or changed folder refuses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import CITY_DATE, ROOT, csv_text, row
+from notices import batch
+from notices.batch import Options, OutputFolder, run
+from notices.cli import app
+from notices.errors import ConfigError, ResumeMismatch
+from notices.executors import LocalPool
+
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import baltimore_city_accounts, write_csv  # noqa: E402
+
+runner = CliRunner()
+COUNT = 10
+
+
+def fingerprint(out: Path) -> dict[str, str]:
+    """sha256 of every piece file and of the print file, by name."""
+    files = sorted((out / "pieces").glob("*.pdf")) + sorted((out / "print").glob("*.pdf"))
+    return {f"{f.parent.name}/{f.name}": hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def options(source: Path, out: Path, **changes: Any) -> Options:
+    return Options(source, out, "baltimore-city", "final-notice", CITY_DATE, **{"workers": 1, **changes})
+
+
+@pytest.fixture(scope="module")
+def roll(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten synthetic Baltimore City accounts."""
+    path = tmp_path_factory.mktemp("roll") / "city.csv"
+    write_csv(baltimore_city_accounts(COUNT, seed=7), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(roll: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """One uninterrupted run, one piece per WeasyPrint call, in this process: (folder, fingerprint)."""
+    out = tmp_path_factory.mktemp("reference")
+    summary = run(options(roll, out, chunk=1))
+    assert summary.rendered == COUNT, summary
+    return out, fingerprint(out)
+
+
+def test_bytes_do_not_depend_on_chunk_size_or_worker_count(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Chunks of 4 in this process, and chunks of 3 over a pool of 2 workers, give byte-identical pieces and print file."""
+    _, expected = reference
+    run(options(roll, tmp_path / "chunk4", chunk=4))
+    assert fingerprint(tmp_path / "chunk4") == expected
+    summary = run(options(roll, tmp_path / "pool", chunk=3, workers=2))
+    assert summary.workers == 2 and len(summary.peak_rss_workers_mb) == 2
+    assert fingerprint(tmp_path / "pool") == expected
+
+
+def test_shards_cover_the_run_once_and_say_so(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Shards 1/3..3/3 render disjoint pieces (seq % 3 == i-1) identical to the whole run's, and each manifest names its shard."""
+    _, expected = reference
+    pieces: dict[str, str] = {}
+    for index in (1, 2, 3):
+        out = tmp_path / f"shard{index}"
+        summary = run(options(roll, out, shard=(index, 3)))
+        assert summary.shard == f"{index}/3"
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["summary"]["shard"] == f"{index}/3"
+        assert {p["seq"] % 3 for p in manifest["pieces"]} == {index - 1}
+        assert summary.records_in == len(manifest["pieces"]) == len([s for s in range(1, COUNT + 1) if s % 3 == index - 1])
+        found = {k: v for k, v in fingerprint(out).items() if k.startswith("pieces/")}
+        assert not set(found) & set(pieces), "two shards rendered the same piece"
+        pieces.update(found)
+    assert pieces == {k: v for k, v in expected.items() if k.startswith("pieces/")}
+
+
+def test_template_error_stops_the_run_at_the_first_piece(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement template that fails for every record stops the run (exit 2) before any piece is written or journaled."""
+    from notices import collectors
+    from notices.resources import templates_dir
+
+    root = tmp_path / "templates"
+    shutil.copytree(templates_dir() / "base", root / "base")
+    shutil.copytree(templates_dir() / "baltimore-city", root / "baltimore-city")
+    (root / "baltimore-city" / "final-notice-statement.html.j2").write_text("<p>{{ record.no_such_field }}</p>\n")
+    real = collectors.load_collector
+    monkeypatch.setattr(batch, "load_collector", lambda cid, root_=None: real(cid, root))
+    with pytest.raises(ConfigError):
+        run(options(roll, tmp_path / "out"))
+    journal = tmp_path / "out" / ".notices" / "journal.jsonl"
+    assert not journal.exists() or journal.read_text() == ""
+    assert not list((tmp_path / "out" / "pieces").glob("*.pdf"))
+    result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "cli"),
+                                 "--workers", "1", "--no-progress"])
+    assert result.exit_code == 2, result.output
+
+
+def test_a_run_whose_first_pieces_all_fail_the_check_stops(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the first 10 finished pieces all fail the statute check, the run stops (exit 3) instead of quarantining them all."""
+    from notices.batch import PieceResult
+
+    def failing(job: Any, seq: int, record: Any, pdf: bytes, pages: int) -> PieceResult:
+        return PieceResult(seq, record.account_id, None, pages, 0, "piece fails the statute check: tp-14-812-a-2-body: missing")
+
+    monkeypatch.setattr(batch, "_finish_piece", failing)
+    result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
+                                 "--workers", "1", "--chunk", "1", "--no-progress"])
+    assert result.exit_code == 3, result.output
+    assert "first 10 pieces of the run all failed" in result.output
+    assert not (tmp_path / "out" / "manifest.csv").exists()
+
+
+def test_oversized_record_is_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A thousand-line lien list is rejected with its reason; the other account is rendered; exit 1."""
+    rows = [row(account_id="01-01-0001-001")] + [row(account_id="01-01-0001-002", period=f"BILL {i}") for i in range(1000)]
+    source = tmp_path / "roll.csv"
+    source.write_text(csv_text(rows))
+    result = runner.invoke(app, ["render", str(source), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
+                                 "--workers", "1", "--no-progress", "--json"])
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["rendered"], summary["rejected"]) == (1, 1)
+    assert "tax lines" in (tmp_path / "out" / "rejects.csv").read_text()
+
+
+def test_second_run_on_a_held_folder_refuses_with_exit_4(roll: Path, tmp_path: Path) -> None:
+    """While one run holds the output folder, another exits 4 and writes nothing."""
+    holder = OutputFolder(tmp_path / "out")
+    holder.lock()
+    try:
+        result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
+                                     "--workers", "1", "--no-progress"])
+    finally:
+        holder.unlock()
+    assert result.exit_code == 4, result.output
+    assert not (tmp_path / "out" / "pieces").exists()
+
+
+@pytest.mark.parametrize("what", ["input", "templates", "profile", "tool"])
+def test_resume_refuses_and_names_what_changed(roll: Path, tmp_path: Path, what: str) -> None:
+    """A resume after the input, templates, profile or tool version changed refuses (exit 4) and names the change."""
+    source = tmp_path / "roll.csv"
+    source.write_text("\n".join(roll.read_text().splitlines()[:4]) + "\n")
+    out = tmp_path / "out"
+    run(options(source, out))
+    if what == "input":
+        source.write_text(source.read_text().replace("BALTIMORE", "BALTIMORE CITY", 1))
+    else:
+        # What the run recorded when it began no longer matches what is installed now.
+        state = out / ".notices" / "run.json"
+        identity = json.loads(state.read_text())
+        identity[what] = "something else"
+        state.write_text(json.dumps(identity))
+    with pytest.raises(ResumeMismatch, match=what):
+        run(options(source, out, resume=True))
+    result = runner.invoke(app, ["render", str(source), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(out),
+                                 "--workers", "1", "--no-progress", "--resume"])
+    assert result.exit_code == 4 and what in result.output
+
+
+def test_resume_after_a_crash_gives_the_same_bytes(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """A torn journal, a missing piece, a corrupt piece and a stray temporary file: resume finishes with the same bytes, once each."""
+    source, expected = reference
+    out = tmp_path / "out"
+    shutil.copytree(source, out)
+    journal = out / ".notices" / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:6]) + "\n" + lines[6][: len(lines[6]) // 2])  # crash while writing line 7
+    first, second = (json.loads(line)["piece_file"] for line in lines[:2])
+    (out / "pieces" / first).unlink()  # journaled, then lost
+    (out / "pieces" / second).write_bytes(b"%PDF-1.7 torn")  # journaled, then torn by a power cut
+    (out / "pieces" / f".{first}.tmp").write_bytes(b"half")
+    for leftover in ("manifest.csv", "manifest.json", "rejects.csv"):
+        (out / leftover).unlink()
+    shutil.rmtree(out / "print")
+    summary = run(options(roll, out, resume=True, chunk=3))
+    assert summary.resumed_pieces == 4 and summary.rendered == COUNT and summary.balanced
+    assert fingerprint(out) == expected
+    assert not (out / "pieces" / f".{first}.tmp").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(p["seq"] for p in manifest["pieces"]) == list(range(1, COUNT + 1))
+
+
+def test_a_full_disk_stops_the_run_and_resume_finishes_it(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills after 4 pieces stops the run with exit 4 and a hint; a resume then gives the same bytes."""
+    import errno
+
+    _, expected = reference
+    real = batch._atomic_write
+    written: list[Path] = []
+
+    def filling(path: Path, data: bytes, sync: bool = True) -> None:
+        if path.parent.name == "pieces":
+            if len(written) >= 4:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(path)
+        real(path, data, sync)
+
+    monkeypatch.setattr(batch, "_atomic_write", filling)
+    args = ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"), "--workers", "1",
+            "--chunk", "1", "--no-progress"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 4 and "No space left on device" in result.output and "--resume" in result.output
+    monkeypatch.setattr(batch, "_atomic_write", real)
+    result = runner.invoke(app, [*args, "--resume", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["resumed_pieces"] == 4
+    assert fingerprint(tmp_path / "out") == expected
+
+
+def test_unbalanced_books_never_exit_0(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a record went missing between input and manifest, the CLI exits 5, not 0."""
+    real = batch._render_all
+
+    def lose_one(*args: Any, **kwargs: Any) -> Any:
+        outcomes, stats = real(*args, **kwargs)
+        outcomes.pop(max(outcomes))
+        return outcomes, stats
+
+    monkeypatch.setattr(batch, "_render_all", lose_one)
+    result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
+                                 "--workers", "1", "--no-progress", "--json"])
+    assert result.exit_code == 5, result.output
+    assert json.loads(result.stdout)["balanced"] is False
+
+
+def test_dask_executor_makes_the_same_bytes(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """A local Dask cluster on loopback renders the same bytes as the local pool."""
+    distributed = pytest.importorskip("distributed")
+    _, expected = reference
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        summary = run(options(roll, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address, chunk=3, workers=0))
+    assert summary.executor == "dask" and summary.rendered == COUNT
+    assert fingerprint(tmp_path / "dask") == expected
+
+
+# --------------------------------------------------------------------------------------------
+# The local pool on its own, with toy work (forked workers, so these functions need no import).
+
+
+def _toy_init() -> None:
+    pass
+
+
+def _toy_work(items: list[str]) -> list[str]:
+    for item in items:
+        if item == "slow":
+            time.sleep(30)
+        elif item == "hog":
+            hog = bytearray(700 * 1024 * 1024)  # touched below, so it is resident
+            for i in range(0, len(hog), 4096):
+                hog[i] = 1
+            time.sleep(30)
+        elif item == "crash":
+            os._exit(9)
+        elif item == "fatal":
+            raise ConfigError("Template error: every piece would fail")
+    return [f"done {item}" for item in items]
+
+
+def _toy_fail(item: str, reason: str) -> str:
+    return f"gave up {item}: {reason}"
+
+
+def _pool(**kwargs: Any) -> LocalPool:
+    return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", **kwargs)
+
+
+def test_pool_gives_up_a_slow_item_replaces_its_worker_and_goes_on() -> None:
+    """An item past its time bound is given up with that reason; its chunk-mates and the other chunks still finish."""
+    pool = _pool(item_timeout=1.0)
+    results = sorted(r for chunk in pool.map([["a", "slow", "b"], ["c"], ["d", "e"]]) for r in chunk)
+    assert results == ["done a", "done b", "done c", "done d", "done e", "gave up slow: render exceeded the time bound of 1 s"]
+    assert pool.replaced == 2  # the chunk's worker, then the worker that had "slow" alone
+
+
+def test_pool_gives_up_an_item_past_the_memory_bound() -> None:
+    """An item whose worker grows past the memory bound is given up with that reason, and the run goes on."""
+    from notices.executors import _rss_bytes
+
+    now_mb = (_rss_bytes(os.getpid()) or 0) / 1024 / 1024
+    pool = _pool(item_timeout=60.0, memory_mb=now_mb + 300)
+    results = sorted(r for chunk in pool.map([["hog"], ["a"]]) for r in chunk)
+    assert results[0] == "done a" and results[1].startswith("gave up hog: render exceeded the memory bound")
+
+
+def test_pool_gives_up_an_item_that_kills_its_worker() -> None:
+    """A worker that dies on an item is replaced; only that item is given up."""
+    results = sorted(r for chunk in _pool().map([["a", "crash"], ["b"]]) for r in chunk)
+    assert results[:2] == ["done a", "done b"] and results[2].startswith("gave up crash: the worker process died")
+
+
+def test_pool_stops_at_a_fatal_error() -> None:
+    """An error that would fail every item (a template error) is raised, not given up item by item."""
+    with pytest.raises(ConfigError, match="every piece would fail"):
+        list(_pool().map([["a"], ["fatal"], ["b"]]))
+
+
+@pytest.mark.slow
+def test_a_pathological_record_is_quarantined_for_time_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A 200-line lien list of the longest fields (26 pages, ~8 s) breaks a 2.5 s bound: quarantined with that reason, the rest rendered."""
+    long_source = ("Special assessment for alley footway paving and repair " * 2)[:80]
+    rows = [row(account_id=f"01-01-0001-{n:03d}") for n in range(1, 4)]
+    rows += [row(account_id="01-01-0001-099", source=long_source, period=f"BILL {i:03d} " + "X" * 30, amount="10.00",
+                 interest="1.00", penalty="1.00") for i in range(200)]
+    rows += [row(account_id=f"01-01-0001-{n:03d}") for n in range(4, 7)]
+    source = tmp_path / "roll.csv"
+    source.write_text(csv_text(rows))
+    result = runner.invoke(app, ["render", str(source), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
+                                 "--workers", "2", "--chunk", "3", "--piece-timeout", "2.5", "--no-progress", "--json"])
+    assert result.exit_code == 3, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["rendered"], summary["quarantined"], summary["workers_replaced"]) == (6, 1, 2)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    slow = next(p for p in manifest["pieces"] if p["account_id"] == "01-01-0001-099")
+    assert slow["status"] == "quarantined" and "time bound of 2.5 s" in slow["reason"]
