@@ -48,24 +48,36 @@ def _fail(exc: NoticesError, as_json: bool) -> None:
 
 @app.command()
 def render(
-    input: Path = typer.Argument(..., help="The roll export: .csv (one row per tax line) or .jsonl (one account per line)."),
+    input: Optional[Path] = typer.Argument(None, metavar="INPUT", help="The roll export: .csv (one row per tax line) or .jsonl (one account per line); none for bill inserts."),
     collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
-    mailing: str = typer.Option("final-notice", "--mailing", "-m", help="final-notice or post-sale-notice."),
+    mailing: str = typer.Option("final-notice", "--mailing", "-m", help="final-notice, post-sale-notice; or bill-inserts, hpp-insert, installment-insert (no INPUT)."),
     date: str = typer.Option(..., "--date", "-d", help="The notice date (YYYY-MM-DD); it selects the law in force."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: pieces/, print/, manifest.csv/.json, rejects.csv."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: pieces/, print/, manifest.csv/.json, rejects.csv (bill inserts: inserts/)."),
     language: str = typer.Option("en", "--language", "-l", help="en or es."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Input encoding, e.g. cp1252 for an Excel export."),
     format: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
     workers: int = typer.Option(0, "--workers", "-w", help="Worker processes (0: one per core)."),
     chunk: int = typer.Option(8, "--chunk", help="Pieces laid out per WeasyPrint call."),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run in the same folder."),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="I/N", help="Render only the pieces whose seq % N == I-1 (for batch schedulers)."),
+    executor: str = typer.Option("local", "--executor", help="local (a process pool) or dask (needs --scheduler and the dask extra)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+    piece_timeout: float = typer.Option(60.0, "--piece-timeout", help="Seconds one piece may take; past it the piece is quarantined and its worker replaced."),
+    piece_memory: float = typer.Option(1024.0, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ) -> None:
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
     from .batch import Options, run
 
-    options = Options(input, out, collector, mailing, _date(date), language, encoding, format, workers, chunk, resume)
+    if not _per_record(mailing, as_json):
+        _render_inserts(input, collector, mailing, _date(date), out, language, as_json)
+        return
+    if input is None:
+        raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
+    options = Options(input, out, collector, mailing, _date(date), language, encoding, format, workers, chunk, resume,
+                      shard=_shard(shard), executor=executor, scheduler=scheduler, piece_timeout=piece_timeout,
+                      piece_memory_mb=piece_memory)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     try:
         if show:
@@ -93,10 +105,66 @@ def render(
     raise typer.Exit(code)
 
 
+def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    """Parse ``--shard I/N`` (1 <= I <= N)."""
+    if value is None:
+        return None
+    try:
+        index, count = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a shard: use I/N, e.g. 2/8", param_hint="--shard") from None
+    if not 1 <= index <= count:
+        raise typer.BadParameter(f"{value!r}: I must be between 1 and N", param_hint="--shard")
+    return index, count
+
+
+def _per_record(mailing: str, as_json: bool) -> bool:
+    """Whether a mailing is made per record from a roll export (an unknown mailing is exit 2)."""
+    from .statutes import load_registry
+
+    try:
+        return load_registry().mailing(mailing).per_record
+    except NoticesError as exc:
+        _fail(exc, as_json)
+        raise  # not reached: _fail exits
+
+
+def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt.date, out: Path, language: str,
+                    as_json: bool) -> None:
+    """The bill inserts (§§ 4-201.1, 4-201.2): one PDF per insert in force, made once for every bill."""
+    from .inserts import run as run_inserts
+
+    if input is not None:
+        raise typer.BadParameter(f"the {mailing} mailing is the same for every bill and takes no roll export", param_hint="INPUT")
+    try:
+        summary = run_inserts(collector, mailing, day, out, language)
+    except NoticesError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
+        raise typer.Exit(EXIT_OK)
+    typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
+               f" ({summary.seconds:.1f} s)")
+    typer.echo(f"law: {summary.edition_label}")
+    for row in summary.inserts:
+        if row.status == "rendered":
+            typer.echo(f"  {row.document:<20} {row.file}  ({row.pages} p.; designed by {row.designer}, {row.designer_basis})")
+        else:
+            typer.echo(f"  {row.document:<20} {row.reason}")
+    typer.echo(f"manifest: {summary.manifest}")
+    if summary.placeholders:
+        typer.secho(f"warning: the collector profile has {len(summary.placeholders)} unconfirmed (placeholder) values; "
+                    "see `notices collectors show`", fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(EXIT_OK)
+
+
 def _print_summary(s: Any) -> None:
     typer.echo(f"{s.records_in} records in: {s.rendered} rendered, {s.rejected} rejected, {s.quarantined} quarantined"
                f" ({s.pages} pages, {s.seconds:.1f} s)")
     typer.echo(f"law: {s.edition_label}")
+    if getattr(s, "shard", ""):
+        typer.echo(f"shard: {s.shard} (the manifest and print file cover this shard's records only)")
     if s.skipped_documents:
         typer.echo(f"not required on this date: {', '.join(s.skipped_documents)}")
     typer.echo(f"print file: {s.print_file}")
@@ -189,6 +257,99 @@ def collectors_show(collector: str = typer.Argument(...), as_json: bool = typer.
         typer.secho(f"\n{len(c.placeholders)} placeholder values (unconfirmed: confirm before mailing):", fg=typer.colors.YELLOW)
         for p in c.placeholders:
             typer.echo(f"  - {p}")
+
+
+@app.command()
+def web(
+    collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
+    date: str = typer.Option(..., "--date", "-d", help="The date (YYYY-MM-DD); it selects the inserts and the law in force."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: <document>.fragment.html, index.html, manifest.json."),
+    language: str = typer.Option("en", "--language", "-l", help="en or es."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Write the bill inserts' words for a website (§§ 4-201.1(e), 4-201.2(c)) and the Ombudsman's page block (§ 2-112(d)(4))."""
+    from .web import run as run_web
+
+    try:
+        summary = run_web(collector, _date(date), out, language)
+    except NoticesError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
+        raise typer.Exit(EXIT_OK)
+    typer.echo(f"website content for {summary.collector} on {summary.date} ({summary.language}): {len(summary.files)} files in {summary.out}")
+    typer.echo(f"law: {summary.edition_label}")
+    for item in summary.files:
+        typer.echo(f"  {item.file:<38} {item.kind:<9} {' '.join(item.blocks)}")
+    for document_id, reason in summary.not_required.items():
+        typer.echo(f"  {document_id:<38} {reason}")
+    if summary.placeholders:
+        typer.secho(f"warning: the collector profile has {len(summary.placeholders)} unconfirmed (placeholder) values; "
+                    "see `notices collectors show`", fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def check(
+    pdfs: list[Path] = typer.Argument(..., help="PDF files: piece files, a lone insert or statement, or a PDF made elsewhere."),
+    collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
+    mailing: str = typer.Option("final-notice", "--mailing", "-m", help="The mailing the PDF belongs to, e.g. final-notice."),
+    date: str = typer.Option(..., "--date", "-d", help="The notice date (YYYY-MM-DD); it selects the law in force."),
+    document: Optional[str] = typer.Option(None, "--document", help="Check the whole PDF as this document (e.g. tax-sale-insert); "
+                                           "comma-separated for several, in order. Default: found from the text."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
+) -> None:
+    """Check finished PDFs against the statute, block by block with citations (exit 0 only when all are compliant)."""
+    from .compliance import check_file, target_for
+
+    try:
+        target = target_for(collector, mailing, _date(date))
+    except NoticesError as exc:
+        _fail(exc, as_json)
+        return
+    documents = [d.strip() for d in document.split(",") if d.strip()] if document else None
+    reports: list[Any] = []
+    failures: list[tuple[Path, NoticesError]] = []
+    for path in pdfs:
+        try:
+            reports.append(check_file(str(path), target, documents))
+        except NoticesError as exc:
+            failures.append((path, exc))
+    code = EXIT_USAGE if failures else EXIT_OK if all(r.ok for r in reports) else EXIT_COMPLIANCE
+    if as_json:
+        files = [r.to_dict() for r in reports] + [{"file": str(p), "ok": False, **e.to_dict()} for p, e in failures]
+        typer.echo(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "collector": collector, "mailing": mailing,
+                               "date": target.day.isoformat(), "edition": target.plan.edition.id, "files": files},
+                              indent=1, ensure_ascii=False))
+        raise typer.Exit(code)
+    typer.echo(f"{target.plan.mailing.title} ({target.plan.mailing.citation}), {target.collector.name}, "
+               f"{target.day.isoformat()}: {target.plan.edition.label}")
+    for report in reports:
+        _print_report(report)
+    for path, exc in failures:
+        typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
+    bad = sum(not r.ok for r in reports)
+    typer.echo(f"\n{len(reports)} checked: {len(reports) - bad} compliant, {bad} not compliant"
+               + (f", {len(failures)} unreadable" if failures else ""))
+    raise typer.Exit(code)
+
+
+def _print_report(report: Any) -> None:
+    parts = ", ".join(f"{d.part.document.id} p. {d.first_page + 1}" + (f"-{d.last_page + 1}" if d.last_page > d.first_page else "")
+                      for d in report.documents)
+    if len(report.documents) > 4:
+        parts = f"{len(report.documents)} documents"
+    verdict = "compliant" if report.ok else f"NOT COMPLIANT: {len(report.errors)} findings"
+    typer.echo(f"\n{report.file} ({report.pages} pages{': ' + parts if parts else ''}): {verdict}")
+    typer.echo(f"  {'status':<6}  {'block':<24} {'citation':<34} {'page':>4}  detail")
+    for f in report.findings:
+        status = {"ok": "ok", "note": "note", "error": "FAIL"}[f.status]
+        line = f"  {status:<6}  {f.block:<24} {f.citation:<34} {f.page if f.page is not None else '-':>4}  {f.message}"
+        if f.status == "error":
+            typer.secho(line, fg=typer.colors.RED)
+        else:
+            typer.echo(line)
 
 
 @app.command()

@@ -6,7 +6,6 @@ import datetime as dt
 import gettext
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
@@ -14,23 +13,39 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from . import formatting
+from . import formatting, i18n
 from .errors import ConfigError, LawError
-from .model import Collector, Record
+from .model import Block, Collector, Record
 from .resolve import Part, Plan
 from .resources import templates_dir
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 MARKER = re.compile(r'data-block="([^"]+)"')
 
 
 def translations(language: str) -> gettext.NullTranslations:
-    if language == "en":
-        return gettext.NullTranslations()
-    try:
-        return gettext.translation("messages", localedir=str(LOCALE_DIR), languages=[language])
-    except OSError:
-        raise ConfigError("No message catalog for this language", field="language", value=language) from None
+    """The template strings' translations, from the Babel catalog (``notices/locale``, see ``i18n``)."""
+    return i18n.translations(language)
+
+
+def statement_translation(language: str) -> Any:
+    """The hook ``statement()`` calls to print a statement's translation beside the statute's words.
+
+    The translation carries ``lang`` and the class "translation", and no ``data-block``: the check
+    counts markers, and the English words stay the statement.
+    """
+
+    def translated(block: Block, tag: str = "p", css: str = "") -> Markup:
+        text = block.translation(language)
+        if not text:
+            raise LawError(f"The statute registry holds no {language!r} translation of this statement",
+                           field="translation_" + language, value=block.id)
+        inline = tag in ("span", "strong")
+        element = "span" if inline else "div" if tag == "div" else "p"
+        classes = " ".join(c for c in ("translation", "translation-title" if tag.startswith("h") else "", css) if c)
+        shown = f" / {escape(text)}" if inline else escape(text)
+        return Markup(f'<{element} class="{classes}" lang="{language}">{shown}</{element}>')
+
+    return translated
 
 
 @pass_context
@@ -45,7 +60,7 @@ def _statement(context: Context, block_id: str, tag: str = "p", css: str = "") -
             if tag not in ("p", "h1", "h2", "h3", "div", "strong", "span"):
                 raise ConfigError("statement() prints into p, div, span, strong or a heading", field="tag", value=tag)
             translated = context.get("statement_translation")
-            extra = translated(block) if translated else Markup("")
+            extra = translated(block, tag, css) if translated else Markup("")
             return Markup(
                 f'<{tag} class="{classes}" data-block="{block.id}" data-citation="{escape(block.citation)}">'
                 f"{escape(block.text)}</{tag}>{extra}"
@@ -80,12 +95,14 @@ class Composer:
         env.filters.update(formatting.filters(self.locale))
         env.globals.update(
             statement=_statement,
-            collector=collector.facts,
+            collector=i18n.localized_facts(collector.facts, language),
             plan=plan,
             edition=plan.edition,
             notice_date=plan.day,
             language=language,
         )
+        if language != "en":
+            env.globals["statement_translation"] = statement_translation(language)
         self.env = env
 
     def _render(self, name: str, **context: Any) -> str:

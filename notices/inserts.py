@@ -1,0 +1,246 @@
+"""Turn a collector, a bill-insert mailing and a date into print-ready inserts, each checked, and a manifest.
+
+The inserts that go with every property tax bill (Tax-Property § 4-201.1, and from 2027-05-01
+§ 4-201.2) are the same for every bill, so they are made once per collector and date rather than
+per record: one PDF per insert in force, checked by the very functions that check the inserts of a
+per-record mailing (``batch.render_inserts``), and a manifest that names the edition of the law and
+who designed each insert. § 4-201.2(b): the State Tax Sale Ombudsman designs the statewide insert
+unless it describes a local installment program under § 10-208 or § 10-209, and then the collector
+does. An Ombudsman's design is rendered from ``templates/base`` alone, so a collector's folder can
+never change it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .collectors import load_collector
+from .errors import ConfigError
+from .model import Collector
+from .resolve import Plan, plan
+from .resources import templates_dir
+from .statutes import Registry, load_registry
+
+LOCAL_LAWS = ("10-208", "10-209")
+INSERTS_FOLDER = "inserts"
+MANIFEST_COLUMNS = (
+    "document", "status", "reason", "file", "pages", "sha256", "blocks", "citations", "edition",
+    "designer", "designer_role", "designer_basis", "language",
+)
+
+
+@dataclass(frozen=True)
+class Designer:
+    """Who designs an insert, and the law that says so."""
+
+    role: Literal["ombudsman", "collector"]
+    name: str
+    basis: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.basis})" if self.basis else self.name
+
+
+def designer(collector: Collector, document_id: str) -> Designer:
+    """The designer of one insert for one collector (§ 4-201.1; § 4-201.2(b))."""
+    ombudsman = str(collector.get("ombudsman.state.name", "State Tax Sale Ombudsman"))
+    if document_id == "hpp-insert":
+        return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.1")
+    if document_id == "installment-insert":
+        local = collector.get("installment.local")
+        if not local:
+            return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.2(b)(1)")
+        law = str(local.get("law", "")) if isinstance(local, dict) else ""
+        if law not in LOCAL_LAWS:
+            raise ConfigError(
+                "A local installment program must name its law: 10-208 or 10-209",
+                file=str(collector.sources[-1]) if collector.sources else None,
+                field="installment.local.law",
+                value=law,
+            )
+        return Designer("collector", collector.name, "Tax-Property § 4-201.2(b)(2)")
+    return Designer("collector", collector.name, "")
+
+
+def design_view(collector: Collector, who: Designer) -> Collector:
+    """The collector as its designer sees it: an Ombudsman's design reads templates/base only."""
+    if who.role == "ombudsman":
+        return dataclasses.replace(collector, folder=templates_dir() / "base")
+    return collector
+
+
+def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Any:
+    """A Composer for one insert's design, with the designer in the document's metadata."""
+    from .compose import Composer
+
+    composer = Composer(design_view(collector, who), the_plan, language)
+    # document.html.j2 writes this into <meta name="notices-designer">, hence the PDF's metadata.
+    composer.env.globals["designer"] = who.label
+    return composer
+
+
+def mailing_of(document_id: str, registry: Registry | None = None) -> str:
+    """The registry's one-document, not-per-record mailing for an insert (e.g. hpp-insert)."""
+    registry = registry or load_registry()
+    for mailing in registry.mailings.values():
+        if mailing.documents == (document_id,) and not mailing.per_record:
+            return mailing.id
+    raise ConfigError("No mailing of its own for this insert in the statute registry", field="document", value=document_id)
+
+
+def insert_job(collector_id: str, document_id: str, day: dt.date, language: str) -> tuple[Any, Designer]:
+    """A batch Job for one insert, with the designer's templates and stylesheet."""
+    from .batch import make_job
+    from .render import Renderer
+
+    job = make_job(collector_id, mailing_of(document_id), day, language)
+    who = designer(job.collector, document_id)
+    job.composer = composer_for(job.collector, job.plan, language, who)
+    if who.role == "ombudsman":
+        job.renderer = Renderer(None)
+    return job, who
+
+
+@dataclass
+class InsertRow:
+    """The manifest row of one insert of the mailing: rendered, or not required on the date."""
+
+    document: str
+    status: Literal["rendered", "not-required"]
+    reason: str = ""
+    file: str = ""
+    pages: int = 0
+    sha256: str = ""
+    blocks: str = ""
+    citations: str = ""
+    edition: str = ""
+    designer: str = ""
+    designer_role: str = ""
+    designer_basis: str = ""
+    language: str = ""
+
+
+@dataclass
+class InsertsSummary:
+    """What a bill-insert run made, for the CLI and the manifest."""
+
+    mailing: str
+    mailing_title: str
+    collector: str
+    date: str
+    language: str
+    edition: str
+    edition_label: str
+    out: str
+    manifest: str = ""
+    inserts: list[InsertRow] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rendered(self) -> list[InsertRow]:
+        return [row for row in self.inserts if row.status == "rendered"]
+
+    @property
+    def not_required(self) -> list[InsertRow]:
+        return [row for row in self.inserts if row.status == "not-required"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def not_required_reason(document_id: str, day: dt.date, registry: Registry | None = None) -> str:
+    """Why a document of the mailing is not printed on ``day``: not yet, or no longer, required."""
+    registry = registry or load_registry()
+    mandatory = [b for b in registry.blocks if b.document == document_id and not b.optional]
+    later = sorted(b.in_force_from for b in mandatory if b.in_force_from > day)
+    if later:
+        return f"not yet required on {day.isoformat()}: first required on {later[0].isoformat()}"
+    return f"not required on {day.isoformat()}"
+
+
+def file_name(document_id: str, collector_id: str, day: dt.date, language: str) -> str:
+    suffix = "" if language == "en" else f"-{language}"
+    return f"{document_id}-{collector_id}-{day.isoformat()}{suffix}.pdf"
+
+
+def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en") -> InsertsSummary:
+    """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest."""
+    from pypdf import PdfReader
+
+    from .batch import OutputFolder, _atomic_write, render_inserts
+    from .compose import markers
+
+    started = time.monotonic()
+    collector = load_collector(collector_id)
+    the_plan = plan(collector, mailing_id, day)  # LawError when nothing of the mailing is in force
+    if the_plan.mailing.per_record:
+        raise ConfigError(f"The {the_plan.mailing.title} is made from a roll export: give INPUT", field="mailing", value=mailing_id)
+    summary = InsertsSummary(
+        mailing=the_plan.mailing.id, mailing_title=the_plan.mailing.title, collector=collector.id, date=day.isoformat(),
+        language=language, edition=the_plan.edition.id, edition_label=the_plan.edition.label, out=str(out),
+        placeholders=list(collector.placeholders),
+    )
+    # Render and check every insert before touching the output folder: a failure leaves it as it was.
+    rows: dict[str, InsertRow] = {}
+    made: dict[str, bytes] = {}
+    for part in the_plan.parts:
+        job, who = insert_job(collector_id, part.document.id, day, language)
+        ((document_id, pdf),) = render_inserts(job)  # the statute check; ComplianceError stops the run
+        printed = set(markers(job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)))
+        blocks = [b for b in job.plan.parts[0].blocks if b.id in printed]
+        name = file_name(document_id, collector.id, day, language)
+        made[name] = pdf
+        rows[document_id] = InsertRow(
+            document=document_id, status="rendered", file=f"{INSERTS_FOLDER}/{name}",
+            pages=len(PdfReader(io.BytesIO(pdf)).pages), sha256=hashlib.sha256(pdf).hexdigest(),
+            blocks=" ".join(b.id for b in blocks), citations="; ".join(dict.fromkeys(b.citation for b in blocks)),
+            edition=the_plan.edition.id, designer=who.name, designer_role=who.role, designer_basis=who.basis,
+            language=language,
+        )
+    folder = OutputFolder(out)
+    folder.lock()
+    try:
+        target = out / INSERTS_FOLDER
+        if target.exists():
+            shutil.rmtree(target)  # inserts of an earlier run (another date) must not pass for this one
+        for name in ("manifest.csv", "manifest.json"):
+            (out / name).unlink(missing_ok=True)
+        for name, pdf in made.items():
+            _atomic_write(target / name, pdf)
+        for document_id in the_plan.skipped:
+            rows[document_id] = InsertRow(document=document_id, status="not-required",
+                                          reason=not_required_reason(document_id, day), edition=the_plan.edition.id,
+                                          language=language)
+        summary.inserts = [rows[d] for d in the_plan.mailing.documents if d in rows]
+        summary.manifest = str(out / "manifest.csv")
+        summary.seconds = round(time.monotonic() - started, 3)
+        _write_manifest(out, summary)
+    finally:
+        folder.unlock()
+    return summary
+
+
+def _write_manifest(out: Path, summary: InsertsSummary) -> None:
+    from .batch import _atomic_write
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in summary.inserts:
+        writer.writerow(asdict(row))
+    _atomic_write(out / "manifest.csv", buffer.getvalue().encode("utf-8"))
+    head = {k: v for k, v in summary.to_dict().items() if k != "inserts"}
+    data = {"summary": head, "inserts": [asdict(row) for row in summary.inserts]}
+    _atomic_write(out / "manifest.json", json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
