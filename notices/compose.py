@@ -105,7 +105,8 @@ class Composer:
             env.globals["statement_translation"] = statement_translation(language)
         self.env = env
 
-    def _render(self, name: str, **context: Any) -> str:
+    def render(self, name: str, **context: Any) -> str:
+        """Render any template of the collector-first search path; template errors name file and line."""
         try:
             return self.env.get_template(name).render(**context)
         except TemplateError as exc:
@@ -115,7 +116,7 @@ class Composer:
 
     def fragment(self, part: Part, record: Record | None = None, *, seq: int = 0, pages: int = 1, **extra: Any) -> str:
         """One piece's HTML fragment for one document (a statement per record, or an insert)."""
-        return self._render(
+        return self.render(
             f"{part.document.id}.html.j2",
             part=part,
             blocks=part.blocks,
@@ -128,7 +129,7 @@ class Composer:
 
     def document(self, part: Part, fragments: Sequence[str], *, title: str) -> str:
         """Wrap fragments in one HTML document, with the metadata the PDF will carry."""
-        return self._render(
+        return self.render(
             "document.html.j2",
             part=part,
             fragments=[Markup(f) for f in fragments],

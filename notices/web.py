@@ -184,7 +184,7 @@ def _sections(collector: Collector, the_plan: Plan, language: str) -> list[_Sect
         who = Designer("ombudsman", str(collector.get("ombudsman.state.name")), "Tax-Property § 2-112(d)(4)(II)")
         composer = composer_for(collector, the_plan, language, who)
         # Composer has no public call for a template other than a document's own; _render maps Jinja errors.
-        html = composer._render("web/ombudsman-web.html.j2", part=ombudsman, blocks=ombudsman.blocks)
+        html = composer.render("web/ombudsman-web.html.j2", part=ombudsman, blocks=ombudsman.blocks)
         _check(html, ombudsman)
         sections.append(_Section(OMBUDSMAN_FILE, [OMBUDSMAN_DOCUMENT], _printed(html, ombudsman), who, html, composer))
     return sections
@@ -206,14 +206,14 @@ def build(collector_id: str, day: dt.date, language: str = "en") -> tuple[dict[s
     sections = _sections(collector, the_plan, language)
     for section in sections:
         name = f"{section.name}.fragment.html"
-        files[name] = section.composer._render(
+        files[name] = section.composer.render(
             "web/fragment.html.j2", body=Markup(section.html), lang=language, document_id=section.documents[0],
             designer_label=section.designer.label,
         )
         summary.files.append(_describe(name, "fragment", section.documents, section.blocks, section.designer.label))
     collector_sections = [s for s in sections if s.name != OMBUDSMAN_FILE]
     heading_composer = collector_sections[0].composer
-    files[PAGE] = heading_composer._render("web/page.html.j2", lang=language, sections=[Markup(s.html) for s in collector_sections])
+    files[PAGE] = heading_composer.render("web/page.html.j2", lang=language, sections=[Markup(s.html) for s in collector_sections])
     blocks = tuple(b for s in collector_sections for b in s.blocks)
     summary.files.append(_describe(PAGE, "page", [d for s in collector_sections for d in s.documents], blocks, collector.name))
     for document_id in the_plan.skipped:
