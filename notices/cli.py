@@ -37,6 +37,12 @@ def _date(value: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+def _json_ok(summary: Any) -> None:
+    """Print a successful run's summary for a pipeline and exit 0."""
+    typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
+    raise typer.Exit(EXIT_OK)
+
+
 def _fail(exc: NoticesError, as_json: bool) -> None:
     code = EXIT_LOCKED if isinstance(exc, BatchError) else EXIT_COMPLIANCE if isinstance(exc, ComplianceError) else EXIT_USAGE
     if as_json:
@@ -142,8 +148,7 @@ def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt
         _fail(exc, as_json)
         return
     if as_json:
-        typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
-        raise typer.Exit(EXIT_OK)
+        _json_ok(summary)
     typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
                f" ({summary.seconds:.1f} s)")
     typer.echo(f"law: {summary.edition_label}")
@@ -276,8 +281,7 @@ def web(
         _fail(exc, as_json)
         return
     if as_json:
-        typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
-        raise typer.Exit(EXIT_OK)
+        _json_ok(summary)
     typer.echo(f"website content for {summary.collector} on {summary.date} ({summary.language}): {len(summary.files)} files in {summary.out}")
     typer.echo(f"law: {summary.edition_label}")
     for item in summary.files:
