@@ -8,6 +8,7 @@ fonts and images.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -130,7 +131,7 @@ class PdfStreamWriter:
     def add_shared(self, name: str, pdf: bytes) -> int:
         """Add the pages of a part that repeats: its content and fonts are written the first time only."""
         if name not in self._shared:
-            reader = PdfReader(io.BytesIO(pdf))
+            reader = _shared_reader(pdf)
             bodies: list[bytes] = []
             self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
             self._shared[name] = bodies
@@ -173,6 +174,12 @@ class PdfStreamWriter:
         trailer = f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
         self._write_raw("".join(lines).encode() + trailer.encode())
 
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_reader(pdf: bytes) -> PdfReader:
+    """The parsed PDF of a shared part: every piece file of a run copies the same insert, so parse it once."""
+    return PdfReader(io.BytesIO(pdf))
 
 
 def _pdf_text(text: str) -> str:
