@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fcntl
+import gc
 import hashlib
 import io
 import json
@@ -39,6 +40,9 @@ CHUNK = 8
 PIECE_TIMEOUT = 60.0  # seconds a piece may take before it is given up (a normal piece takes well under one)
 PIECE_MEMORY_MB = 1024.0  # resident memory a worker may reach while rendering (a worker idles near 150 MB)
 BREAKER = 10  # a run whose first this-many finished pieces all failed stops: something they share is wrong
+# Pieces of one skeleton share a layout (notices.fields). NOTICES_REUSE_LAYOUTS=0 lays every piece out in
+# full: the bytes are the same (tests/test_fields.py), only slower; it is there to prove that and to debug.
+REUSE_LAYOUTS = os.environ.get("NOTICES_REUSE_LAYOUTS", "1") != "0"
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Summary:
     executor: str = "local"
     workers: int = 0
     workers_replaced: int = 0
+    reused_layouts: int = 0  # pieces written into an earlier piece's layout (notices.fields), not laid out anew
     peak_rss_main_mb: float = 0.0
     peak_rss_workers_mb: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # this process and its workers (a Dask cluster's CPU is not counted)
@@ -142,6 +147,7 @@ class Job:
     inserts: list[tuple[Part, bytes]]
     fingerprint: bytes = b""  # tool and stylesheet versions: with a piece's HTML, it names the piece's bytes
     pages_seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
+    layouts: Any = None  # notices.fields.Layouts: a laid-out piece per skeleton, when reusing layouts
 
 
 @dataclass
@@ -153,6 +159,7 @@ class PieceResult:
     pages: int
     error: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
+    reused: bool = False  # written into an earlier piece's layout
 
 
 _JOB: Job | None = None
@@ -167,8 +174,13 @@ def make_job(collector_id: str, mailing: str, day: dt.date, language: str, inser
     statement = the_plan.parts[0]
     parts = [(the_plan.part(doc_id), pdf) for doc_id, pdf in inserts]
     renderer = Renderer(collector.folder)
-    return Job(collector, the_plan, language, Composer(collector, the_plan, language), renderer, statement, parts,
-               _fingerprint(renderer))
+    job = Job(collector, the_plan, language, Composer(collector, the_plan, language), renderer, statement, parts,
+              _fingerprint(renderer))
+    if REUSE_LAYOUTS:
+        from .fields import Layouts
+
+        job.layouts = Layouts()
+    return job
 
 
 def _fingerprint(renderer: Any) -> bytes:
@@ -191,6 +203,12 @@ def _init_worker(collector_id: str, mailing: str, day: dt.date, language: str, i
     _JOB = make_job(collector_id, mailing, day, language, inserts)
     # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
     _JOB.renderer.layout(_JOB.composer.document(_JOB.statement, ["<p>Warm <b>up</b> <i>fonts</i></p>"], title="warm-up"))
+    # A layout allocates hundreds of thousands of objects, few of them in cycles: with the default
+    # thresholds the cycle collector ran every few hundred boxes and took a sixth of the CPU. The
+    # start-up objects are frozen out of its way, and it runs every 100,000 allocations instead.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _worker_chunk(items: Sequence[tuple[int, Record]]) -> list[PieceResult]:
@@ -249,6 +267,8 @@ def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceRes
             )
         fragments[seq] = html
     todo = [(seq, rec) for seq, rec in items if seq in fragments]
+    if job.layouts is not None:
+        todo = _reuse_layouts(job, todo, fragments, results)
     if todo:
         try:
             results.update(_render_together(job, todo, fragments))
@@ -264,6 +284,42 @@ def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceRes
                 except NoticesError as exc:
                     results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
     return [results[seq] for seq, _ in items]
+
+
+def _chunk_title(job: Job) -> str:
+    return f"{job.plan.mailing.title}: {job.collector.name}"
+
+
+def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dict[int, str],
+                   results: dict[int, PieceResult]) -> list[tuple[int, Record]]:
+    """Write the pieces whose skeleton was laid out before by swapping their fields; returns the rest.
+
+    The first piece of a skeleton is laid out on its own, and kept: the pieces after it reuse it.
+    """
+    from .fields import skeleton
+
+    rest = []
+    for seq, record in items:
+        key, values = skeleton(job.composer.document(job.statement, [fragments[seq]], title=_chunk_title(job)))
+        layout = job.layouts.get(key)
+        if layout is False:
+            try:
+                results.update(_render_together(job, [(seq, record)], fragments, keep=True))
+            except ConfigError:
+                raise
+            except NoticesError as exc:
+                results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
+            continue
+        identifier = piece_identifier(job, fragments[seq])
+        # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
+        pdf = layout.write(values, lambda document: job.renderer.write(document, document.pages, identifier=identifier)) if layout else None
+        if pdf is None:
+            rest.append((seq, record))  # its fields cannot be swapped, or a value does not fit: lay it out
+            continue
+        job.layouts.reused += 1
+        results[seq] = _finish_piece(job, seq, record, pdf, layout.pages)
+        results[seq].reused = True
+    return rest
 
 
 def _extra(job: Job, record: Record) -> dict[str, Any]:
@@ -304,15 +360,17 @@ def _must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
     ]
 
 
-def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: dict[int, str]) -> dict[int, PieceResult]:
+def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: dict[int, str],
+                     keep: bool = False) -> dict[int, PieceResult]:
     """Lay the pieces out in one document, then write each piece from its own pages.
 
     Every piece starts on a page of its own and carries nothing from its neighbours, so a piece's
     bytes do not depend on the chunk it was laid out in (tests/test_batch.py checks this).
+    ``keep`` (one piece) keeps its layout for the next pieces of its skeleton (``job.layouts``).
     """
     records = dict(items)
     fragments = dict(fragments)  # the caller's stay as composed (for one page), should it retry piece by piece
-    title = f"{job.plan.mailing.title}: {job.collector.name}"
+    title = _chunk_title(job)
     # "Page X of Y" needs Y before layout. Guess it from pieces of the same shape seen before, so a
     # long piece is laid out once, not twice. The guess changes only the work, not the bytes: Y is
     # printed in the page margin only, so a piece's page count does not depend on it.
@@ -323,7 +381,8 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
     todo = [seq for seq, _ in items]
     out: dict[int, PieceResult] = {}
     for _ in range(3):
-        document = job.renderer.layout(job.composer.document(job.statement, [fragments[s] for s in todo], title=title))
+        html = job.composer.document(job.statement, [fragments[s] for s in todo], title=title)
+        document = job.renderer.layout(html)
         ranges = _page_ranges(document, todo)
         wrong = []
         for seq in todo:
@@ -335,6 +394,11 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
             pdf = job.renderer.write(document, document.pages[first:end], identifier=piece_identifier(job, fragments[seq]))
             out[seq] = _finish_piece(job, seq, records[seq], pdf, end - first)
         if not wrong:
+            if keep and len(todo) == 1 and job.layouts is not None:
+                from .fields import skeleton
+
+                key, values = skeleton(html)
+                job.layouts.keep(key, document, values)
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past one page.
         for seq in wrong:
@@ -631,7 +695,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         folder.unlock()
     summary.shard = f"{options.shard[0]}/{options.shard[1]}" if options.shard else ""
     summary.executor = options.executor
-    summary.workers, summary.workers_replaced, peaks, worker_cpu = stats
+    summary.workers, summary.workers_replaced, peaks, worker_cpu, summary.reused_layouts = stats
     summary.cpu_seconds = round(cpu_seconds() - cpu_started + worker_cpu, 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in peaks]
     summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
@@ -652,8 +716,8 @@ def _render_all(
     folder: OutputFolder,
     done: dict[int, dict[str, Any]],
     progress: ProgressHook | None,
-) -> tuple[dict[int, Outcome], tuple[int, int, list[int], float]]:
-    """Render what the journal does not hold yet; returns the outcomes and (workers, replaced, peak RSS KiB per worker, their CPU s)."""
+) -> tuple[dict[int, Outcome], tuple[int, int, list[int], float, int]]:
+    """Render what the journal does not hold yet; returns the outcomes and (workers, replaced, peak RSS KiB per worker, their CPU s, reused layouts)."""
     outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, Record]] = []
     for seq, item in checked:
@@ -677,18 +741,18 @@ def _render_all(
         assert options.scheduler is not None  # checked by run()
         executor = DaskExecutor(options.scheduler, _dask_chunk, setup)
         consume(executor.map(chunks))
-        return outcomes, (0, 0, [], 0.0)
+        return outcomes, (0, 0, [], 0.0, consume.reused)
     if options.workers == 1 or not todo:
         # In this process, without time or memory bounds: for debugging and small test runs.
         consume(render_chunk(job, chunk) for chunk in chunks)
-        return outcomes, (0, 0, [], 0.0)
+        return outcomes, (0, 0, [], 0.0, consume.reused)
     workers = options.workers or os.cpu_count() or 1
     workers = max(1, min(workers, -(-len(todo) // max(1, options.chunk))))
     pool = LocalPool(workers, _init_worker, setup, _worker_chunk, _given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
                      preload=["notices.batch", "notices.render", "notices.compliance", "notices.compose"])
     consume(pool.map(chunks))
-    return outcomes, (workers, pool.replaced, pool.peaks_kb, pool.cpu_seconds)
+    return outcomes, (workers, pool.replaced, pool.peaks_kb, pool.cpu_seconds, consume.reused)
 
 
 class _Consumer:
@@ -698,7 +762,7 @@ class _Consumer:
                  progress: ProgressHook | None, finished: int, total: int) -> None:
         self.records, self.job, self.folder, self.outcomes = records, job, folder, outcomes
         self.progress, self.finished, self.total = progress, finished, total
-        self.rendered = self.failed = 0
+        self.rendered = self.failed = self.reused = 0
 
     def __call__(self, results: Iterator[list[PieceResult]]) -> None:
         for chunk in results:
@@ -709,6 +773,7 @@ class _Consumer:
                     # No fsync per piece: a piece torn by a power cut fails its sha256 on resume and is made again.
                     _atomic_write(self.folder.pieces / outcome.piece_file, result.pdf, sync=False)
                     self.rendered += 1
+                    self.reused += result.reused
                 else:
                     self.failed += 1
                 entries.append(asdict(outcome))

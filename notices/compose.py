@@ -72,6 +72,16 @@ def _statement(context: Context, block_id: str, tag: str = "p", css: str = "") -
     )
 
 
+def field(value: Any) -> Markup:
+    """Mark a per-account value that stands alone on its line: pieces that differ only in fields share one layout.
+
+    The batch lays a statement out once per distinct skeleton (its HTML with the fields' words taken
+    out) and swaps each piece's words into the field boxes (see ``notices.fields``); a value that does
+    not fit on the line, or a field that is not alone on it, is simply laid out in full.
+    """
+    return Markup('<span class="field">') + escape(value) + Markup("</span>")
+
+
 class Composer:
     """Compose every document of one plan for one collector and language."""
 
@@ -93,6 +103,7 @@ class Composer:
         )
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(formatting.filters(self.locale))
+        env.filters["field"] = field
         env.globals.update(
             statement=_statement,
             collector=i18n.localized_facts(collector.facts, language),

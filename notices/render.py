@@ -1,6 +1,7 @@
 """Turn HTML into PDF bytes with WeasyPrint: bundled fonts only, no network, no file outside the allow-list.
 
-This is the only module that imports WeasyPrint. Fontconfig is pointed at the bundled ``fonts/``
+This module and ``fields`` (which reuses a laid-out piece for the next pieces of its skeleton) are the
+only ones that import WeasyPrint. Fontconfig is pointed at the bundled ``fonts/``
 folder before WeasyPrint loads, so no system font can slip into a notice, and any warning WeasyPrint
 logs while it works (a missing font, a refused URL, bad CSS) fails the piece.
 """

@@ -1,0 +1,271 @@
+"""Turn one laid-out piece and another piece's field values into the other piece's pages, without a new layout.
+
+The statement templates mark each per-account value as a field (``compose.field``). Pieces whose HTML
+differs only inside fields have the same skeleton, so they would be laid out alike: the batch lays
+out the first piece of each skeleton in full, keeps it (``Layouts``), and writes every later piece of
+that skeleton by swapping its words into the field boxes and writing the pages again. Laying out a
+statement costs WeasyPrint about 40 ms; swapping its fields costs about 2.
+
+The swap must give the bytes a full layout would give. It does when a field's width cannot move
+anything else, so each field box is vetted once per skeleton (``_vet``): alone on its line, inside
+boxes whose width does not follow their content (no auto-width float, inline-block, absolute box,
+margin box, auto-layout table, flex or grid), left-, right- or centre-aligned, its words not copied
+into generated text; and each value once per piece (``Layout.write``): plain spaces, one line in
+the room the box has. The new box is made with the same WeasyPrint calls and arithmetic its inline
+layout uses (``split_first_line``, then the text-align offset), so the two paths are byte-identical;
+``tests/test_fields.py`` holds them to it. Anything else is laid out in full, as before.
+
+Like ``render``, this module uses WeasyPrint (here its layout internals, pinned by the ``<71``
+version bound in pyproject.toml); nothing else in the package does.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import render  # noqa: F401  (isolates fontconfig before WeasyPrint loads)
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.text.line_break import split_first_line  # noqa: E402
+
+FIELD = re.compile(r'<span class="field">([^<]*)</span>')
+# Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
+# belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
+_INVISIBLE = re.compile(r'(<section class="piece [^"]*?)\bp[ab]("[^>]*? id="piece-)\d+"')
+_PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the blank of an unused line
+
+
+def skeleton(html: str) -> tuple[str, list[str]]:
+    """The HTML with the fields' words taken out (pieces with equal skeletons lay out alike), and those words."""
+    values: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        values.append(html_lib.unescape(match.group(1)))
+        return '<span class="field"></span>'
+
+    return _INVISIBLE.sub(r'\1p\g<2>0"', FIELD.sub(take, html)), values
+
+
+class _Context:
+    """What ``split_first_line`` reads from a layout context: the hyphenation dictionaries it caches."""
+
+    def __init__(self) -> None:
+        self.dictionaries: dict[Any, Any] = {}
+
+
+@dataclass
+class _Slot:
+    """One field box on a laid-out page, and what its inline layout needs to place other words in it."""
+
+    box: Any  # boxes.TextBox
+    index: int  # which field of the piece
+    block: Any  # the line's containing block
+    line: Any  # boxes.LineBox
+    inlines: list[Any]  # the inline boxes between the line and the text box, outermost first
+    align: str  # "start", "end" or "center"
+    metrics: tuple[float, float]  # height and baseline a one-line text in this style has
+    original: tuple[str, Any, float, float] = ("", None, 0.0, 0.0)
+
+
+class Layout:
+    """A laid-out piece whose fields can take another piece's words."""
+
+    def __init__(self, document: Any, slots: list[_Slot], fields: int) -> None:
+        self.document = document
+        self.slots = slots
+        self.fields = fields
+        self.context = _Context()
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+    def write(self, values: Sequence[str], write: Callable[[Any], bytes]) -> bytes | None:
+        """The PDF of the piece with these field values, by ``write(document)``; None when a value does not fit."""
+        if len(values) != self.fields:
+            return None
+        changes = []
+        for slot in self.slots:
+            change = self._place(slot, values[slot.index])
+            if change is None:
+                return None
+            changes.append((slot, change))
+        for slot, change in changes:
+            box = slot.box
+            slot.original = (box.text, box.pango_layout, box.width, box.position_x)
+            box.text, box.pango_layout, box.width, box.position_x = change
+        try:
+            return write(self.document)
+        finally:
+            for slot, _ in changes:
+                box = slot.box
+                box.text, box.pango_layout, box.width, box.position_x = slot.original
+
+    def _place(self, slot: _Slot, text: str) -> tuple[str, Any, float, float] | None:
+        """The text box's new (text, Pango layout, width, x), computed as WeasyPrint's inline layout computes them."""
+        if not _PLAIN.fullmatch(text):
+            return None  # collapsible or leading spaces, or an empty value: let the full layout decide
+        box, block, line = slot.box, slot.block, slot.line
+        # get_next_linebox / avoid_collisions, for a line with no floats beside it:
+        left = block.content_box_x() + line.margin_left
+        right = block.content_box_x() + block.width - line.margin_right
+        available = right - left
+        start = left - line.margin_left
+        max_x = start + available
+        x = start + line.text_indent
+        layout, length, resume, width, height, baseline = split_first_line(
+            text, box.style, self.context, max_x - x, box.justification_spacing, is_line_start=True)
+        if resume is not None or layout.text != text or (height, baseline) != slot.metrics:
+            return None  # it would wrap (or shape differently): a full layout must place it
+        # split_inline_box: each box's width runs from its content start to its last child's margin edge.
+        inner = width
+        for _ in slot.inlines:
+            inner = x + inner - x
+        line_width = x + inner - start
+        if line_width > available:
+            return None  # overflow: text-align would not apply, keep it simple and lay it out
+        if slot.align == "start" or line_width >= available:
+            offset = 0.0
+        elif slot.align == "center":
+            offset = (available - line_width) / 2
+        else:
+            offset = available - line_width
+        return text, layout, width, x + offset
+
+
+class Layouts:
+    """The last laid-out piece of each skeleton, per process (least recently used dropped first)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, Layout | None] = OrderedDict()
+        self.reused = 0
+
+    def get(self, key: str) -> Layout | None | bool:
+        """The layout for this skeleton, None when its fields cannot be swapped, False when none is kept."""
+        if key not in self._kept:
+            return False
+        self._kept.move_to_end(key)
+        return self._kept[key]
+
+    def keep(self, key: str, document: Any, values: Sequence[str]) -> Layout | None:
+        """Vet a fully laid-out piece's fields and keep it for the next pieces of its skeleton."""
+        layout = vet(document, values)
+        self._kept[key] = layout
+        if len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return layout
+
+
+def vet(document: Any, values: Sequence[str]) -> Layout | None:
+    """A Layout when every field box of the document can take other words without moving anything; else None."""
+    html = getattr(document, "_html", None)
+    if html is None or not values:
+        return None
+    index = {id(el): k for k, el in enumerate(e for e in html.etree_element.iter() if _is_field(e))}
+    if len(index) != len(values):
+        return None
+    slots: list[_Slot] = []
+    context = _Context()
+    for page in document.pages:
+        walked = list(_walk(page._page_box, []))
+        if any(_floated(b) for b, _ in walked):
+            return None  # a float narrows lines by its own rules: not worth following
+        for box, ancestors in walked:
+            if not isinstance(box, boxes.TextBox):
+                continue
+            k = index.get(id(box.element))
+            if k is None:
+                if _generated(box, ancestors) and any(len(v) >= 3 and v in box.text for v in values):
+                    return None  # a field's words copied into generated text (string-set, content()) would go stale
+                continue
+            slot = _slot(box, ancestors, k, values[k], context)
+            if slot is None:
+                return None
+            slots.append(slot)
+    return Layout(document, slots, len(values))
+
+
+def _is_field(element: Any) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag.rsplit("}", 1)[-1] == "span" and element.get("class") == "field"
+
+
+def _walk(box: Any, ancestors: list[Any]) -> Iterator[tuple[Any, list[Any]]]:
+    yield box, ancestors
+    children = getattr(box, "children", None)
+    if children:
+        inner = [*ancestors, box]
+        for child in children:
+            yield from _walk(child, inner)
+
+
+def _floated(box: Any) -> bool:
+    return getattr(box, "style", None) is not None and box.style["float"] != "none"
+
+
+def _generated(box: Any, ancestors: list[Any]) -> bool:
+    """Text a stylesheet made (::before, string(), counters), not an element's own words."""
+    return "::" in (box.element_tag or "") or (box.element is None) or any(
+        isinstance(a, boxes.MarginBox) and a.element is None for a in ancestors)
+
+
+def _zero_sides(box: Any) -> bool:
+    return not any((box.margin_left, box.margin_right, box.padding_left, box.padding_right,
+                    box.border_left_width, box.border_right_width))
+
+
+def _content_sized(box: Any) -> bool:
+    """Whether the box's width may follow its content (then a field's words could move its neighbours)."""
+    style = box.style
+    if isinstance(box, boxes.MarginBox):
+        return style["width"] == "auto"  # a margin box given a width keeps it, whatever its content
+    if isinstance(box, (boxes.InlineBlockBox, boxes.FlexContainerBox, boxes.GridContainerBox)):
+        return True
+    if style["float"] != "none" or style["position"] in ("absolute", "fixed"):
+        return style["width"] == "auto"
+    if isinstance(box, boxes.TableBox):
+        return style["table_layout"] != "fixed" or style["width"] == "auto"
+    return False
+
+
+def _alignment(line: Any) -> str | None:
+    style = line.style
+    align = style["text_align_all"] if style["text_align_last"] == "auto" else style["text_align_last"]
+    ltr = style["direction"] == "ltr"
+    if align == "left":
+        return "start" if ltr else "end"
+    if align == "right":
+        return "end" if ltr else "start"
+    return align if align in ("start", "end", "center") else None
+
+
+def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context) -> _Slot | None:
+    style = box.style
+    if box.text != value or style["white_space"] not in ("normal", "nowrap") or style["text_transform"] != "none":
+        return None
+    if style["direction"] != "ltr" or style["text_overflow"] != "clip":
+        return None
+    lines = [i for i, a in enumerate(ancestors) if isinstance(a, boxes.LineBox)]
+    if not lines or lines[-1] == 0:
+        return None
+    at = lines[-1]
+    line, block, inlines = ancestors[at], ancestors[at - 1], ancestors[at + 1:]
+    if not all(isinstance(b, boxes.InlineBox) and _zero_sides(b) for b in inlines):
+        return None
+    leaves = [b for b, _ in _walk(line, []) if not isinstance(b, (boxes.LineBox, boxes.InlineBox))]
+    if leaves != [box] or line.text_indent or line.margin_left or line.margin_right:
+        return None  # not alone on its line
+    if any(_content_sized(a) for a in ancestors[:at] if getattr(a, "style", None) is not None):
+        return None
+    align = _alignment(line)
+    if align is None or line.style["direction"] != "ltr":
+        return None
+    _, _, resume, _, height, baseline = split_first_line(value, style, context, None, box.justification_spacing)
+    if resume is not None:
+        return None
+    return _Slot(box, k, block, line, list(inlines), align, (height, baseline))

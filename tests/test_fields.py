@@ -1,0 +1,99 @@
+"""Pieces of one skeleton are written into one layout: the same bytes as laying each out, and only where that is exact."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notices import batch
+from notices.fields import Layouts, skeleton, vet
+from notices.model import Record
+from notices.render import Renderer
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+DAY = dt.date(2027, 2, 1)
+
+
+def _records(collector: str, name: str) -> list[tuple[int, Record]]:
+    options = batch.Options(input=SAMPLES / name, out=Path("unused"), collector=collector, mailing="final-notice", date=DAY)
+    return [(seq, item) for seq, item in batch.load(options)[2] if isinstance(item, Record)]
+
+
+def _render(collector: str, items: list[tuple[int, Record]], reuse: bool, monkeypatch: pytest.MonkeyPatch,
+            chunk: int = 8) -> tuple[dict[int, batch.PieceResult], Any]:
+    monkeypatch.setattr(batch, "REUSE_LAYOUTS", reuse)
+    job = batch.make_job(collector, "final-notice", DAY, "en")
+    job = batch.make_job(collector, "final-notice", DAY, "en", batch.render_inserts(job))
+    results = {}
+    for start in range(0, len(items), chunk):
+        for result in batch.render_chunk(job, items[start:start + chunk]):
+            results[result.seq] = result
+    return results, job
+
+
+@pytest.mark.parametrize(("collector", "sample"), [("baltimore-city", "baltimore-city-final-notices.csv"),
+                                                   ("baltimore-county", "baltimore-county-final-notices.csv")])
+def test_pieces_written_into_a_shared_layout_are_byte_identical_to_pieces_laid_out_alone(
+        collector: str, sample: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = _records(collector, sample)
+    reused, job = _render(collector, items, True, monkeypatch)
+    alone, _ = _render(collector, items, False, monkeypatch)
+    assert sorted(reused) == sorted(alone) == [seq for seq, _ in items]
+    differ = [seq for seq in alone if reused[seq].pdf != alone[seq].pdf]
+    assert not differ, f"pieces {differ[:5]} differ between a shared layout and their own"
+    assert all(r.pdf for r in reused.values())
+    # Not vacuous: most pieces really were written into another piece's layout.
+    assert job.layouts.reused >= len(items) // 2
+    assert sum(r.reused for r in reused.values()) == job.layouts.reused
+
+
+def test_a_value_that_would_wrap_is_laid_out_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    seq, first = _records("baltimore-city", "baltimore-city-final-notices.csv")[0]
+    long_name = dataclasses.replace(first, owners=(("THE ESTATE OF " + "BARTHOLOMEW FITZGERALD-MONTGOMERY " * 4).strip(),))
+    short_name = dataclasses.replace(first, owners=("A B",))
+    items = [(seq, first), (seq + 1, long_name), (seq + 2, short_name)]
+    reused, _ = _render("baltimore-city", items, True, monkeypatch, chunk=3)
+    alone, _ = _render("baltimore-city", items, False, monkeypatch, chunk=3)
+    assert [reused[s].reused for s, _ in items] == [False, False, True]
+    assert all(reused[s].pdf == alone[s].pdf for s, _ in items)
+
+
+def _document(body: str, css: str = "") -> Any:
+    html = f'<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>'
+    return Renderer().layout(html)
+
+
+def test_a_lone_field_in_a_block_can_take_other_words() -> None:
+    layout = vet(_document('<p><span class="field">Alice Smith</span></p><p style="text-align: right"><span class="field">$1.00</span></p>'),
+                 ["Alice Smith", "$1.00"])
+    assert layout is not None and [s.align for s in layout.slots] == ["start", "end"]
+
+
+@pytest.mark.parametrize(("body", "css"), [
+    ('<p class="x"><span class="field">Alice Smith</span></p>', "p.x { string-set: who content() } @page { @top-center { content: string(who) } }"),
+    ('<table><tr><td><span class="field">Alice Smith</span></td><td>x</td></tr></table>', ""),
+    ('<p><span class="field">Alice Smith</span> and more words</p>', ""),
+    ('<p style="float: left"><span class="field">Alice Smith</span></p>', ""),
+    ('<p style="text-transform: uppercase"><span class="field">Alice Smith</span></p>', ""),
+], ids=["copied into generated text", "auto-layout table", "not alone on its line", "floated", "text-transform"])
+def test_a_field_whose_width_could_matter_is_never_swapped(body: str, css: str) -> None:
+    assert vet(_document(body, css), ["Alice Smith"]) is None
+
+
+def test_the_skeleton_leaves_out_field_words_piece_number_and_page_name() -> None:
+    one = '<section class="piece statement pa" id="piece-3" data-pages="1"><p><span class="field">O&#39;Neil</span></p></section>'
+    two = '<section class="piece statement pb" id="piece-8" data-pages="1"><p><span class="field">Smith</span></p></section>'
+    (key_one, values_one), (key_two, _) = skeleton(one), skeleton(two)
+    assert key_one == key_two and values_one == ["O'Neil"]
+    assert skeleton(one.replace('data-pages="1"', 'data-pages="2"'))[0] != key_one
+
+
+def test_the_layouts_kept_are_bounded() -> None:
+    kept = Layouts(size=2)
+    for key in ("a", "b", "c"):
+        kept.keep(key, _document("<p>x</p>"), [])
+    assert kept.get("a") is False and kept.get("c") is None
