@@ -330,6 +330,8 @@ def read_pdf(pdf: bytes, file: str = "") -> PdfText:
         pages = list(reader.pages)
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
         keys = [_page_key(p, *size) for p, size in zip(pages, sizes)]
+        if len(_PAGE_CACHE) > 512:
+            _PAGE_CACHE.clear()  # before choosing what to read: a page found cached must still be there below
         todo = [i for i, key in enumerate(keys) if not key or key not in _PAGE_CACHE]
         read: dict[int, tuple[str, tuple[str, ...]]] = {}
         if todo:
@@ -343,8 +345,6 @@ def read_pdf(pdf: bytes, file: str = "") -> PdfText:
                 text, outside = read[i]
                 fact = PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page))
                 if keys[i]:
-                    if len(_PAGE_CACHE) > 512:
-                        _PAGE_CACHE.clear()
                     _PAGE_CACHE[keys[i]] = fact
             else:
                 fact = _PAGE_CACHE[keys[i]]

@@ -203,6 +203,7 @@ class LocalPool:
             while True:
                 # Keep DEPTH chunks queued at each worker, so it never waits for this process between
                 # chunks; read ahead only that far, so memory stays flat however long the mailing.
+                dead = []
                 for worker in self._live:
                     while len(worker.tasks) < DEPTH:
                         if not pending and not exhausted:
@@ -214,9 +215,22 @@ class LocalPool:
                         if not pending:
                             break
                         task = pending.popleft()
-                        worker.conn.send((task.key, task.items))
+                        try:
+                            worker.conn.send((task.key, task.items))
+                        except OSError:
+                            # It died on the chunk it holds, before we read that: the chunk goes back, and
+                            # the death is handled as if read (the item that killed it is given up).
+                            pending.appendleft(task)
+                            dead.append(worker)
+                            break
                         worker.tasks.append(task)
                         self._arm(worker)
+                for worker in dead:
+                    if not worker.tasks:
+                        self._retire(worker, kill=True)
+                        self._start()
+                    elif worker in self._live:
+                        yield from self._receive(worker, pending)
                 busy = [w for w in self._live if w.tasks]
                 if not busy:
                     if exhausted and not pending:
