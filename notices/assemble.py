@@ -12,7 +12,9 @@ import functools
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +30,22 @@ from pypdf.generic import (
 )
 
 _SKIP_PAGE_KEYS = {"/Parent", "/Annots", "/B", "/StructParents", "/Metadata", "/PieceInfo"}
+_REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
+
+
+@dataclass
+class Fragment:
+    """Pages as they were written into one file, ready to be written into another without parsing them again.
+
+    The objects were numbered ``first`` .. ``first + len(objects) - 1`` there; ``add_fragment`` renumbers
+    them (references inside their dictionaries, never inside stream data) for the file it writes.
+    """
+
+    first: int
+    pages: list[int] = field(default_factory=list)
+    objects: list[tuple[int, bytes]] = field(default_factory=list)  # (number there, body), in the order written
+
+
 class PdfStreamWriter:
     """Write a PDF object by object: copy pages from other PDFs, share common parts, finish with the page tree."""
 
@@ -40,6 +58,7 @@ class PdfStreamWriter:
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
         self._blank: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
+        self._fragment: Fragment | None = None
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     # -- low level -------------------------------------------------------------------------
@@ -63,6 +82,8 @@ class PdfStreamWriter:
         return body
 
     def _write_body(self, number: int, body: bytes) -> None:
+        if self._fragment is not None:
+            self._fragment.objects.append((number, body))
         self.offsets[number] = self._tell()
         self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
 
@@ -127,6 +148,32 @@ class PdfStreamWriter:
         indexes = list(range(len(reader.pages))) if pages is None else list(pages)
         self.pages.extend(self._copy_pages(reader, indexes))
         return len(indexes)
+
+    def begin_fragment(self) -> None:
+        """Record what is written from here to ``end_fragment`` (pages from ``add_pdf``), to write it elsewhere."""
+        self._fragment = Fragment(self.next_id, [len(self.pages)])
+
+    def end_fragment(self) -> Fragment:
+        fragment, self._fragment = self._fragment, None
+        assert fragment is not None and len(fragment.objects) == self.next_id - fragment.first, "only add_pdf in a fragment"
+        fragment.pages = [number - fragment.first for number in self.pages[fragment.pages[0]:]]
+        return fragment
+
+    def add_fragment(self, fragment: Fragment) -> int:
+        """Write pages recorded by another writer (``begin_fragment``/``end_fragment``): no parsing, only renumbering."""
+        first, count = fragment.first, len(fragment.objects)
+        delta = self.next_id - first
+
+        def renumber(match: re.Match[bytes]) -> bytes:
+            number = int(match.group(1))
+            return b"%d 0 R" % (number + delta) if first <= number < first + count else match.group(0)
+
+        self.next_id += count
+        for number, body in fragment.objects:
+            head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
+            self._write_body(number + delta, _REFERENCE.sub(renumber, head) + marker + data)
+        self.pages.extend(first + delta + index for index in fragment.pages)
+        return len(fragment.pages)
 
     def add_shared(self, name: str, pdf: bytes) -> int:
         """Add the pages of a part that repeats: its content and fonts are written the first time only."""

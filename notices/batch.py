@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import shutil
 import threading
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .assemble import PdfStreamWriter
+from .assemble import Fragment, PdfStreamWriter
 from .collectors import load_collector
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError, OutputLocked, RenderError, ResumeMismatch
 from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
@@ -160,6 +161,7 @@ class PieceResult:
     error: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
     reused: bool = False  # written into an earlier piece's layout
+    print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
 
 
 _JOB: Job | None = None
@@ -448,7 +450,9 @@ def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, stat
 
     writer_out = io.BytesIO()
     writer = PdfStreamWriter(writer_out, info=_pdf_info(job, _piece_title(job, record)))
+    writer.begin_fragment()
     writer.add_pdf(statement_pdf)
+    fragment = writer.end_fragment()
     pages = statement_pages
     duplex = bool(job.collector.get("print.duplex", True))
     for part, insert_pdf in job.inserts:
@@ -465,7 +469,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, stat
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors])
-    return PieceResult(seq, record.account_id, piece, statement_pages, pages)
+    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=fragment)
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,6 +558,8 @@ class OutputFolder:
         self.pieces = root / "pieces"
         self.print = root / "print"
         self._lock_file: Any = None
+        self._spool: Any = None
+        self._spooled: dict[int, tuple[int, int]] = {}
 
     def lock(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -618,6 +624,32 @@ class OutputFolder:
                     continue
             done[int(entry["seq"])] = entry
         return done
+
+    def spool(self, seq: int, fragment: Fragment) -> None:
+        """Keep a piece's statement pages as written, so the print file copies them without parsing the piece.
+
+        Not journaled: after a crash the spool starts empty, and resumed pieces are read from their files.
+        """
+        if self._spool is None:
+            self._spool = open(self.state / "print.spool", "w+b")
+        data = pickle.dumps(fragment, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spooled[seq] = (self._spool.seek(0, os.SEEK_END), len(data))
+        self._spool.write(data)
+
+    def spooled(self, seq: int) -> Fragment | None:
+        if seq not in self._spooled:
+            return None
+        offset, length = self._spooled[seq]
+        self._spool.seek(offset)
+        fragment: Fragment = pickle.loads(self._spool.read(length))  # noqa: S301 - this run's own file
+        return fragment
+
+    def drop_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        self._spooled.clear()
+        (self.state / "print.spool").unlink(missing_ok=True)
 
     def record(self, *entries: dict[str, Any]) -> None:
         """Append finished pieces to the journal, one line each, synced once per call."""
@@ -692,6 +724,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         raise BatchError(f"Cannot write to the output folder: {exc.strerror or exc}", file=str(options.out),
                          hint="free space (or fix the folder), then run again with --resume") from None
     finally:
+        folder.drop_spool()
         folder.unlock()
     summary.shard = f"{options.shard[0]}/{options.shard[1]}" if options.shard else ""
     summary.executor = options.executor
@@ -772,6 +805,8 @@ class _Consumer:
                 if result.pdf is not None:
                     # No fsync per piece: a piece torn by a power cut fails its sha256 on resume and is made again.
                     _atomic_write(self.folder.pieces / outcome.piece_file, result.pdf, sync=False)
+                    if result.print_part is not None:
+                        self.folder.spool(result.seq, result.print_part)
                     self.rendered += 1
                     self.reused += result.reused
                 else:
@@ -842,9 +877,12 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
         for outcome in ordered:
             if outcome.status != "rendered":
                 continue
-            piece = (folder.pieces / outcome.piece_file).read_bytes()
             outcome.print_first_page = len(writer.pages) + 1
-            writer.add_pdf(piece, range(outcome.statement_pages))
+            fragment = folder.spooled(outcome.seq)
+            if fragment is not None:
+                writer.add_fragment(fragment)
+            else:  # rendered before a resume: read it back from its file
+                writer.add_pdf((folder.pieces / outcome.piece_file).read_bytes(), range(outcome.statement_pages))
             pages = outcome.statement_pages
             for document_id, pdf in inserts:
                 if duplex and pages % 2:
@@ -858,6 +896,7 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(target)
+    folder.drop_spool()
 
     summary = Summary(
         # Counted from the input, not from the outcomes: a piece lost on the way unbalances the books (exit 5).
