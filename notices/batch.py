@@ -302,7 +302,11 @@ def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dic
 
     rest = []
     for seq, record in items:
-        key, values = skeleton(job.composer.document(job.statement, [fragments[seq]], title=_chunk_title(job)))
+        fragment = fragments[seq]
+        pages = job.pages_seen.get(_shape(record), 1)
+        if pages != 1:  # "Page X of Y" is in the skeleton: compose it for the length its shape had
+            fragment = job.composer.fragment(job.statement, record, seq=seq, pages=pages, **_extra(job, record))
+        key, values = skeleton(job.composer.document(job.statement, [fragment], title=_chunk_title(job)))
         layout = job.layouts.get(key)
         if layout is False:
             try:
@@ -312,7 +316,7 @@ def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dic
             except NoticesError as exc:
                 results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
             continue
-        identifier = piece_identifier(job, fragments[seq])
+        identifier = piece_identifier(job, fragment)
         # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
         pdf = layout.write(values, lambda document: job.renderer.write(document, document.pages, identifier=identifier)) if layout else None
         if pdf is None:
@@ -411,9 +415,13 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
 
 
 def _shape(record: Record) -> tuple[int, ...]:
-    """What mostly decides a statement's length: table rows, owner and address lines, and whether it is a post-sale notice."""
+    """What decides a statement's boxes: table rows, line sources, and whether it is a post-sale notice.
+
+    (The envelope window always has five lines, and each value is one field.) Pieces of one shape
+    mostly share a skeleton, and so a layout, and almost always a page count.
+    """
     rows = sum(1 + bool(line.interest) + bool(line.penalty) for line in record.lines)
-    return rows, len(record.owners), int(bool(record.mailing.line2)), int(record.sale is not None)
+    return rows, len({line.source for line in record.lines}), int(record.sale is not None)
 
 
 def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -767,6 +775,9 @@ def _render_all(
         progress(finished, total)
     folder.pieces.mkdir(parents=True, exist_ok=True)
     records = dict(todo)
+    # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
+    # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
+    todo.sort(key=lambda item: (_shape(item[1]), item[0]))
     chunks = _chunks(todo, max(1, options.chunk))
     consume = _Consumer(records, job, folder, outcomes, progress, finished, total)
     setup = (options.collector, options.mailing, options.date, options.language, tuple(inserts))

@@ -140,7 +140,7 @@ class Layout:
 class Layouts:
     """The last laid-out piece of each skeleton, per process (least recently used dropped first)."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 16) -> None:
         self.size = size
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0
