@@ -78,6 +78,7 @@ def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str,
         "peak_rss_main_mb": summary["peak_rss_main_mb"],
         "peak_rss_workers_mb": summary["peak_rss_workers_mb"],
         "workers": summary["workers"],
+        "reused_layouts": summary.get("reused_layouts", 0),
         "print_file_bytes": print_size,
         "bytes_per_piece": round(print_size / max(pieces, 1)),
         "pages": summary["pages"],
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(f"project ({project['workers']} wkr)", project))
         for style in styles:
             print(_row(f"baseline ({style})", report[f"baseline_{style}"]))
+        print(f"project: {project['reused_layouts']} of {project['pieces']} pieces written into a layout kept from an earlier piece")
         for style in styles:
             print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x (issue target: 8x)")
         bound = report["print_file_bound"]

@@ -35,15 +35,16 @@ _REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
 
 @dataclass
 class Fragment:
-    """Pages as they were written into one file, ready to be written into another without parsing them again.
+    """Pages as serialized objects, ready to be written into a file without parsing a PDF again.
 
-    The objects were numbered ``first`` .. ``first + len(objects) - 1`` there; ``add_fragment`` renumbers
-    them (references inside their dictionaries, never inside stream data) for the file it writes.
+    ``objects`` are (number, body) as numbered where they were made, ``pages`` the numbers of the page
+    objects, ``parent`` the number their /Parent points at. ``add_fragment`` renumbers references
+    inside the objects' dictionaries (never inside stream data) for the file it writes.
     """
 
-    first: int
     pages: list[int] = field(default_factory=list)
-    objects: list[tuple[int, bytes]] = field(default_factory=list)  # (number there, body), in the order written
+    objects: list[tuple[int, bytes]] = field(default_factory=list)
+    parent: int = 2
 
 
 class PdfStreamWriter:
@@ -150,29 +151,29 @@ class PdfStreamWriter:
         return len(indexes)
 
     def begin_fragment(self) -> None:
-        """Record what is written from here to ``end_fragment`` (pages from ``add_pdf``), to write it elsewhere."""
-        self._fragment = Fragment(self.next_id, [len(self.pages)])
+        """Record the pages written from here to ``end_fragment``, to write them into another file."""
+        self._fragment = Fragment([len(self.pages)])
 
     def end_fragment(self) -> Fragment:
         fragment, self._fragment = self._fragment, None
-        assert fragment is not None and len(fragment.objects) == self.next_id - fragment.first, "only add_pdf in a fragment"
-        fragment.pages = [number - fragment.first for number in self.pages[fragment.pages[0]:]]
+        assert fragment is not None, "end_fragment without begin_fragment"
+        fragment.pages = self.pages[fragment.pages[0]:]
         return fragment
 
     def add_fragment(self, fragment: Fragment) -> int:
-        """Write pages recorded by another writer (``begin_fragment``/``end_fragment``): no parsing, only renumbering."""
-        first, count = fragment.first, len(fragment.objects)
-        delta = self.next_id - first
+        """Write pages made elsewhere (``end_fragment``, ``render.Renderer.fragment``): no parsing, only renumbering."""
+        numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
+        numbers[fragment.parent] = 2
+        self.next_id += len(fragment.objects)
 
         def renumber(match: re.Match[bytes]) -> bytes:
-            number = int(match.group(1))
-            return b"%d 0 R" % (number + delta) if first <= number < first + count else match.group(0)
+            number = numbers.get(int(match.group(1)))
+            return match.group(0) if number is None else b"%d 0 R" % number
 
-        self.next_id += count
         for number, body in fragment.objects:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
-            self._write_body(number + delta, _REFERENCE.sub(renumber, head) + marker + data)
-        self.pages.extend(first + delta + index for index in fragment.pages)
+            self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
+        self.pages.extend(numbers[page] for page in fragment.pages)
         return len(fragment.pages)
 
     def add_shared(self, name: str, pdf: bytes) -> int:
