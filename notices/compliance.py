@@ -32,6 +32,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
+from itertools import repeat
+from operator import add
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -141,6 +143,49 @@ class PageFacts:
     unembedded: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _PageWords:
+    """One page's text as folded lines and words: worked out once per distinct text (an insert's pages recur in every piece)."""
+
+    lines: tuple[str, ...]  # each line's words, joined by a space
+    line_starts: tuple[int, ...]  # the page's word index where each line begins, and one past the last
+    marks: tuple[bool, ...]  # per word: its line holds list marks only
+    line_index: tuple[int, ...]  # per word: its line on the page
+    edges: tuple[tuple[int, str], ...]  # (line, furniture key) of the first two and last three lines that are not marks
+    keys: frozenset[str]  # furniture keys of the page's raw lines of two words or more
+    words: tuple[str, ...]
+    starts: tuple[int, ...]  # where each word starts in " ".join(words)
+    joined: str
+
+
+@functools.lru_cache(maxsize=256)
+def _page_words(text: str) -> _PageWords:
+    folded = _HYPHEN_EOL.sub(r"\1\2", unicodedata.normalize("NFKC", text).translate(_FOLD))
+    page_lines = [line for line in (words(raw) for raw in folded.splitlines()) if line]
+    marks = [all(_LIST_MARK.match(w) for w in line) for line in page_lines]
+    content = [i for i, mark in enumerate(marks) if not mark]
+    edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
+    keys = frozenset(_furniture_key(line) for line in (words(raw) for raw in text.splitlines()) if len(line) >= 2)
+    flat: list[str] = []
+    line_starts: list[int] = []
+    word_marks: list[bool] = []
+    line_index: list[int] = []
+    for i, line in enumerate(page_lines):
+        line_starts.append(len(flat))
+        flat.extend(line)
+        word_marks.extend([marks[i]] * len(line))
+        line_index.extend([i] * len(line))
+    line_starts.append(len(flat))
+    starts: list[int] = []
+    at = 0
+    for word in flat:
+        starts.append(at)
+        at += len(word) + 1
+    return _PageWords(tuple(" ".join(line) for line in page_lines), tuple(line_starts), tuple(word_marks),
+                      tuple(line_index), tuple((i, _furniture_key(page_lines[i])) for i in edges), keys, tuple(flat),
+                      tuple(starts), " ".join(flat))
+
+
 class PdfText:
     """A PDF's pages and the folded words of all of them, each word tied to its page and line."""
 
@@ -152,41 +197,29 @@ class PdfText:
         self.line_of: list[int] = []
         self.lines: list[tuple[int, str]] = []  # (page, folded line)
         self.page_start: list[int] = []
-        repeated = self.repeated = self._repeated_lines()
-        for number, page in enumerate(self.pages):
-            self.page_start.append(len(self.words))
-            text = _HYPHEN_EOL.sub(r"\1\2", unicodedata.normalize("NFKC", page.text).translate(_FOLD))
-            page_lines = [line for line in (words(raw) for raw in text.splitlines()) if line]
-            marks = [all(_LIST_MARK.match(w) for w in line) for line in page_lines]
-            content = [i for i, mark in enumerate(marks) if not mark]
-            edges = set(content[:2] + content[-3:])  # a running header or footer is a page's first or last lines
-            for i, line in enumerate(page_lines):
-                furniture = marks[i] or (i in edges and _furniture_key(line) in repeated)
-                self.lines.append((number, " ".join(line)))
-                for word in line:
-                    self.words.append(word)
-                    self.page_of.append(number)
-                    self.furniture.append(furniture)
-                    self.line_of.append(len(self.lines) - 1)
-        self.page_start.append(len(self.words))
-        self.joined = " ".join(self.words)
-        self.lower = self.joined.lower()
         self.starts: list[int] = []
-        at = 0
-        for word in self.words:
-            self.starts.append(at)
-            at += len(word) + 1
+        analysed = [_page_words(page.text) for page in self.pages]
+        repeated = self.repeated = _repeated_lines(analysed)
+        at = 0  # where the page's first word starts in ``joined``
+        for number, page in enumerate(analysed):
+            first_word, first_line = len(self.words), len(self.lines)
+            self.page_start.append(first_word)
+            self.lines.extend((number, line) for line in page.lines)
+            self.words.extend(page.words)
+            self.page_of.extend(repeat(number, len(page.words)))
+            self.line_of.extend(map(add, page.line_index, repeat(first_line)))
+            self.furniture.extend(page.marks)
+            for line, key in page.edges:
+                if key in repeated:
+                    lo, hi = page.line_starts[line], page.line_starts[line + 1]
+                    self.furniture[first_word + lo:first_word + hi] = repeat(True, hi - lo)
+            if page.words:
+                self.starts.extend(map(add, page.starts, repeat(at)))
+                at += len(page.joined) + 1
+        self.page_start.append(len(self.words))
+        self.joined = " ".join(page.joined for page in analysed if page.words)
+        self.lower = self.joined.lower()
         self._padded = " " + self.joined + " "
-
-    def _repeated_lines(self) -> set[str]:
-        """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
-        seen: dict[str, set[int]] = {}
-        for number, page in enumerate(self.pages):
-            for raw in page.text.splitlines():
-                line = words(raw)
-                if len(line) >= 2:
-                    seen.setdefault(_furniture_key(line), set()).add(number)
-        return {key for key, pages in seen.items() if len(pages) >= 2}
 
     def word_at(self, char: int) -> int:
         """The index of the word that holds character ``char`` of ``joined``."""
@@ -230,6 +263,15 @@ class PdfText:
 
 def _furniture_key(line: Sequence[str]) -> str:
     return re.sub(r"\d+", "#", " ".join(line).lower())
+
+
+def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
+    """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
+    seen: dict[str, int] = {}
+    for page in pages:
+        for key in page.keys:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= 2}
 
 
 _PAGE_CACHE: dict[bytes, PageFacts] = {}
