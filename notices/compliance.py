@@ -4,7 +4,10 @@ The PDF check reads the text the PDF itself carries (not the template), so it wo
 including an insert designed in another program. Words are compared after folding what the
 statute's typography and line breaking may change: quotes, apostrophes, dashes, line breaks and
 hyphenation at line ends. ``notices check`` and ``notices render`` call the same entry point,
-:func:`check_pdf`, so the two can never disagree.
+:func:`check_pdf`, so the two can never disagree: ``check`` reads the file's pages, ``render`` hands
+over what the pages of the piece it just joined show, read from its parts (the statement once, the
+blank page and the inserts once per process), and tests/test_check_fast.py holds the two to the
+same report.
 
 What is checked, document by document (a piece file holds the statement, padding and the inserts;
 a print file is cut at each statement and checked piece by piece):
@@ -25,7 +28,6 @@ import bisect
 import datetime as dt
 import difflib
 import functools
-import hashlib
 import io
 import logging
 import re
@@ -274,7 +276,6 @@ def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
     return {key for key, count in seen.items() if count >= 2}
 
 
-_PAGE_CACHE: dict[bytes, PageFacts] = {}
 _PDFIUM_LOCK = threading.RLock()  # PDFium is not thread-safe
 
 
@@ -305,21 +306,10 @@ def _where(text: str, box: tuple[float, float, float, float], height: float) -> 
     return f"{text.strip()[:40]!r} at ({box[0] / 72:.2f} in, {(height - box[3]) / 72:.2f} in from the top)"
 
 
-def _page_key(page: Any, width: float, height: float) -> bytes:
-    """A digest of a page's drawing (raw content streams and fonts): the shared insert's pages repeat in every piece."""
-    digest = hashlib.sha256(repr((width, height)).encode())
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
-    streams = contents if isinstance(contents, list) else [contents] if contents is not None else []
-    for stream in streams:
-        stream = stream.get_object()
-        data = getattr(stream, "_data", None)
-        if data is None:
-            return b""
-        digest.update(data)
-    fonts = (page.get("/Resources") or {}).get("/Font") or {}
-    digest.update(repr(sorted((str(k), str(v)) for k, v in fonts.items())).encode())
-    return digest.digest()
+def _page_key(page: Any) -> str:
+    """A page's dictionary (references included, its place in the page tree left out): within one file, two pages
+    with the same dictionary draw the same content with the same resources, as a print file repeats each insert's pages."""
+    return repr(sorted((str(k), repr(v)) for k, v in page.items() if k != "/Parent"))
 
 
 def _pypdf_text(page: Any, width: float, height: float) -> tuple[str, tuple[str, ...]]:
@@ -362,42 +352,52 @@ def _pdfium_text(document: Any, index: int, width: float, height: float) -> tupl
 
 def read_pdf(pdf: bytes, file: str = "") -> PdfText:
     """Read a PDF's pages once (text by PDFium when installed, structure by pypdf); unreadable is an input error."""
+    return PdfText(read_pages(pdf, file))
+
+
+def read_pages(pdf: bytes, file: str = "", reader: PdfReader | None = None) -> list[PageFacts]:
+    """The facts of each page, read from the bytes; a page drawn again later in the file (a print file's insert) is read once.
+
+    ``reader`` is pypdf's parse of these same bytes, when the caller has made one already.
+    """
     quiet = logging.getLogger("pypdf")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # pypdf's repair notes ("EOF marker not found") are not the clerk's concern
     try:
-        reader = PdfReader(io.BytesIO(pdf))
+        reader = PdfReader(io.BytesIO(pdf)) if reader is None else reader
         if reader.is_encrypted:
             raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
         pages = list(reader.pages)
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
-        keys = [_page_key(p, *size) for p, size in zip(pages, sizes)]
-        todo = [i for i, key in enumerate(keys) if not key or key not in _PAGE_CACHE]
+        keys = [_page_key(p) for p in pages]  # names objects of this file only: pages are shared within one reading
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}
+        todo = [i for i, key in enumerate(keys) if first[key] == i]
         read: dict[int, tuple[str, tuple[str, ...]]] = {}
         if todo:
             read = _read_pdfium(pdf, todo, sizes)
             for i in todo:
                 if i not in read:
                     read[i] = _pypdf_text(pages[i], *sizes[i])
-        facts = []
+        facts: list[PageFacts] = []
         for i, page in enumerate(pages):
             if i in read:
                 text, outside = read[i]
-                fact = PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page))
-                if keys[i]:
-                    if len(_PAGE_CACHE) > 512:
-                        _PAGE_CACHE.clear()
-                    _PAGE_CACHE[keys[i]] = fact
+                facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page)))
             else:
-                fact = _PAGE_CACHE[keys[i]]
-            facts.append(fact)
+                facts.append(facts[first[keys[i]]])
     except InputError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as exc:
         raise InputError(f"Not a readable PDF ({type(exc).__name__}: {exc})", file=file or None) from None
     finally:
         quiet.setLevel(level)
-    return PdfText(facts)
+    return facts
+
+
+@functools.lru_cache(maxsize=8)
+def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
+    """The page facts of a PDF that every piece file carries (an insert): read once per process."""
+    return tuple(read_pages(pdf))
 
 
 def _read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -1181,14 +1181,23 @@ class _Checker:
             self.add("printable-area", "ok", "no text within 0.25 in of the edge")
 
 
-def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] | None = None, file: str = "") -> Report:
+def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] | None = None, file: str = "",
+              pages: Sequence[PageFacts] | None = None) -> Report:
     """Hold a finished PDF against the law in force: the single check ``notices check`` and ``notices render`` share.
 
     ``documents`` names the documents the PDF holds, in order (e.g. a lone insert); by default they
     are found from the text: a piece file holds the statement and its inserts, another PDF may hold
     any one of them.
+
+    ``pages`` are the facts of the PDF's pages when the caller knows them without reading the bytes
+    (``notices render`` joins a piece from parts it has read: the statement, a blank page, the
+    inserts read once per process); the report is then the one reading the bytes would give, which
+    tests/test_check_fast.py holds render to.
     """
-    text = pdf if isinstance(pdf, PdfText) else read_pdf(pdf, file)
+    if isinstance(pdf, PdfText):
+        text = pdf
+    else:
+        text = PdfText(pages) if pages is not None else read_pdf(pdf, file)
     checker = _Checker(text, target)
     report = Report(file, len(text.pages))
     if documents:
