@@ -130,6 +130,12 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
+@functools.lru_cache(maxsize=4096)
+def _line_words(line: str) -> tuple[str, ...]:
+    """``words`` of one line of a page, cached: most lines of a statement are the same in every piece."""
+    return tuple(words(line))
+
+
 def _key(text: str) -> str:
     return " ".join(_words(text))
 
@@ -155,6 +161,7 @@ class _PageWords:
     line_index: tuple[int, ...]  # per word: its line on the page
     edges: tuple[tuple[int, str], ...]  # (line, furniture key) of the first two and last three lines that are not marks
     keys: frozenset[str]  # furniture keys of the page's raw lines of two words or more
+    line_keys: frozenset[str]  # furniture keys of its folded lines
     words: tuple[str, ...]
     starts: tuple[int, ...]  # where each word starts in " ".join(words)
     joined: str
@@ -163,11 +170,11 @@ class _PageWords:
 @functools.lru_cache(maxsize=256)
 def _page_words(text: str) -> _PageWords:
     folded = _HYPHEN_EOL.sub(r"\1\2", unicodedata.normalize("NFKC", text).translate(_FOLD))
-    page_lines = [line for line in (words(raw) for raw in folded.splitlines()) if line]
+    page_lines = [line for line in map(_line_words, folded.splitlines()) if line]
     marks = [all(_LIST_MARK.match(w) for w in line) for line in page_lines]
     content = [i for i, mark in enumerate(marks) if not mark]
     edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
-    keys = frozenset(_furniture_key(line) for line in (words(raw) for raw in text.splitlines()) if len(line) >= 2)
+    keys = frozenset(_line_key(line) for line in map(_line_words, text.splitlines()) if len(line) >= 2)
     flat: list[str] = []
     line_starts: list[int] = []
     word_marks: list[bool] = []
@@ -183,9 +190,10 @@ def _page_words(text: str) -> _PageWords:
     for word in flat:
         starts.append(at)
         at += len(word) + 1
+    line_keys = [_line_key(line) for line in page_lines]
     return _PageWords(tuple(" ".join(line) for line in page_lines), tuple(line_starts), tuple(word_marks),
-                      tuple(line_index), tuple((i, _furniture_key(page_lines[i])) for i in edges), keys, tuple(flat),
-                      tuple(starts), " ".join(flat))
+                      tuple(line_index), tuple((i, line_keys[i]) for i in edges), keys, frozenset(line_keys),
+                      tuple(flat), tuple(starts), " ".join(flat))
 
 
 class PdfText:
@@ -202,6 +210,7 @@ class PdfText:
         self.starts: list[int] = []
         analysed = [_page_words(page.text) for page in self.pages]
         repeated = self.repeated = _repeated_lines(analysed)
+        self.line_keys = [page.line_keys for page in analysed]  # per page: the furniture keys of its lines
         at = 0  # where the page's first word starts in ``joined``
         for number, page in enumerate(analysed):
             first_word, first_line = len(self.words), len(self.lines)
@@ -265,6 +274,11 @@ class PdfText:
 
 def _furniture_key(line: Sequence[str]) -> str:
     return re.sub(r"\d+", "#", " ".join(line).lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_key(line: tuple[str, ...]) -> str:
+    return _furniture_key(line)
 
 
 def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
@@ -780,11 +794,8 @@ class _Checker:
                 owner.setdefault(text.page_of[hi - 1], k)
         # A page with no fixed words (a statement's second page) belongs to the document whose
         # running header or footer it shares; a line every document shares says nothing.
-        keys: dict[int, set[str]] = {}
-        for page, line in text.lines:
-            keys.setdefault(page, set()).add(_furniture_key(line.split(" ")))
         repeated = text.repeated
-        keys = {p: {k for k in ks if k in repeated} for p, ks in keys.items()}
+        keys = {p: set(ks & repeated) for p, ks in enumerate(text.line_keys)}
         per_doc: dict[int, set[str]] = {}
         for p, k in owner.items():
             per_doc.setdefault(k, set()).update(keys.get(p, set()))
