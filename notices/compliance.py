@@ -64,6 +64,8 @@ _FOLD = str.maketrans(
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
+_TOTAL = re.compile(r"(?i)\btotal\b")
+_DIGITS = re.compile(r"\d+")
 _MONEY = re.compile(r"(-|\()?\s*(?:US)?\$\s?(\d{1,3}(?:,\d{3})+|\d+)\.(\d\d)\)?|(-)?(\d{1,3}(?:[.,]\d{3})+|\d+),(\d\d)\s?(?:US)?\$")
 _MONTHS = {
     **{m: i for i, m in enumerate(
@@ -273,7 +275,7 @@ class PdfText:
 
 
 def _furniture_key(line: Sequence[str]) -> str:
-    return re.sub(r"\d+", "#", " ".join(line).lower())
+    return _DIGITS.sub("#", " ".join(line).lower())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -560,6 +562,7 @@ def _longest_in_order(positions: Sequence[tuple[str, int]]) -> set[str]:
 # Content: expectations (phrases and profile facts), the "Date" line, figures, the one-page summary.
 
 
+@functools.lru_cache(maxsize=1024)
 def _fact_pattern(value: str) -> str:
     digits = re.sub(r"\D", "", value)
     if 10 <= len(digits) <= 11 and re.fullmatch(r"[\d\s().+\-]+", value):
@@ -572,6 +575,7 @@ def _fact_pattern(value: str) -> str:
     return _phrase_pattern(value)
 
 
+@functools.lru_cache(maxsize=1024)
 def _phrase_pattern(value: str) -> str:
     return r"(?<!\w)" + r"\s+".join(re.escape(w.lower()) for w in words(value))
 
@@ -625,7 +629,9 @@ def _parse_date(match: re.Match[str]) -> dt.date | None:
 
 def money_amounts(line: str) -> list[Decimal]:
     """The dollar amounts a line of text shows, in order ($1,234.56, -$5.00, ($5.00), 1.234,56 US$)."""
-    amounts = []
+    amounts: list[Decimal] = []
+    if "$" not in line:
+        return amounts  # every form the pattern knows has a dollar sign
     for m in _MONEY.finditer(line):
         try:
             if m.group(2) is not None:
@@ -1007,7 +1013,7 @@ class _Checker:
         elif owner is not None:
             self.add(block, "ok", f"owner: {owner[1]}", owner[0], document=doc)
         totals = [(p, amounts[-1]) for p, line in lines
-                  if re.search(r"(?i)\btotal\b", line) and (amounts := money_amounts(line))]
+                  if _TOTAL.search(line) and (amounts := money_amounts(line))]
         if not totals:
             self.add(block, "error", "no total due (a line with \"Total\" and an amount)", document=doc)
             return
@@ -1040,13 +1046,13 @@ class _Checker:
         for i in range(len(lines) - 1, -1, -1):
             page, line = lines[i]
             amounts = money_amounts(line)
-            if not (re.search(r"(?i)\btotal\b", line) and amounts):
+            if not (_TOTAL.search(line) and amounts):
                 continue
             total, running, count = amounts[-1], Decimal("0"), 0
             for j in range(i - 1, -1, -1):
                 prev = lines[j][1]
                 found = money_amounts(prev)
-                if re.search(r"(?i)\btotal\b", prev):
+                if _TOTAL.search(prev):
                     break
                 if not found:
                     continue
@@ -1112,7 +1118,7 @@ class _Checker:
                 taken.append((at, at + len(needle)))
                 self.report_unexpected(block, at, spans)
         # Then near-verbatim copies (one or two words changed), unless an exact statement already stands there.
-        vocabulary = {w.lower() for w in self.text.words}
+        vocabulary = set(self.text.lower.split(" "))  # each word lower-cased, as lower() cases word by word
         for block in seen_texts.values():
             needle = _words(block.text)
             if self.text.find(needle) is not None or len(needle) < 8:
