@@ -34,11 +34,11 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import accumulate, chain, count, islice, repeat
 from operator import add
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -63,6 +63,8 @@ _FOLD = str.maketrans(
     }
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
+_HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and found much faster
+_FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
 _TOTAL = re.compile(r"(?i)\btotal\b")
 _DIGITS = re.compile(r"\d+")
@@ -111,9 +113,18 @@ class Finding:
 
 def fold(text: str) -> str:
     """Fold typography and line breaking so that only the words and their order remain."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD).replace("\r\n", "\n")
-    text = _HYPHEN_EOL.sub(r"\1\2", text)  # hyphenation at a line end
-    return " ".join(text.split())
+    return " ".join(_join_hyphenated(_typography(text).replace("\r\n", "\n")).split())
+
+
+def _typography(text: str) -> str:
+    """NFKC, then the quotes, dashes and spaces of _FOLD made plain."""
+    # As .translate(_FOLD), which looks up every character; a text has few of these.
+    return _FOLDED.sub(lambda m: _FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
+
+
+def _join_hyphenated(text: str) -> str:
+    """A word hyphenated at a line end made whole again."""
+    return _HYPHEN_EOL.sub(r"\1\2", text) if _HYPHEN_BREAK.search(text) else text
 
 
 def words(text: str) -> list[str]:
@@ -132,10 +143,18 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
+class _Line(NamedTuple):
+    words: tuple[str, ...]
+    joined: str
+    mark: bool  # list marks only ("1.", "•")
+    key: str  # the furniture key: lower case, digits ignored
+
+
 @functools.lru_cache(maxsize=4096)
-def _line_words(line: str) -> tuple[str, ...]:
-    """``words`` of one line of a page, cached: most lines of a statement are the same in every piece."""
-    return tuple(words(line))
+def _line(raw: str) -> _Line:
+    """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
+    folded = tuple(words(raw))
+    return _Line(folded, " ".join(folded), all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded))
 
 
 def _key(text: str) -> str:
@@ -171,31 +190,27 @@ class _PageWords:
 
 @functools.lru_cache(maxsize=256)
 def _page_words(text: str) -> _PageWords:
-    folded = _HYPHEN_EOL.sub(r"\1\2", unicodedata.normalize("NFKC", text).translate(_FOLD))
-    page_lines = [line for line in map(_line_words, folded.splitlines()) if line]
-    marks = [all(_LIST_MARK.match(w) for w in line) for line in page_lines]
-    content = [i for i, mark in enumerate(marks) if not mark]
+    folded = _join_hyphenated(_typography(text))
+    page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
+    content = [i for i, line in enumerate(page_lines) if not line.mark]
     edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
-    keys = frozenset(_line_key(line) for line in map(_line_words, text.splitlines()) if len(line) >= 2)
-    flat: list[str] = []
-    line_starts: list[int] = []
-    word_marks: list[bool] = []
-    line_index: list[int] = []
-    for i, line in enumerate(page_lines):
-        line_starts.append(len(flat))
-        flat.extend(line)
-        word_marks.extend([marks[i]] * len(line))
-        line_index.extend([i] * len(line))
-    line_starts.append(len(flat))
-    starts: list[int] = []
-    at = 0
-    for word in flat:
-        starts.append(at)
-        at += len(word) + 1
-    line_keys = [_line_key(line) for line in page_lines]
-    return _PageWords(tuple(" ".join(line) for line in page_lines), tuple(line_starts), tuple(word_marks),
-                      tuple(line_index), tuple((i, line_keys[i]) for i in edges), keys, frozenset(line_keys),
-                      tuple(flat), tuple(starts), " ".join(flat))
+    keys = frozenset(line.key for line in map(_line, text.splitlines()) if len(line.words) >= 2)
+    counts = [len(line.words) for line in page_lines]
+    flat = list(chain.from_iterable(line.words for line in page_lines))
+    # Word i starts after the i words before it and a space after each.
+    starts = map(add, accumulate(map(len, flat), initial=0), count())
+    return _PageWords(
+        lines=tuple(line.joined for line in page_lines),
+        line_starts=tuple(accumulate(counts, initial=0)),
+        marks=tuple(chain.from_iterable(repeat(line.mark, n) for line, n in zip(page_lines, counts))),
+        line_index=tuple(chain.from_iterable(repeat(i, n) for i, n in enumerate(counts))),
+        edges=tuple((i, page_lines[i].key) for i in edges),
+        keys=keys,
+        line_keys=frozenset(line.key for line in page_lines),
+        words=tuple(flat),
+        starts=tuple(islice(starts, len(flat))),
+        joined=" ".join(flat),
+    )
 
 
 class PdfText:
@@ -217,7 +232,7 @@ class PdfText:
         for number, page in enumerate(analysed):
             first_word, first_line = len(self.words), len(self.lines)
             self.page_start.append(first_word)
-            self.lines.extend((number, line) for line in page.lines)
+            self.lines.extend(zip(repeat(number), page.lines))
             self.words.extend(page.words)
             self.page_of.extend(repeat(number, len(page.words)))
             self.line_of.extend(map(add, page.line_index, repeat(first_line)))
@@ -276,11 +291,6 @@ class PdfText:
 
 def _furniture_key(line: Sequence[str]) -> str:
     return _DIGITS.sub("#", " ".join(line).lower())
-
-
-@functools.lru_cache(maxsize=4096)
-def _line_key(line: tuple[str, ...]) -> str:
-    return _furniture_key(line)
 
 
 def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
