@@ -587,7 +587,15 @@ def _fact_pattern(value: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _phrase_pattern(value: str) -> str:
-    return r"(?<!\w)" + r"\s+".join(re.escape(w.lower()) for w in words(value))
+    """The words of ``value``, lower case, any spaces between them, beginning a word (not after a letter or digit)."""
+    folded = [w.lower() for w in words(value)]
+    if not folded:
+        return r"(?<!\w)"
+    # "(?<!\w)x" tested after the x, as "x(?<!\w.)": the same matches, but a pattern that begins with a
+    # character is searched for quickly, one that begins with a look-behind is tried at every position.
+    first = folded[0]
+    return (re.escape(first[0]) + r"(?<!\w.)" + re.escape(first[1:])
+            + "".join(r"\s+" + re.escape(w) for w in folded[1:]))
 
 
 def requirement(spec: str, collector: Collector) -> tuple[re.Pattern[str], str] | None:
@@ -600,20 +608,30 @@ def requirement(spec: str, collector: Collector) -> tuple[re.Pattern[str], str] 
     """
     alternatives: list[str] = []
     shown: list[str] = []
-    for alt in (a.strip() for a in spec.split("|")):
-        fact = re.fullmatch(r"\{([\w.]+)\}", alt)
+    for alt, fact in _alternatives(spec):
         if fact:
-            value = collector.get(fact.group(1))
+            value = collector.get(fact)
             if value is None or isinstance(value, (dict, list)) or not str(value).strip():
                 continue
             alternatives.append(_fact_pattern(str(value)))
             shown.append(str(value))
-        elif alt:
+        else:
             alternatives.append(_phrase_pattern(alt))
             shown.append(f"“{alt}”")
     if not alternatives:
         return None
     return re.compile("|".join(f"(?:{a})" for a in alternatives)), " or ".join(shown)
+
+
+@functools.lru_cache(maxsize=1024)
+def _alternatives(spec: str) -> tuple[tuple[str, str], ...]:
+    """The alternatives of a requirement: (phrase, "") or (alternative, dotted path of the profile fact it names)."""
+    out = []
+    for alt in (a.strip() for a in spec.split("|")):
+        fact = re.fullmatch(r"\{([\w.]+)\}", alt)
+        if fact or alt:
+            out.append((alt, fact.group(1) if fact else ""))
+    return tuple(out)
 
 
 def _parse_date(match: re.Match[str]) -> dt.date | None:
@@ -1121,17 +1139,18 @@ class _Checker:
                 continue
             seen_texts[key] = block
         taken: list[tuple[int, int]] = []
-        for block in seen_texts.values():
+        exact: dict[str, int | None] = {}
+        for key, block in seen_texts.items():
             needle = _words(block.text)
-            at = self.text.find(needle)
+            at = exact[key] = self.text.find(needle)
             if at is not None:
                 taken.append((at, at + len(needle)))
                 self.report_unexpected(block, at, spans)
         # Then near-verbatim copies (one or two words changed), unless an exact statement already stands there.
         vocabulary = set(self.text.lower.split(" "))  # each word lower-cased, as lower() cases word by word
-        for block in seen_texts.values():
+        for key, block in seen_texts.items():
             needle = _words(block.text)
-            if self.text.find(needle) is not None or len(needle) < 8:
+            if exact[key] is not None or len(needle) < 8:
                 continue
             if sum(w.lower() in vocabulary for w in needle) < NEAR * len(needle):
                 continue  # cheap: most of the statement's words are not even in the PDF
