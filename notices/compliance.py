@@ -28,16 +28,17 @@ import bisect
 import datetime as dt
 import difflib
 import functools
+import hashlib
 import io
 import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from itertools import accumulate, chain, count, islice, repeat
-from operator import add
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import accumulate, chain, count, islice, repeat
+from operator import add
 from typing import Any, Literal, NamedTuple
 
 from pypdf import PdfReader
@@ -174,7 +175,7 @@ class PageFacts:
 
 @dataclass(frozen=True)
 class _PageWords:
-    """One page's text as folded lines and words: worked out once per distinct text (an insert's pages recur in every piece)."""
+    """One page's text as folded lines and words, worked out once per text: an insert's pages recur in every piece."""
 
     lines: tuple[str, ...]  # each line's words, joined by a space
     line_starts: tuple[int, ...]  # the page's word index where each line begins, and one past the last
@@ -190,6 +191,7 @@ class _PageWords:
 
 @functools.lru_cache(maxsize=256)
 def _page_words(text: str) -> _PageWords:
+    """What PdfText needs of one page, from its text alone."""
     folded = _join_hyphenated(_typography(text))
     page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
     content = [i for i, line in enumerate(page_lines) if not line.mark]
@@ -332,10 +334,9 @@ def _where(text: str, box: tuple[float, float, float, float], height: float) -> 
     return f"{text.strip()[:40]!r} at ({box[0] / 72:.2f} in, {(height - box[3]) / 72:.2f} in from the top)"
 
 
-def _page_key(page: Any) -> str:
-    """A page's dictionary (references included, its place in the page tree left out): within one file, two pages
-    with the same dictionary draw the same content with the same resources, as a print file repeats each insert's pages."""
-    return repr(sorted((str(k), repr(v)) for k, v in page.items() if k != "/Parent"))
+def _page_key(page: Any) -> bytes:
+    """A digest of a page's dictionary, references and all but its parent: in one file, pages alike in it draw the same."""
+    return hashlib.sha256(repr(sorted((str(k), repr(v)) for k, v in page.items() if k != "/Parent")).encode()).digest()
 
 
 def _pypdf_text(page: Any, width: float, height: float) -> tuple[str, tuple[str, ...]]:
@@ -382,7 +383,7 @@ def read_pdf(pdf: bytes, file: str = "") -> PdfText:
 
 
 def read_pages(pdf: bytes, file: str = "", reader: PdfReader | None = None) -> list[PageFacts]:
-    """The facts of each page, read from the bytes; a page drawn again later in the file (a print file's insert) is read once.
+    """The facts of each page, read from the bytes; a page drawn again later in the file is read once.
 
     ``reader`` is pypdf's parse of these same bytes, when the caller has made one already.
     """
@@ -395,8 +396,12 @@ def read_pages(pdf: bytes, file: str = "", reader: PdfReader | None = None) -> l
             raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
         pages = list(reader.pages)
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
-        keys = [_page_key(p) for p in pages]  # names objects of this file only: pages are shared within one reading
-        first = {key: i for i, key in reversed(list(enumerate(keys)))}
+        # A print file repeats the blank page and the inserts' pages. A key names objects by their
+        # number in this file, so it holds for this reading only.
+        keys = [_page_key(p) for p in pages]
+        first: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
         todo = [i for i, key in enumerate(keys) if first[key] == i]
         read: dict[int, tuple[str, tuple[str, ...]]] = {}
         if todo:
@@ -587,12 +592,13 @@ def _fact_pattern(value: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _phrase_pattern(value: str) -> str:
-    """The words of ``value``, lower case, any spaces between them, beginning a word (not after a letter or digit)."""
+    """The words of ``value``, lower case, any spaces between them, beginning a word (not right after a \\w character)."""
     folded = [w.lower() for w in words(value)]
     if not folded:
         return r"(?<!\w)"
-    # "(?<!\w)x" tested after the x, as "x(?<!\w.)": the same matches, but a pattern that begins with a
-    # character is searched for quickly, one that begins with a look-behind is tried at every position.
+    # "(?<!\w)x" tested after the x, as "x(?<!\w.)" (x is never a line break): the same matches, but re
+    # finds a pattern that begins with a character quickly, and tries one that begins with a look-behind
+    # at every position.
     first = folded[0]
     return (re.escape(first[0]) + r"(?<!\w.)" + re.escape(first[1:])
             + "".join(r"\s+" + re.escape(w) for w in folded[1:]))
@@ -629,7 +635,7 @@ def _alternatives(spec: str) -> tuple[tuple[str, str], ...]:
     out = []
     for alt in (a.strip() for a in spec.split("|")):
         fact = re.fullmatch(r"\{([\w.]+)\}", alt)
-        if fact or alt:
+        if alt:
             out.append((alt, fact.group(1) if fact else ""))
     return tuple(out)
 
