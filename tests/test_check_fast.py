@@ -2,8 +2,8 @@
 
 Render reads the statement's own PDF once and the blank page and the inserts once per process, and
 hands those page facts to check_pdf with the finished piece. These tests render real pieces (clean,
-two-page, off the sheet, a statement reworded, an insert page missing), catch what render checked,
-and check the same piece file again from its bytes, as ``notices check FILE`` does.
+two-page, off the sheet, a statement reworded, the insert's first or last page missing), catch what
+render checked, and check the same piece file again from its bytes, as ``notices check FILE`` does.
 """
 
 from __future__ import annotations
