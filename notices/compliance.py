@@ -189,7 +189,7 @@ class _PageWords:
     joined: str
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # a statement page is seen once; the insert's pages stay
 def _page_words(text: str) -> _PageWords:
     """What PdfText needs of one page, from its text alone."""
     folded = _join_hyphenated(_typography(text))
