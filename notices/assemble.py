@@ -143,9 +143,9 @@ class PdfStreamWriter:
         return self._copy(obj, mapping, queue, reader)
 
     # -- public ----------------------------------------------------------------------------
-    def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
-        """Copy pages of a PDF (all by default); returns how many were added."""
-        reader = PdfReader(io.BytesIO(pdf))
+    def add_pdf(self, pdf: bytes | PdfReader, pages: Sequence[int] | None = None) -> int:
+        """Copy pages of a PDF (all by default), given as bytes or as pypdf's parse of them; returns how many were added."""
+        reader = pdf if isinstance(pdf, PdfReader) else PdfReader(io.BytesIO(pdf))
         indexes = list(range(len(reader.pages))) if pages is None else list(pages)
         self.pages.extend(self._copy_pages(reader, indexes))
         return len(indexes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fcntl
+import functools
 import gc
 import hashlib
 import io
@@ -454,30 +455,48 @@ def _pdf_info(job: Job, title: str) -> dict[str, str]:
 
 
 def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, statement_pages: int) -> PieceResult:
-    from .compliance import Target, check_pdf
+    from pypdf import PdfReader
+
+    from .compliance import Target, check_pdf, read_pages, shared_pages
 
     writer_out = io.BytesIO()
     writer = PdfStreamWriter(writer_out, info=_pdf_info(job, _piece_title(job, record)))
+    statement = PdfReader(io.BytesIO(statement_pdf))  # parsed once, for copying and for reading its pages
     writer.begin_fragment()
-    writer.add_pdf(statement_pdf)
+    writer.add_pdf(statement)
     fragment = writer.end_fragment()
+    # The piece's pages are copies of its parts' pages: what each shows is read from the part (the
+    # statement now, the blank page and the inserts once per process), not from the piece again.
+    facts = read_pages(statement_pdf, reader=statement)
     pages = statement_pages
     duplex = bool(job.collector.get("print.duplex", True))
     for part, insert_pdf in job.inserts:
         if duplex and pages % 2:
             writer.add_blank()
+            facts += shared_pages(_blank_pdf())
             pages += 1
         pages += writer.add_shared(part.document.id, insert_pdf)
+        facts += shared_pages(insert_pdf)
     writer.close()
     piece = writer_out.getvalue()
-    # The finished piece file, checked exactly as `notices check` checks it, plus the record's own figures.
+    # The finished piece file, checked as `notices check` checks it (tests/test_check_fast.py), plus the record's own figures.
     target = Target(job.collector, job.plan, tuple(_must_show(job, record)), record.first_advertisement_date)
-    report = check_pdf(piece, target)
+    report = check_pdf(piece, target, pages=facts)
     if not report.ok:
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors])
     return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=fragment)
+
+
+@functools.lru_cache(maxsize=1)
+def _blank_pdf() -> bytes:
+    """A PDF of the one blank page a piece is padded with, as the piece writer writes it."""
+    out = io.BytesIO()
+    writer = PdfStreamWriter(out)
+    writer.add_blank()
+    writer.close()
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ The PDF check reads the text the PDF itself carries (not the template), so it wo
 including an insert designed in another program. Words are compared after folding what the
 statute's typography and line breaking may change: quotes, apostrophes, dashes, line breaks and
 hyphenation at line ends. ``notices check`` and ``notices render`` call the same entry point,
-:func:`check_pdf`, so the two can never disagree.
+:func:`check_pdf`, so the two can never disagree: ``check`` reads the file's pages, ``render`` hands
+over what the pages of the piece it just joined show, read from its parts (the statement once, the
+blank page and the inserts once per process), and tests/test_check_fast.py holds the two to the
+same report.
 
 What is checked, document by document (a piece file holds the statement, padding and the inserts;
 a print file is cut at each statement and checked piece by piece):
@@ -34,7 +37,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from itertools import accumulate, chain, count, islice, repeat
+from operator import add
+from typing import Any, Literal, NamedTuple
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -59,7 +64,11 @@ _FOLD = str.maketrans(
     }
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
+_HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and found much faster
+_FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
+_TOTAL = re.compile(r"(?i)\btotal\b")
+_DIGITS = re.compile(r"\d+")
 _MONEY = re.compile(r"(-|\()?\s*(?:US)?\$\s?(\d{1,3}(?:,\d{3})+|\d+)\.(\d\d)\)?|(-)?(\d{1,3}(?:[.,]\d{3})+|\d+),(\d\d)\s?(?:US)?\$")
 _MONTHS = {
     **{m: i for i, m in enumerate(
@@ -105,9 +114,18 @@ class Finding:
 
 def fold(text: str) -> str:
     """Fold typography and line breaking so that only the words and their order remain."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD).replace("\r\n", "\n")
-    text = _HYPHEN_EOL.sub(r"\1\2", text)  # hyphenation at a line end
-    return " ".join(text.split())
+    return " ".join(_join_hyphenated(_typography(text).replace("\r\n", "\n")).split())
+
+
+def _typography(text: str) -> str:
+    """NFKC, then the quotes, dashes and spaces of _FOLD made plain."""
+    # As .translate(_FOLD), which looks up every character; a text has few of these.
+    return _FOLDED.sub(lambda m: _FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
+
+
+def _join_hyphenated(text: str) -> str:
+    """A word hyphenated at a line end made whole again."""
+    return _HYPHEN_EOL.sub(r"\1\2", text) if _HYPHEN_BREAK.search(text) else text
 
 
 def words(text: str) -> list[str]:
@@ -126,6 +144,20 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
+class _Line(NamedTuple):
+    words: tuple[str, ...]
+    joined: str
+    mark: bool  # list marks only ("1.", "•")
+    key: str  # the furniture key: lower case, digits ignored
+
+
+@functools.lru_cache(maxsize=4096)
+def _line(raw: str) -> _Line:
+    """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
+    folded = tuple(words(raw))
+    return _Line(folded, " ".join(folded), all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded))
+
+
 def _key(text: str) -> str:
     return " ".join(_words(text))
 
@@ -141,6 +173,48 @@ class PageFacts:
     unembedded: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _PageWords:
+    """One page's text as folded lines and words, worked out once per text: an insert's pages recur in every piece."""
+
+    lines: tuple[str, ...]  # each line's words, joined by a space
+    line_starts: tuple[int, ...]  # the page's word index where each line begins, and one past the last
+    marks: tuple[bool, ...]  # per word: its line holds list marks only
+    line_index: tuple[int, ...]  # per word: its line on the page
+    edges: tuple[tuple[int, str], ...]  # (line, furniture key) of the first two and last three lines that are not marks
+    keys: frozenset[str]  # furniture keys of the page's raw lines of two words or more
+    line_keys: frozenset[str]  # furniture keys of its folded lines
+    words: tuple[str, ...]
+    starts: tuple[int, ...]  # where each word starts in " ".join(words)
+    joined: str
+
+
+@functools.lru_cache(maxsize=64)  # a statement page is seen once; the insert's pages stay
+def _page_words(text: str) -> _PageWords:
+    """What PdfText needs of one page, from its text alone."""
+    folded = _join_hyphenated(_typography(text))
+    page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
+    content = [i for i, line in enumerate(page_lines) if not line.mark]
+    edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
+    keys = frozenset(line.key for line in map(_line, text.splitlines()) if len(line.words) >= 2)
+    counts = [len(line.words) for line in page_lines]
+    flat = list(chain.from_iterable(line.words for line in page_lines))
+    # Word i starts after the i words before it and a space after each.
+    starts = map(add, accumulate(map(len, flat), initial=0), count())
+    return _PageWords(
+        lines=tuple(line.joined for line in page_lines),
+        line_starts=tuple(accumulate(counts, initial=0)),
+        marks=tuple(chain.from_iterable(repeat(line.mark, n) for line, n in zip(page_lines, counts))),
+        line_index=tuple(chain.from_iterable(repeat(i, n) for i, n in enumerate(counts))),
+        edges=tuple((i, page_lines[i].key) for i in edges),
+        keys=keys,
+        line_keys=frozenset(line.key for line in page_lines),
+        words=tuple(flat),
+        starts=tuple(islice(starts, len(flat))),
+        joined=" ".join(flat),
+    )
+
+
 class PdfText:
     """A PDF's pages and the folded words of all of them, each word tied to its page and line."""
 
@@ -152,41 +226,30 @@ class PdfText:
         self.line_of: list[int] = []
         self.lines: list[tuple[int, str]] = []  # (page, folded line)
         self.page_start: list[int] = []
-        repeated = self.repeated = self._repeated_lines()
-        for number, page in enumerate(self.pages):
-            self.page_start.append(len(self.words))
-            text = _HYPHEN_EOL.sub(r"\1\2", unicodedata.normalize("NFKC", page.text).translate(_FOLD))
-            page_lines = [line for line in (words(raw) for raw in text.splitlines()) if line]
-            marks = [all(_LIST_MARK.match(w) for w in line) for line in page_lines]
-            content = [i for i, mark in enumerate(marks) if not mark]
-            edges = set(content[:2] + content[-3:])  # a running header or footer is a page's first or last lines
-            for i, line in enumerate(page_lines):
-                furniture = marks[i] or (i in edges and _furniture_key(line) in repeated)
-                self.lines.append((number, " ".join(line)))
-                for word in line:
-                    self.words.append(word)
-                    self.page_of.append(number)
-                    self.furniture.append(furniture)
-                    self.line_of.append(len(self.lines) - 1)
-        self.page_start.append(len(self.words))
-        self.joined = " ".join(self.words)
-        self.lower = self.joined.lower()
         self.starts: list[int] = []
-        at = 0
-        for word in self.words:
-            self.starts.append(at)
-            at += len(word) + 1
+        analysed = [_page_words(page.text) for page in self.pages]
+        repeated = self.repeated = _repeated_lines(analysed)
+        self.line_keys = [page.line_keys for page in analysed]  # per page: the furniture keys of its lines
+        at = 0  # where the page's first word starts in ``joined``
+        for number, page in enumerate(analysed):
+            first_word, first_line = len(self.words), len(self.lines)
+            self.page_start.append(first_word)
+            self.lines.extend(zip(repeat(number), page.lines))
+            self.words.extend(page.words)
+            self.page_of.extend(repeat(number, len(page.words)))
+            self.line_of.extend(map(add, page.line_index, repeat(first_line)))
+            self.furniture.extend(page.marks)
+            for line, key in page.edges:
+                if key in repeated:
+                    lo, hi = page.line_starts[line], page.line_starts[line + 1]
+                    self.furniture[first_word + lo:first_word + hi] = repeat(True, hi - lo)
+            if page.words:
+                self.starts.extend(map(add, page.starts, repeat(at)))
+                at += len(page.joined) + 1
+        self.page_start.append(len(self.words))
+        self.joined = " ".join(page.joined for page in analysed if page.words)
+        self.lower = self.joined.lower()
         self._padded = " " + self.joined + " "
-
-    def _repeated_lines(self) -> set[str]:
-        """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
-        seen: dict[str, set[int]] = {}
-        for number, page in enumerate(self.pages):
-            for raw in page.text.splitlines():
-                line = words(raw)
-                if len(line) >= 2:
-                    seen.setdefault(_furniture_key(line), set()).add(number)
-        return {key for key, pages in seen.items() if len(pages) >= 2}
 
     def word_at(self, char: int) -> int:
         """The index of the word that holds character ``char`` of ``joined``."""
@@ -229,10 +292,18 @@ class PdfText:
 
 
 def _furniture_key(line: Sequence[str]) -> str:
-    return re.sub(r"\d+", "#", " ".join(line).lower())
+    return _DIGITS.sub("#", " ".join(line).lower())
 
 
-_PAGE_CACHE: dict[bytes, PageFacts] = {}
+def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
+    """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
+    seen: dict[str, int] = {}
+    for page in pages:
+        for key in page.keys:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= 2}
+
+
 _PDFIUM_LOCK = threading.RLock()  # PDFium is not thread-safe
 
 
@@ -263,21 +334,9 @@ def _where(text: str, box: tuple[float, float, float, float], height: float) -> 
     return f"{text.strip()[:40]!r} at ({box[0] / 72:.2f} in, {(height - box[3]) / 72:.2f} in from the top)"
 
 
-def _page_key(page: Any, width: float, height: float) -> bytes:
-    """A digest of a page's drawing (raw content streams and fonts): the shared insert's pages repeat in every piece."""
-    digest = hashlib.sha256(repr((width, height)).encode())
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
-    streams = contents if isinstance(contents, list) else [contents] if contents is not None else []
-    for stream in streams:
-        stream = stream.get_object()
-        data = getattr(stream, "_data", None)
-        if data is None:
-            return b""
-        digest.update(data)
-    fonts = (page.get("/Resources") or {}).get("/Font") or {}
-    digest.update(repr(sorted((str(k), str(v)) for k, v in fonts.items())).encode())
-    return digest.digest()
+def _page_key(page: Any) -> bytes:
+    """A digest of a page's dictionary, references and all but its parent: in one file, pages alike in it draw the same."""
+    return hashlib.sha256(repr(sorted((str(k), repr(v)) for k, v in page.items() if k != "/Parent")).encode()).digest()
 
 
 def _pypdf_text(page: Any, width: float, height: float) -> tuple[str, tuple[str, ...]]:
@@ -320,42 +379,56 @@ def _pdfium_text(document: Any, index: int, width: float, height: float) -> tupl
 
 def read_pdf(pdf: bytes, file: str = "") -> PdfText:
     """Read a PDF's pages once (text by PDFium when installed, structure by pypdf); unreadable is an input error."""
+    return PdfText(read_pages(pdf, file))
+
+
+def read_pages(pdf: bytes, file: str = "", reader: PdfReader | None = None) -> list[PageFacts]:
+    """The facts of each page, read from the bytes; a page drawn again later in the file is read once.
+
+    ``reader`` is pypdf's parse of these same bytes, when the caller has made one already.
+    """
     quiet = logging.getLogger("pypdf")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # pypdf's repair notes ("EOF marker not found") are not the clerk's concern
     try:
-        reader = PdfReader(io.BytesIO(pdf))
+        reader = PdfReader(io.BytesIO(pdf)) if reader is None else reader
         if reader.is_encrypted:
             raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
         pages = list(reader.pages)
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
-        keys = [_page_key(p, *size) for p, size in zip(pages, sizes)]
-        if len(_PAGE_CACHE) > 512:
-            _PAGE_CACHE.clear()  # before choosing what to read: a page found cached must still be there below
-        todo = [i for i, key in enumerate(keys) if not key or key not in _PAGE_CACHE]
+        # A print file repeats the blank page and the inserts' pages. A key names objects by their
+        # number in this file, so it holds for this reading only.
+        keys = [_page_key(p) for p in pages]
+        first: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        todo = [i for i, key in enumerate(keys) if first[key] == i]
         read: dict[int, tuple[str, tuple[str, ...]]] = {}
         if todo:
             read = _read_pdfium(pdf, todo, sizes)
             for i in todo:
                 if i not in read:
                     read[i] = _pypdf_text(pages[i], *sizes[i])
-        facts = []
+        facts: list[PageFacts] = []
         for i, page in enumerate(pages):
             if i in read:
                 text, outside = read[i]
-                fact = PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page))
-                if keys[i]:
-                    _PAGE_CACHE[keys[i]] = fact
+                facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page)))
             else:
-                fact = _PAGE_CACHE[keys[i]]
-            facts.append(fact)
+                facts.append(facts[first[keys[i]]])
     except InputError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as exc:
         raise InputError(f"Not a readable PDF ({type(exc).__name__}: {exc})", file=file or None) from None
     finally:
         quiet.setLevel(level)
-    return PdfText(facts)
+    return facts
+
+
+@functools.lru_cache(maxsize=8)
+def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
+    """The page facts of a PDF that every piece file carries (an insert): read once per process."""
+    return tuple(read_pages(pdf))
 
 
 def _read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -504,6 +577,7 @@ def _longest_in_order(positions: Sequence[tuple[str, int]]) -> set[str]:
 # Content: expectations (phrases and profile facts), the "Date" line, figures, the one-page summary.
 
 
+@functools.lru_cache(maxsize=1024)
 def _fact_pattern(value: str) -> str:
     digits = re.sub(r"\D", "", value)
     if 10 <= len(digits) <= 11 and re.fullmatch(r"[\d\s().+\-]+", value):
@@ -516,8 +590,18 @@ def _fact_pattern(value: str) -> str:
     return _phrase_pattern(value)
 
 
+@functools.lru_cache(maxsize=1024)
 def _phrase_pattern(value: str) -> str:
-    return r"(?<!\w)" + r"\s+".join(re.escape(w.lower()) for w in words(value))
+    """The words of ``value``, lower case, any spaces between them, beginning a word (not right after a \\w character)."""
+    folded = [w.lower() for w in words(value)]
+    if not folded:
+        return r"(?<!\w)"
+    # "(?<!\w)x" tested after the x, as "x(?<!\w.)" (x is never a line break): the same matches, but re
+    # finds a pattern that begins with a character quickly, and tries one that begins with a look-behind
+    # at every position.
+    first = folded[0]
+    return (re.escape(first[0]) + r"(?<!\w.)" + re.escape(first[1:])
+            + "".join(r"\s+" + re.escape(w) for w in folded[1:]))
 
 
 def requirement(spec: str, collector: Collector) -> tuple[re.Pattern[str], str] | None:
@@ -530,20 +614,30 @@ def requirement(spec: str, collector: Collector) -> tuple[re.Pattern[str], str] 
     """
     alternatives: list[str] = []
     shown: list[str] = []
-    for alt in (a.strip() for a in spec.split("|")):
-        fact = re.fullmatch(r"\{([\w.]+)\}", alt)
+    for alt, fact in _alternatives(spec):
         if fact:
-            value = collector.get(fact.group(1))
+            value = collector.get(fact)
             if value is None or isinstance(value, (dict, list)) or not str(value).strip():
                 continue
             alternatives.append(_fact_pattern(str(value)))
             shown.append(str(value))
-        elif alt:
+        else:
             alternatives.append(_phrase_pattern(alt))
             shown.append(f"“{alt}”")
     if not alternatives:
         return None
     return re.compile("|".join(f"(?:{a})" for a in alternatives)), " or ".join(shown)
+
+
+@functools.lru_cache(maxsize=1024)
+def _alternatives(spec: str) -> tuple[tuple[str, str], ...]:
+    """The alternatives of a requirement: (phrase, "") or (alternative, dotted path of the profile fact it names)."""
+    out = []
+    for alt in (a.strip() for a in spec.split("|")):
+        fact = re.fullmatch(r"\{([\w.]+)\}", alt)
+        if alt:
+            out.append((alt, fact.group(1) if fact else ""))
+    return tuple(out)
 
 
 def _parse_date(match: re.Match[str]) -> dt.date | None:
@@ -569,7 +663,9 @@ def _parse_date(match: re.Match[str]) -> dt.date | None:
 
 def money_amounts(line: str) -> list[Decimal]:
     """The dollar amounts a line of text shows, in order ($1,234.56, -$5.00, ($5.00), 1.234,56 US$)."""
-    amounts = []
+    amounts: list[Decimal] = []
+    if "$" not in line:
+        return amounts  # every form the pattern knows has a dollar sign
     for m in _MONEY.finditer(line):
         try:
             if m.group(2) is not None:
@@ -738,11 +834,8 @@ class _Checker:
                 owner.setdefault(text.page_of[hi - 1], k)
         # A page with no fixed words (a statement's second page) belongs to the document whose
         # running header or footer it shares; a line every document shares says nothing.
-        keys: dict[int, set[str]] = {}
-        for page, line in text.lines:
-            keys.setdefault(page, set()).add(_furniture_key(line.split(" ")))
         repeated = text.repeated
-        keys = {p: {k for k in ks if k in repeated} for p, ks in keys.items()}
+        keys = {p: set(ks & repeated) for p, ks in enumerate(text.line_keys)}
         per_doc: dict[int, set[str]] = {}
         for p, k in owner.items():
             per_doc.setdefault(k, set()).update(keys.get(p, set()))
@@ -954,7 +1047,7 @@ class _Checker:
         elif owner is not None:
             self.add(block, "ok", f"owner: {owner[1]}", owner[0], document=doc)
         totals = [(p, amounts[-1]) for p, line in lines
-                  if re.search(r"(?i)\btotal\b", line) and (amounts := money_amounts(line))]
+                  if _TOTAL.search(line) and (amounts := money_amounts(line))]
         if not totals:
             self.add(block, "error", "no total due (a line with \"Total\" and an amount)", document=doc)
             return
@@ -987,13 +1080,13 @@ class _Checker:
         for i in range(len(lines) - 1, -1, -1):
             page, line = lines[i]
             amounts = money_amounts(line)
-            if not (re.search(r"(?i)\btotal\b", line) and amounts):
+            if not (_TOTAL.search(line) and amounts):
                 continue
             total, running, count = amounts[-1], Decimal("0"), 0
             for j in range(i - 1, -1, -1):
                 prev = lines[j][1]
                 found = money_amounts(prev)
-                if re.search(r"(?i)\btotal\b", prev):
+                if _TOTAL.search(prev):
                     break
                 if not found:
                     continue
@@ -1052,17 +1145,18 @@ class _Checker:
                 continue
             seen_texts[key] = block
         taken: list[tuple[int, int]] = []
-        for block in seen_texts.values():
+        exact: dict[str, int | None] = {}
+        for key, block in seen_texts.items():
             needle = _words(block.text)
-            at = self.text.find(needle)
+            at = exact[key] = self.text.find(needle)
             if at is not None:
                 taken.append((at, at + len(needle)))
                 self.report_unexpected(block, at, spans)
         # Then near-verbatim copies (one or two words changed), unless an exact statement already stands there.
-        vocabulary = {w.lower() for w in self.text.words}
-        for block in seen_texts.values():
+        vocabulary = set(self.text.lower.split(" "))  # each word lower-cased, as lower() cases word by word
+        for key, block in seen_texts.items():
             needle = _words(block.text)
-            if self.text.find(needle) is not None or len(needle) < 8:
+            if exact[key] is not None or len(needle) < 8:
                 continue
             if sum(w.lower() in vocabulary for w in needle) < NEAR * len(needle):
                 continue  # cheap: most of the statement's words are not even in the PDF
@@ -1139,14 +1233,23 @@ class _Checker:
             self.add("printable-area", "ok", "no text within 0.25 in of the edge")
 
 
-def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] | None = None, file: str = "") -> Report:
+def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] | None = None, file: str = "",
+              pages: Sequence[PageFacts] | None = None) -> Report:
     """Hold a finished PDF against the law in force: the single check ``notices check`` and ``notices render`` share.
 
     ``documents`` names the documents the PDF holds, in order (e.g. a lone insert); by default they
     are found from the text: a piece file holds the statement and its inserts, another PDF may hold
     any one of them.
+
+    ``pages`` are the facts of the PDF's pages when the caller knows them without reading the bytes
+    (``notices render`` joins a piece from parts it has read: the statement, a blank page, the
+    inserts read once per process); the report is then the one reading the bytes would give, which
+    tests/test_check_fast.py holds render to.
     """
-    text = pdf if isinstance(pdf, PdfText) else read_pdf(pdf, file)
+    if isinstance(pdf, PdfText):
+        text = pdf
+    else:
+        text = PdfText(pages) if pages is not None else read_pdf(pdf, file)
     checker = _Checker(text, target)
     report = Report(file, len(text.pages))
     if documents:
