@@ -47,6 +47,43 @@ class Fragment:
     parent: int = 2
 
 
+def read_fragment(pdf: bytes, pages: int) -> Fragment:
+    """The first ``pages`` pages of a file this writer wrote, as the Fragment they were written from.
+
+    A resumed run reads back the pieces an earlier run finished: their objects, byte for byte, so the
+    print file comes out as if the pieces had been made in this run.
+    """
+    xref = int(pdf[pdf.rindex(b"startxref") + 9:].split()[0])
+    lines = pdf[xref:].split(b"\n", 2)
+    size = int(lines[1].split()[1])
+    entries = pdf[xref:].split(b"\n")[2:2 + size]
+    offsets = {n: int(e[:10]) for n, e in enumerate(entries) if e[17:18] == b"n"}
+
+    def body(number: int) -> bytes:
+        start = offsets[number] + len(b"%d 0 obj\n" % number)
+        head_end = pdf.find(b"\nendobj\n", start)
+        stream_at = pdf.find(b"\nstream\n", start)
+        if stream_at == -1 or stream_at > head_end:
+            return pdf[start:head_end]
+        length = int(re.search(rb"/Length (\d+)", pdf[start:stream_at]).group(1))  # type: ignore[union-attr]
+        end = stream_at + len(b"\nstream\n") + length + len(b"\nendstream")
+        return pdf[start:end]
+
+    kids = [int(n) for n in re.findall(rb"(\d+) 0 R", body(2).partition(b"/Kids")[2])][:pages]
+    seen, todo, objects = set(kids), list(kids), []
+    while todo:
+        number = todo.pop()
+        data = body(number)
+        objects.append((number, data))
+        for match in _REFERENCE.finditer(data.partition(b"\nstream\n")[0]):
+            child = int(match.group(1))
+            if child != 2 and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    objects.sort()
+    return Fragment(kids, objects, 2)
+
+
 class PdfStreamWriter:
     """Write a PDF object by object: copy pages from other PDFs, share common parts, finish with the page tree."""
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .assemble import Fragment, PdfStreamWriter
+from .assemble import Fragment, PdfStreamWriter, read_fragment
 from .collectors import load_collector
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError, OutputLocked, RenderError, ResumeMismatch
 from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
@@ -147,7 +147,6 @@ class Job:
     renderer: Any
     statement: Part
     inserts: list[tuple[Part, bytes]]
-    fingerprint: bytes = b""  # tool and stylesheet versions: with a piece's HTML, it names the piece's bytes
     pages_seen: dict[tuple[int, ...], int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
     layouts: Any = None  # notices.fields.Layouts: a laid-out piece per skeleton, when reusing layouts
 
@@ -177,28 +176,12 @@ def make_job(collector_id: str, mailing: str, day: dt.date, language: str, inser
     statement = the_plan.parts[0]
     parts = [(the_plan.part(doc_id), pdf) for doc_id, pdf in inserts]
     renderer = Renderer(collector.folder)
-    job = Job(collector, the_plan, language, Composer(collector, the_plan, language), renderer, statement, parts,
-              _fingerprint(renderer))
+    job = Job(collector, the_plan, language, Composer(collector, the_plan, language), renderer, statement, parts)
     if REUSE_LAYOUTS:
         from .fields import Layouts
 
         job.layouts = Layouts()
     return job
-
-
-def _fingerprint(renderer: Any) -> bytes:
-    from .render import WEASYPRINT_VERSION
-    from .resources import fonts_dir, templates_dir
-
-    digest = hashlib.sha256(f"notices {__version__}, WeasyPrint {WEASYPRINT_VERSION}".encode())
-    for sheet in sorted((templates_dir() / "base").glob("*.css")) + sorted(fonts_dir().glob("*.ttf")):
-        digest.update(sheet.name.encode() + hashlib.sha256(sheet.read_bytes()).digest())
-    return digest.digest()
-
-
-def piece_identifier(job: Job, html: str) -> bytes:
-    """The PDF /ID of a piece: a hash of its HTML and the run's fingerprint, known before writing (one write, not two)."""
-    return hashlib.sha256(job.fingerprint + html.encode("utf-8")).hexdigest()[:32].encode()
 
 
 def _init_worker(collector_id: str, mailing: str, day: dt.date, language: str, inserts: Sequence[tuple[str, bytes]]) -> None:
@@ -317,9 +300,8 @@ def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dic
             except NoticesError as exc:
                 results[seq] = PieceResult(seq, record.account_id, None, 0, 0, str(exc))
             continue
-        identifier = piece_identifier(job, fragment)
         # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
-        pdf = layout.write(values, lambda document: job.renderer.write(document, document.pages, identifier=identifier)) if layout else None
+        pdf = layout.write(values, lambda document: job.renderer.fragment(document, document.pages)) if layout else None
         if pdf is None:
             rest.append((seq, record))  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
@@ -398,7 +380,7 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
             if end - first != guessed[seq]:
                 wrong.append(seq)
                 continue
-            pdf = job.renderer.write(document, document.pages[first:end], identifier=piece_identifier(job, fragments[seq]))
+            pdf = job.renderer.fragment(document, document.pages[first:end])
             out[seq] = _finish_piece(job, seq, records[seq], pdf, end - first)
         if not wrong:
             if keep and len(todo) == 1 and job.layouts is not None:
@@ -454,20 +436,15 @@ def _pdf_info(job: Job, title: str) -> dict[str, str]:
     }
 
 
-def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, statement_pages: int) -> PieceResult:
-    from pypdf import PdfReader
-
+def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
     from .compliance import Target, check_pdf, read_pages, shared_pages
 
     writer_out = io.BytesIO()
     writer = PdfStreamWriter(writer_out, info=_pdf_info(job, _piece_title(job, record)))
-    statement = PdfReader(io.BytesIO(statement_pdf))  # parsed once, for copying and for reading its pages
-    writer.begin_fragment()
-    writer.add_pdf(statement)
-    fragment = writer.end_fragment()
+    writer.add_fragment(statement)
     # The piece's pages are copies of its parts' pages: what each shows is read from the part (the
     # statement now, the blank page and the inserts once per process), not from the piece again.
-    facts = read_pages(statement_pdf, reader=statement)
+    facts = read_pages(_alone(statement))
     pages = statement_pages
     duplex = bool(job.collector.get("print.duplex", True))
     for part, insert_pdf in job.inserts:
@@ -486,7 +463,16 @@ def _finish_piece(job: Job, seq: int, record: Record, statement_pdf: bytes, stat
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors])
-    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=fragment)
+    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
+
+
+def _alone(fragment: Fragment) -> bytes:
+    """A PDF of just these pages, written the way the piece file writes them."""
+    out = io.BytesIO()
+    writer = PdfStreamWriter(out)
+    writer.add_fragment(fragment)
+    writer.close()
+    return out.getvalue()
 
 
 @functools.lru_cache(maxsize=1)
@@ -911,8 +897,8 @@ def _finish(options: Options, job: Job, inserts: list[tuple[str, bytes]], outcom
             fragment = folder.spooled(outcome.seq)
             if fragment is not None:
                 writer.add_fragment(fragment)
-            else:  # rendered before a resume: read it back from its file
-                writer.add_pdf((folder.pieces / outcome.piece_file).read_bytes(), range(outcome.statement_pages))
+            else:  # rendered before a resume: read back from its file, object for object
+                writer.add_fragment(read_fragment((folder.pieces / outcome.piece_file).read_bytes(), outcome.statement_pages))
             pages = outcome.statement_pages
             for document_id, pdf in inserts:
                 if duplex and pages % 2:

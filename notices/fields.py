@@ -26,12 +26,13 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import render  # noqa: F401  (isolates fontconfig before WeasyPrint loads)
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.text.line_break import split_first_line  # noqa: E402
 
+T = TypeVar("T")
 FIELD = re.compile(r'<span class="field">([^<]*)</span>')
 # Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
 # belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
@@ -84,8 +85,8 @@ class Layout:
     def pages(self) -> int:
         return len(self.document.pages)
 
-    def write(self, values: Sequence[str], write: Callable[[Any], bytes]) -> bytes | None:
-        """The PDF of the piece with these field values, by ``write(document)``; None when a value does not fit."""
+    def write(self, values: Sequence[str], write: Callable[[Any], T]) -> T | None:
+        """What ``write(document)`` makes of the piece with these field values; None when a value does not fit."""
         if len(values) != self.fields:
             return None
         changes = []

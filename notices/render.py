@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .assemble import Fragment
 from .errors import FetchDenied, RenderError
 from .resources import fonts_dir, templates_dir
 
@@ -140,8 +142,57 @@ class Renderer:
             identifier = hashlib.sha256(first).hexdigest()[:32].encode()
             return doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
 
+    def fragment(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Fragment:
+        """Some pages of a laid-out document as PDF objects for ``PdfStreamWriter.add_fragment``.
+
+        The same objects ``write`` would put in a file, taken before WeasyPrint serializes the whole
+        file (object streams, cross-references) only for the piece writer to parse it back.
+        """
+        captured: list[Any] = []
+
+        def take(_document: Any, pdf: Any) -> None:
+            captured.append(pdf)
+            raise _Taken
+
+        with _no_warnings(what):
+            try:
+                document.copy(list(pages)).write_pdf(finisher=take)
+            except _Taken:
+                pass
+        return _objects(captured[0])
+
     def pdf(self, html: str, what: str = "piece") -> bytes:
         return self.write(self.layout(html, what), what=what)
+
+
+class _Taken(Exception):
+    """Stops ``write_pdf`` once its PDF objects exist: the piece writer writes them itself."""
+
+
+_PAGE_ONLY = ("Annots", "B", "StructParents", "Metadata", "PieceInfo")  # what a copied page leaves behind
+_REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
+
+
+def _objects(pdf: Any) -> Fragment:
+    """The page objects of a pydyf PDF and every object they reach, serialized."""
+    pages = list(pdf.pages["Kids"][::3])
+    for number in pages:
+        for key in _PAGE_ONLY:
+            pdf.objects[number].pop(key, None)
+    tree = pdf.pages.number
+    seen, todo, objects = set(pages), list(pages), []
+    while todo:
+        number = todo.pop()
+        body = pdf.objects[number].data
+        objects.append((number, body))
+        head = body.partition(b"\nstream\n")[0]
+        for match in _REFERENCE.finditer(head):
+            child = int(match.group(1))
+            if child != tree and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    objects.sort()
+    return Fragment(pages, objects, tree)
 
 
 def _refuse_attachments(document: Any, what: str) -> None:

@@ -321,7 +321,9 @@ def test_a_pathological_record_is_quarantined_for_time_and_the_run_goes_on(tmp_p
                                  "--workers", "2", "--chunk", "3", "--piece-timeout", "1.0", "--no-progress", "--json"])
     assert result.exit_code == 3, result.output
     summary = json.loads(result.stdout)
-    assert (summary["rendered"], summary["quarantined"], summary["workers_replaced"]) == (6, 1, 2)
+    # Its worker is replaced once if it sits alone in its chunk (pieces go out shape by shape), twice if
+    # its chunk had neighbours (the chunk is retried one piece at a time first).
+    assert (summary["rendered"], summary["quarantined"]) == (6, 1) and summary["workers_replaced"] in (1, 2)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     slow = next(p for p in manifest["pieces"] if p["account_id"] == "01-01-0001-099")
     assert slow["status"] == "quarantined" and "time bound of 1 s" in slow["reason"]
