@@ -42,6 +42,7 @@ CHUNK = 8
 PIECE_TIMEOUT = 60.0  # seconds a piece may take before it is given up (a normal piece takes well under one)
 PIECE_MEMORY_MB = 1024.0  # resident memory a worker may reach while rendering (a worker idles near 150 MB)
 BREAKER = 10  # a run whose first this-many finished pieces all failed stops: something they share is wrong
+RECYCLE = 2500  # pieces a worker renders before a fresh process takes over (its memory creeps ~1 KB a piece)
 # Pieces of one skeleton share a layout (notices.fields). NOTICES_REUSE_LAYOUTS=0 lays every piece out in
 # full: the bytes are the same (tests/test_fields.py), only slower; it is there to prove that and to debug.
 REUSE_LAYOUTS = os.environ.get("NOTICES_REUSE_LAYOUTS", "1") != "0"
@@ -799,7 +800,8 @@ def _render_all(
     workers = max(1, min(workers, -(-len(todo) // max(1, options.chunk))))
     pool = LocalPool(workers, _init_worker, setup, _worker_chunk, _given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=["notices.batch", "notices.render", "notices.compliance", "notices.compose"])
+                     preload=["notices.batch", "notices.render", "notices.compliance", "notices.compose"],
+                     recycle_after=RECYCLE)
     consume(pool.map(chunks))
     return outcomes, (workers, pool.replaced, pool.peaks_kb, pool.cpu_seconds, consume.reused)
 

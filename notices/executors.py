@@ -120,6 +120,8 @@ class _Worker:
     peak_kb: int = 0
     cpu: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    done: int = 0  # items answered
+    draining: bool = False  # gets no new chunks; replaced once its last one is answered
 
 
 class LocalPool:
@@ -138,6 +140,7 @@ class LocalPool:
         start_timeout: float = 180.0,
         context: str = "forkserver",
         preload: Sequence[str] = (),
+        recycle_after: int = 0,
     ) -> None:
         self.workers = max(1, workers)
         self.initializer = initializer
@@ -158,6 +161,10 @@ class LocalPool:
         self.peaks_kb: list[int] = []  # the peak RSS of every worker that has finished, in KiB
         self.cpu_seconds = 0.0  # CPU time of every worker that has finished (as last reported)
         self.replaced = 0
+        # A worker is retired after this many items (0: never) and a fresh one takes over: whatever a
+        # long run leaves behind in a process (allocator fragments, library caches) cannot pile up.
+        self.recycle_after = recycle_after
+        self.recycled = 0
         self._live: list[_Worker] = []
 
     # -- workers ---------------------------------------------------------------------------------
@@ -175,9 +182,22 @@ class LocalPool:
             worker.process.kill()
         worker.process.join(timeout=10)
         worker.conn.close()
-        self.peaks_kb.append(worker.peak_kb)
+        if worker.ready:  # one that never started reports nothing worth counting
+            self.peaks_kb.append(worker.peak_kb)
         self.cpu_seconds += worker.cpu
         self._live.remove(worker)
+
+    def _recycle(self, worker: _Worker, replace: bool = True) -> None:
+        """Stop an idle worker politely and (while work remains) start a fresh one in its place."""
+        try:
+            worker.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        worker.process.join(timeout=5)
+        self._retire(worker, kill=True)  # by force only if it has not stopped by now
+        self.recycled += 1
+        if replace:
+            self._start()
 
     def close(self) -> None:
         """Stop every worker: politely first, then by force."""
@@ -205,7 +225,7 @@ class LocalPool:
                 # chunks; read ahead only that far, so memory stays flat however long the mailing.
                 dead = []
                 for worker in self._live:
-                    while len(worker.tasks) < DEPTH:
+                    while len(worker.tasks) < DEPTH and not worker.draining:
                         if not pending and not exhausted:
                             try:
                                 pending.append(_Task(counter, list(next(source))))
@@ -240,6 +260,8 @@ class LocalPool:
                     worker = next(w for w in busy if w.conn is conn)
                     if worker in self._live:
                         yield from self._receive(worker, pending)
+                for worker in [w for w in self._live if w.draining and not w.tasks]:
+                    self._recycle(worker, replace=bool(pending) or not exhausted)
                 now = time.monotonic()
                 for worker in [w for w in self._live if w.tasks]:
                     head = worker.tasks[0]
@@ -279,7 +301,10 @@ class LocalPool:
             return
         if kind == "error":
             raise payload
-        worker.tasks.popleft()
+        task = worker.tasks.popleft()
+        worker.done += len(task.items)
+        if self.recycle_after and worker.done >= self.recycle_after:
+            worker.draining = True
         self._arm(worker)
         yield payload
 

@@ -139,9 +139,9 @@ class Layout:
 
 
 class Layouts:
-    """The last laid-out piece of each skeleton, per process (least recently used dropped first)."""
+    """The last laid-out piece of each skeleton, per process (least recently used dropped first; pieces come shape by shape)."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 4) -> None:
         self.size = size
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0

@@ -327,3 +327,11 @@ def test_a_pathological_record_is_quarantined_for_time_and_the_run_goes_on(tmp_p
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     slow = next(p for p in manifest["pieces"] if p["account_id"] == "01-01-0001-099")
     assert slow["status"] == "quarantined" and "time bound of 1 s" in slow["reason"]
+
+
+def test_pool_recycles_a_worker_after_its_share_of_items() -> None:
+    """A worker is replaced by a fresh process after `recycle_after` items; nothing is lost or done twice."""
+    pool = _pool(recycle_after=3)
+    results = sorted(r for chunk in pool.map([[f"i{n}"] for n in range(10)]) for r in chunk)
+    assert results == sorted(f"done i{n}" for n in range(10))
+    assert pool.recycled >= 2 and pool.replaced == 0
