@@ -190,12 +190,10 @@ def _init_worker(collector_id: str, mailing: str, day: dt.date, language: str, i
     _JOB = make_job(collector_id, mailing, day, language, inserts)
     # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
     _JOB.renderer.layout(_JOB.composer.document(_JOB.statement, ["<p>Warm <b>up</b> <i>fonts</i></p>"], title="warm-up"))
-    # A layout allocates hundreds of thousands of objects, few of them in cycles: with the default
-    # thresholds the cycle collector ran every few hundred boxes and took a sixth of the CPU. The
-    # start-up objects are frozen out of its way, and it runs every 100,000 allocations instead.
+    # The start-up objects (WeasyPrint, fonts, stylesheets, templates) are frozen out of the cycle
+    # collector's way: it no longer walks them again and again, which took a sixth of the CPU.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def _worker_chunk(items: Sequence[tuple[int, Record]]) -> list[PieceResult]:
