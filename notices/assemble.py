@@ -11,11 +11,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 from pypdf import PdfReader

@@ -118,7 +118,7 @@ class Layout:
         start = left - line.margin_left
         max_x = start + available
         x = start + line.text_indent
-        layout, length, resume, width, height, baseline = split_first_line(
+        layout, _length, resume, width, height, baseline = split_first_line(
             text, box.style, self.context, max_x - x, box.justification_spacing, is_line_start=True)
         if resume is not None or layout.text != text or (height, baseline) != slot.metrics:
             return None  # it would wrap (or shape differently): a full layout must place it
