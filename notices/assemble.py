@@ -12,7 +12,7 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -68,18 +68,23 @@ def read_fragment(pdf: bytes, pages: int) -> Fragment:
         return pdf[start:end]
 
     kids = [int(n) for n in re.findall(rb"(\d+) 0 R", body(2).partition(b"/Kids")[2])][:pages]
-    seen, todo, objects = set(kids), list(kids), []
+    return reachable(kids, body, 2)
+
+
+def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
+    """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
+    seen, todo, objects = set(pages), list(pages), []
     while todo:
         number = todo.pop()
         data = body(number)
         objects.append((number, data))
-        for match in _REFERENCE.finditer(data.partition(b"\nstream\n")[0]):
+        for match in _REFERENCE.finditer(data.partition(b"\nstream\n")[0]):  # never inside stream data
             child = int(match.group(1))
-            if child != 2 and child not in seen:
+            if child != tree and child not in seen:
                 seen.add(child)
                 todo.append(child)
     objects.sort()
-    return Fragment(kids, objects, 2)
+    return Fragment(pages, objects, tree)
 
 
 class PdfStreamWriter:
@@ -94,7 +99,6 @@ class PdfStreamWriter:
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
         self._blank: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
-        self._fragment: Fragment | None = None
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     # -- low level -------------------------------------------------------------------------
@@ -118,8 +122,6 @@ class PdfStreamWriter:
         return body
 
     def _write_body(self, number: int, body: bytes) -> None:
-        if self._fragment is not None:
-            self._fragment.objects.append((number, body))
         self.offsets[number] = self._tell()
         self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
 
@@ -178,25 +180,15 @@ class PdfStreamWriter:
         return self._copy(obj, mapping, queue, reader)
 
     # -- public ----------------------------------------------------------------------------
-    def add_pdf(self, pdf: bytes | PdfReader, pages: Sequence[int] | None = None) -> int:
-        """Copy pages of a PDF (all by default), given as bytes or as pypdf's parse of them; returns how many were added."""
-        reader = pdf if isinstance(pdf, PdfReader) else PdfReader(io.BytesIO(pdf))
+    def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
+        """Copy pages of a PDF (all by default); returns how many were added."""
+        reader = PdfReader(io.BytesIO(pdf))
         indexes = list(range(len(reader.pages))) if pages is None else list(pages)
         self.pages.extend(self._copy_pages(reader, indexes))
         return len(indexes)
 
-    def begin_fragment(self) -> None:
-        """Record the pages written from here to ``end_fragment``, to write them into another file."""
-        self._fragment = Fragment([len(self.pages)])
-
-    def end_fragment(self) -> Fragment:
-        fragment, self._fragment = self._fragment, None
-        assert fragment is not None, "end_fragment without begin_fragment"
-        fragment.pages = self.pages[fragment.pages[0]:]
-        return fragment
-
     def add_fragment(self, fragment: Fragment) -> int:
-        """Write pages made elsewhere (``end_fragment``, ``render.Renderer.fragment``): no parsing, only renumbering."""
+        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
         numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
         numbers[fragment.parent] = 2
         self.next_id += len(fragment.objects)

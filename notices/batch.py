@@ -271,10 +271,6 @@ def render_chunk(job: Job, items: Sequence[tuple[int, Record]]) -> list[PieceRes
     return [results[seq] for seq, _ in items]
 
 
-def _chunk_title(job: Job) -> str:
-    return f"{job.plan.mailing.title}: {job.collector.name}"
-
-
 def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dict[int, str],
                    results: dict[int, PieceResult]) -> list[tuple[int, Record]]:
     """Write the pieces whose skeleton was laid out before by swapping their fields; returns the rest.
@@ -289,7 +285,7 @@ def _reuse_layouts(job: Job, items: Sequence[tuple[int, Record]], fragments: dic
         pages = job.pages_seen.get(_shape(record), 1)
         if pages != 1:  # "Page X of Y" is in the skeleton: compose it for the length its shape had
             fragment = job.composer.fragment(job.statement, record, seq=seq, pages=pages, **_extra(job, record))
-        key, values = skeleton(job.composer.document(job.statement, [fragment], title=_chunk_title(job)))
+        key, values = skeleton(fragment)  # the document around it is the same for every piece of a run
         layout = job.layouts.get(key)
         if layout is False:
             try:
@@ -358,7 +354,7 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
     """
     records = dict(items)
     fragments = dict(fragments)  # the caller's stay as composed (for one page), should it retry piece by piece
-    title = _chunk_title(job)
+    title = f"{job.plan.mailing.title}: {job.collector.name}"
     # "Page X of Y" needs Y before layout. Guess it from pieces of the same shape seen before, so a
     # long piece is laid out once, not twice. The guess changes only the work, not the bytes: Y is
     # printed in the page margin only, so a piece's page count does not depend on it.
@@ -369,8 +365,7 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
     todo = [seq for seq, _ in items]
     out: dict[int, PieceResult] = {}
     for _ in range(3):
-        html = job.composer.document(job.statement, [fragments[s] for s in todo], title=title)
-        document = job.renderer.layout(html)
+        document = job.renderer.layout(job.composer.document(job.statement, [fragments[s] for s in todo], title=title))
         ranges = _page_ranges(document, todo)
         wrong = []
         for seq in todo:
@@ -385,7 +380,7 @@ def _render_together(job: Job, items: Sequence[tuple[int, Record]], fragments: d
             if keep and len(todo) == 1 and job.layouts is not None:
                 from .fields import skeleton
 
-                key, values = skeleton(html)
+                key, values = skeleton(fragments[todo[0]])
                 job.layouts.keep(key, document, values)
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past one page.
@@ -436,25 +431,26 @@ def _pdf_info(job: Job, title: str) -> dict[str, str]:
 
 
 def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
-    from .compliance import Target, check_pdf, read_pages, shared_pages
+    from .compliance import PageFacts, Target, check_pdf, read_pages, shared_pages
 
     writer_out = io.BytesIO()
     writer = PdfStreamWriter(writer_out, info=_pdf_info(job, _piece_title(job, record)))
     writer.add_fragment(statement)
-    # The piece's pages are copies of its parts' pages: what each shows is read from the part (the
-    # statement now, the blank page and the inserts once per process), not from the piece again.
-    facts = read_pages(_alone(statement))
+    # What each page shows: the statement's pages read from the finished piece; the blank page and the
+    # inserts, the same in every piece, read once per process.
+    shared: list[PageFacts] = []
     pages = statement_pages
     duplex = bool(job.collector.get("print.duplex", True))
     for part, insert_pdf in job.inserts:
         if duplex and pages % 2:
             writer.add_blank()
-            facts += shared_pages(_blank_pdf())
+            shared += shared_pages(_blank_pdf())
             pages += 1
         pages += writer.add_shared(part.document.id, insert_pdf)
-        facts += shared_pages(insert_pdf)
+        shared += shared_pages(insert_pdf)
     writer.close()
     piece = writer_out.getvalue()
+    facts = read_pages(piece, first=statement_pages) + shared
     # The finished piece file, checked as `notices check` checks it (tests/test_check_fast.py), plus the record's own figures.
     target = Target(job.collector, job.plan, tuple(_must_show(job, record)), record.first_advertisement_date)
     report = check_pdf(piece, target, pages=facts)
@@ -463,15 +459,6 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors])
     return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
-
-
-def _alone(fragment: Fragment) -> bytes:
-    """A PDF of just these pages, written the way the piece file writes them."""
-    out = io.BytesIO()
-    writer = PdfStreamWriter(out)
-    writer.add_fragment(fragment)
-    writer.close()
-    return out.getvalue()
 
 
 @functools.lru_cache(maxsize=1)

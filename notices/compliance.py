@@ -382,19 +382,16 @@ def read_pdf(pdf: bytes, file: str = "") -> PdfText:
     return PdfText(read_pages(pdf, file))
 
 
-def read_pages(pdf: bytes, file: str = "", reader: PdfReader | None = None) -> list[PageFacts]:
-    """The facts of each page, read from the bytes; a page drawn again later in the file is read once.
-
-    ``reader`` is pypdf's parse of these same bytes, when the caller has made one already.
-    """
+def read_pages(pdf: bytes, file: str = "", first: int | None = None) -> list[PageFacts]:
+    """The facts of each page (or of the ``first`` pages), read from the bytes; a page drawn again later is read once."""
     quiet = logging.getLogger("pypdf")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # pypdf's repair notes ("EOF marker not found") are not the clerk's concern
     try:
-        reader = PdfReader(io.BytesIO(pdf)) if reader is None else reader
+        reader = PdfReader(io.BytesIO(pdf))
         if reader.is_encrypted:
             raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
-        pages = list(reader.pages)
+        pages = list(reader.pages)[:first]
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
         # A print file repeats the blank page and the inserts' pages. A key names objects by their
         # number in this file, so it holds for this reading only.

@@ -69,7 +69,6 @@ class _Slot:
     inlines: list[Any]  # the inline boxes between the line and the text box, outermost first
     align: str  # "start", "end" or "center"
     metrics: tuple[float, float]  # height and baseline a one-line text in this style has
-    original: tuple[str, Any, float, float] = ("", None, 0.0, 0.0)
 
 
 class Layout:
@@ -95,16 +94,16 @@ class Layout:
             if change is None:
                 return None
             changes.append((slot, change))
+        originals = []
         for slot, change in changes:
             box = slot.box
-            slot.original = (box.text, box.pango_layout, box.width, box.position_x)
+            originals.append((box, (box.text, box.pango_layout, box.width, box.position_x)))
             box.text, box.pango_layout, box.width, box.position_x = change
         try:
             return write(self.document)
         finally:
-            for slot, _ in changes:
-                box = slot.box
-                box.text, box.pango_layout, box.width, box.position_x = slot.original
+            for box, original in originals:
+                box.text, box.pango_layout, box.width, box.position_x = original
 
     def _place(self, slot: _Slot, text: str) -> tuple[str, Any, float, float] | None:
         """The text box's new (text, Pango layout, width, x), computed as WeasyPrint's inline layout computes them."""

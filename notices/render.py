@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .assemble import Fragment
+from .assemble import Fragment, reachable
 from .errors import FetchDenied, RenderError
 from .resources import fonts_dir, templates_dir
 
@@ -170,7 +169,6 @@ class _Taken(Exception):
 
 
 _PAGE_ONLY = ("Annots", "B", "StructParents", "Metadata", "PieceInfo")  # what a copied page leaves behind
-_REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
 
 
 def _objects(pdf: Any) -> Fragment:
@@ -179,20 +177,7 @@ def _objects(pdf: Any) -> Fragment:
     for number in pages:
         for key in _PAGE_ONLY:
             pdf.objects[number].pop(key, None)
-    tree = pdf.pages.number
-    seen, todo, objects = set(pages), list(pages), []
-    while todo:
-        number = todo.pop()
-        body = pdf.objects[number].data
-        objects.append((number, body))
-        head = body.partition(b"\nstream\n")[0]
-        for match in _REFERENCE.finditer(head):
-            child = int(match.group(1))
-            if child != tree and child not in seen:
-                seen.add(child)
-                todo.append(child)
-    objects.sort()
-    return Fragment(pages, objects, tree)
+    return reachable(pages, lambda number: pdf.objects[number].data, pdf.pages.number)
 
 
 def _refuse_attachments(document: Any, what: str) -> None:
