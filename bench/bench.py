@@ -91,7 +91,7 @@ def print_file_bound(project: dict[str, Any], out: Path, sample: int) -> dict[st
     sys.path.insert(0, str(ROOT))
     import io
 
-    from notices.assemble import PdfStreamWriter
+    from notices.pdfwriter import PdfStreamWriter
 
     manifest = json.loads((out / "manifest.json").read_text())
     rendered = [p for p in manifest["pieces"] if p["status"] == "rendered"]
@@ -116,12 +116,21 @@ def print_file_bound(project: dict[str, Any], out: Path, sample: int) -> dict[st
 _INSERTS: dict[str, bytes] = {}
 
 
+def _job(day: dt.date) -> Any:
+    """The project's own set-up for the bench's collector and mailing: its Plan, Composer and Renderer."""
+    from notices.collectors import load_collector
+    from notices.job import make_job
+    from notices.resolve import plan
+
+    collector = load_collector(COLLECTOR)
+    return make_job(collector, plan(collector, MAILING, day), "en", reuse_layouts=False)
+
+
 def _insert_pdf(document_id: str) -> bytes:
     if not _INSERTS:
-        from notices.batch import make_job, render_inserts
+        from notices.piece import render_inserts
 
-        job = make_job(COLLECTOR, MAILING, dt.date.fromisoformat(DATE), "en")
-        _INSERTS.update(render_inserts(job))
+        _INSERTS.update(render_inserts(_job(dt.date.fromisoformat(DATE))))
     return _INSERTS.get(document_id, b"")
 
 
@@ -134,14 +143,16 @@ def baseline_worker(csv: Path, count: int, style: str, out: Path) -> dict[str, A
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from notices.batch import Options, _extra, load, make_job
+    from notices import Options
+    from notices.batch import load
+    from notices.deadlines import statement_dates
     from notices.model import Record
     from notices.resources import templates_dir
 
     day = dt.date.fromisoformat(DATE)
     _, _, checked = load(Options(csv, out, COLLECTOR, MAILING, day))
     records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:count]
-    job = make_job(COLLECTOR, MAILING, day, "en")  # the same Plan and Composer as the project
+    job = _job(day)  # the same Plan and Composer as the project
     statement, insert = job.plan.parts[0], job.plan.parts[1]
     sheets = [templates_dir() / "base" / "style.css"]
     if (job.collector.folder / "style.css").is_file():
@@ -162,7 +173,7 @@ def baseline_worker(csv: Path, count: int, style: str, out: Path) -> dict[str, A
     for seq, record in records:
         html = job.composer.document(
             statement,
-            [job.composer.fragment(statement, record, seq=seq, pages=1, **_extra(job, record)), insert_html],
+            [job.composer.fragment(statement, record, seq=seq, pages=1, **statement_dates(job.collector, day, record)), insert_html],
             title=f"Final notice {record.account_id}",
         )
         if style == "naive":

@@ -1,12 +1,20 @@
 """notices: Maryland property-tax notices and bill inserts, from a roll export to print-ready PDFs.
 
-The public facade. ``import notices`` stays light: WeasyPrint loads only when something renders.
+The public facade: what a library user, the tests and the benchmark need. ``import notices`` stays
+light: the names that render or check (``run``, ``check_file`` and their types) load WeasyPrint
+and PDFium on first use, not at import. Internal modules never import this facade.
+
+    import notices
+    summary = notices.run(notices.Options(input, out, "baltimore-city", "final-notice", day))
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
+from .collectors import load_collector
 from .errors import (
     BatchError,
     ComplianceError,
@@ -20,24 +28,60 @@ from .errors import (
     RenderError,
     ResumeMismatch,
 )
-from .collectors import load_collector
+from .model import Outcome, Summary
+from .options import Options
 from .resolve import plan
 from .statutes import load_registry
+
+if TYPE_CHECKING:
+    from .batch import run
+    from .compliance import Finding, Report, Target, check_file, target_for
+
+# Loaded on first use: name -> module.
+_LAZY = {
+    "Finding": "notices.compliance",
+    "Report": "notices.compliance",
+    "Target": "notices.compliance",
+    "check_file": "notices.compliance",
+    "run": "notices.batch",
+    "target_for": "notices.compliance",
+}
 
 __all__ = [
     "BatchError",
     "ComplianceError",
     "ConfigError",
     "FetchDenied",
+    "Finding",
     "InputError",
     "LawError",
     "NoticesError",
+    "Options",
+    "Outcome",
     "OutputLocked",
     "RecordError",
     "RenderError",
+    "Report",
     "ResumeMismatch",
+    "Summary",
+    "Target",
     "__version__",
+    "check_file",
     "load_collector",
     "load_registry",
     "plan",
+    "run",
+    "target_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'notices' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -6,8 +6,11 @@ The only module that prints or exits. Exit codes (also in the README):
     1  the run finished, but some records were rejected: see rejects.csv
     2  bad usage, configuration or input file: nothing was rendered
     3  a piece or insert failed the statute check: it was quarantined, not printed
-    4  the output folder is held by another run, or a resume found its inputs changed
+    4  the output folder cannot be used: another run holds it, a resume found its inputs changed,
+       or it holds files notices did not write (it never deletes or overwrites those)
     5  internal error: records in did not equal rendered + rejected + quarantined
+    6  unexpected error (a bug or a broken installation): one line on stderr, the details in
+       OUT/.notices/error.log (or in the temporary folder when there is no output folder)
 """
 
 from __future__ import annotations
@@ -15,17 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional, cast
 
 import typer
+from typer.exceptions import TyperException
 
-from . import __version__
+from ._version import __version__
+from .collectors import available, load_collector
 from .errors import BatchError, ComplianceError, NoticesError
+from .options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
+from .resolve import plan
+from .statutes import load_registry
 
-EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_COMPLIANCE, EXIT_LOCKED, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
+# The stages that render (batch, inserts, web, render) and check (compliance) are imported inside
+# their commands: loading WeasyPrint and PDFium for `notices --help` would make every call slow.
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
+EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_COMPLIANCE, EXIT_LOCKED, EXIT_INTERNAL, EXIT_CRASH = 0, 1, 2, 3, 4, 5, 6
+ERROR_LOG = "error.log"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
 collectors_app = typer.Typer(no_args_is_help=True, help="List collector profiles and show what they hold.")
 app.add_typer(collectors_app, name="collectors")
 
@@ -43,13 +59,48 @@ def _json_ok(summary: Any) -> None:
     raise typer.Exit(EXIT_OK)
 
 
-def _fail(exc: NoticesError, as_json: bool) -> None:
+def _fail(exc: NoticesError, as_json: bool) -> NoReturn:
     code = EXIT_LOCKED if isinstance(exc, BatchError) else EXIT_COMPLIANCE if isinstance(exc, ComplianceError) else EXIT_USAGE
     if as_json:
         typer.echo(json.dumps({"ok": False, "exit_code": code, **exc.to_dict()}, indent=1))
     else:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _guard(out: Path | None, as_json: bool) -> Iterator[None]:
+    """Turn the library's errors into their exit codes, and anything unexpected into exit 6 with a log, never a traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits: Typer reports them
+        raise
+    except NoticesError as exc:
+        _fail(exc, as_json)
+    except Exception as exc:  # noqa: BLE001 - the edge of the program: whatever escaped the library is reported here
+        log = _write_crash_log(out, exc)
+        message = f"unexpected error ({type(exc).__name__}: {exc}); details in {log}"
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "exit_code": EXIT_CRASH, "error": type(exc).__name__, "message": message,
+                                   "log": str(log)}, indent=1))
+        else:
+            typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_CRASH) from None
+
+
+def _write_crash_log(out: Path | None, exc: BaseException) -> Path:
+    """The traceback, with the versions that matter, in the output folder's state folder (else the temporary folder)."""
+    text = f"notices {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n\n" + "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for folder in ([out / ".notices"] if out is not None else []) + [Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log = folder / (ERROR_LOG if folder.name == ".notices" else f"notices-{ERROR_LOG}")
+            log.write_text(text, encoding="utf-8")
+            return log
+        except OSError:
+            continue
+    return Path("(no writable folder for the log)")
 
 
 @app.command()
@@ -63,29 +114,31 @@ def render(
     encoding: str = typer.Option("utf-8", "--encoding", help="Input encoding, e.g. cp1252 for an Excel export."),
     format: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
     workers: int = typer.Option(0, "--workers", "-w", help="Worker processes (0: one per core)."),
-    chunk: int = typer.Option(8, "--chunk", help="Pieces laid out per WeasyPrint call."),
+    chunk: int = typer.Option(CHUNK, "--chunk", help="Pieces laid out per WeasyPrint call."),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run in the same folder."),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="I/N", help="Render only the pieces whose seq % N == I-1 (for batch schedulers)."),
     executor: str = typer.Option("local", "--executor", help="local (a process pool) or dask (needs --scheduler and the dask extra)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
-    piece_timeout: float = typer.Option(60.0, "--piece-timeout", help="Seconds one piece may take; past it the piece is quarantined and its worker replaced."),
-    piece_memory: float = typer.Option(1024.0, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
+    piece_timeout: float = typer.Option(PIECE_TIMEOUT, "--piece-timeout", help="Seconds one piece may take; past it the piece is quarantined and its worker replaced."),
+    piece_memory: float = typer.Option(PIECE_MEMORY_MB, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
+    force: bool = typer.Option(False, "--force", help="Write into a folder that holds files notices did not write, leaving them as they are."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ) -> None:
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
-    from .batch import Options, run
+    from .batch import run
 
     if not _per_record(mailing, as_json):
-        _render_inserts(input, collector, mailing, _date(date), out, language, as_json)
+        with _guard(out, as_json):
+            _render_inserts(input, collector, mailing, _date(date), out, language, as_json, force)
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
-    options = Options(input, out, collector, mailing, _date(date), language, encoding, format, workers, chunk, resume,
-                      shard=_shard(shard), executor=executor, scheduler=scheduler, piece_timeout=piece_timeout,
-                      piece_memory_mb=piece_memory)
+    options = Options(input, out, collector, mailing, _date(date), language=language, encoding=encoding, format=format,
+                      workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
+                      scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
-    try:
+    with _guard(out, as_json):
         if show:
             with typer.progressbar(length=1, label="Rendering", file=sys.stderr) as bar:
                 def hook(done: int, total: int) -> None:
@@ -94,9 +147,6 @@ def render(
                 summary = run(options, hook)
         else:
             summary = run(options)
-    except NoticesError as exc:
-        _fail(exc, as_json)
-        return
     code = EXIT_OK
     if not summary.balanced:
         code = EXIT_INTERNAL
@@ -126,8 +176,6 @@ def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
 
 def _per_record(mailing: str, as_json: bool) -> bool:
     """Whether a mailing is made per record from a roll export (an unknown mailing is exit 2)."""
-    from .statutes import load_registry
-
     try:
         return load_registry().mailing(mailing).per_record
     except NoticesError as exc:
@@ -136,17 +184,13 @@ def _per_record(mailing: str, as_json: bool) -> bool:
 
 
 def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt.date, out: Path, language: str,
-                    as_json: bool) -> None:
+                    as_json: bool, force: bool) -> None:
     """The bill inserts (§§ 4-201.1, 4-201.2): one PDF per insert in force, made once for every bill."""
     from .inserts import run as run_inserts
 
     if input is not None:
         raise typer.BadParameter(f"the {mailing} mailing is the same for every bill and takes no roll export", param_hint="INPUT")
-    try:
-        summary = run_inserts(collector, mailing, day, out, language)
-    except NoticesError as exc:
-        _fail(exc, as_json)
-        return
+    summary = run_inserts(collector, mailing, day, out, language, force)
     if as_json:
         _json_ok(summary)
     typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
@@ -173,7 +217,7 @@ def _print_summary(s: Any) -> None:
         typer.echo(f"shard: {s.shard} (the manifest and print file cover this shard's records only)")
     if s.skipped_documents:
         typer.echo(f"not required on this date: {', '.join(s.skipped_documents)}")
-    typer.echo(f"print file: {s.print_file}")
+    typer.echo(f"print file: {s.print_file or 'none (no piece was rendered)'}")
     typer.echo(f"manifest:   {s.manifest}")
     if s.rejected or s.quarantined:
         typer.secho(f"rejects:    {s.rejects}", fg=typer.colors.YELLOW)
@@ -192,14 +236,10 @@ def blocks(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the mandated blocks a mailing carries on a date, in order, with citations."""
-    from .collectors import load_collector
-    from .resolve import plan
-
     try:
         the_plan = plan(load_collector(collector), mailing, _date(date))
     except NoticesError as exc:
         _fail(exc, as_json)
-        return
     if as_json:
         data = {
             "mailing": the_plan.mailing.id, "date": the_plan.day.isoformat(), "edition": the_plan.edition.id,
@@ -224,24 +264,27 @@ def blocks(
 
 @collectors_app.command("list")
 def collectors_list() -> None:
-    """List the collector profiles shipped in templates/."""
-    from .collectors import available, load_collector
-
+    """List the collector profiles shipped in templates/ (a broken one is listed with its error; exit 2)."""
+    broken = 0
     for cid in available():
-        c = load_collector(cid)
+        try:
+            c = load_collector(cid)
+        except NoticesError as exc:
+            broken += 1
+            typer.secho(f"{cid:<20} BROKEN: {exc}", fg=typer.colors.RED)
+            continue
         typer.echo(f"{cid:<20} {c.name}  ({len(c.placeholders)} placeholder values)")
+    if broken:
+        raise typer.Exit(EXIT_USAGE)
 
 
 @collectors_app.command("show")
 def collectors_show(collector: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """Show a collector profile, marking every value that is a placeholder."""
-    from .collectors import load_collector
-
     try:
         c = load_collector(collector)
     except NoticesError as exc:
         _fail(exc, as_json)
-        return
     if as_json:
         typer.echo(json.dumps({"id": c.id, "facts": c.facts, "placeholders": list(c.placeholders)}, indent=1, default=str))
         return
@@ -271,16 +314,14 @@ def web(
     date: str = typer.Option(..., "--date", "-d", help="The date (YYYY-MM-DD); it selects the inserts and the law in force."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: <document>.fragment.html, index.html, manifest.json."),
     language: str = typer.Option("en", "--language", "-l", help="en or es."),
+    force: bool = typer.Option(False, "--force", help="Write into a site folder that holds other files, leaving them as they are."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write the bill inserts' words for a website (§§ 4-201.1(e), 4-201.2(c)) and the Ombudsman's page block (§ 2-112(d)(4))."""
     from .web import run as run_web
 
-    try:
-        summary = run_web(collector, _date(date), out, language)
-    except NoticesError as exc:
-        _fail(exc, as_json)
-        return
+    with _guard(out, as_json):
+        summary = run_web(collector, _date(date), out, language, force)
     if as_json:
         _json_ok(summary)
     typer.echo(f"website content for {summary.collector} on {summary.date} ({summary.language}): {len(summary.files)} files in {summary.out}")
@@ -312,7 +353,6 @@ def check(
         target = target_for(collector, mailing, _date(date))
     except NoticesError as exc:
         _fail(exc, as_json)
-        return
     documents = [d.strip() for d in document.split(",") if d.strip()] if document else None
     reports: list[Any] = []
     failures: list[tuple[Path, NoticesError]] = []
@@ -332,8 +372,8 @@ def check(
                f"{target.day.isoformat()}: {target.plan.edition.label}")
     for report in reports:
         _print_report(report)
-    for path, exc in failures:
-        typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
+    for path, failure in failures:
+        typer.secho(f"\nerror: {failure}", fg=typer.colors.RED, err=True)
     bad = sum(not r.ok for r in reports)
     typer.echo(f"\n{len(reports)} checked: {len(reports) - bad} compliant, {bad} not compliant"
                + (f", {len(failures)} unreadable" if failures else ""))

@@ -10,6 +10,7 @@
     ├── ComplianceError             a piece fails the statute check
     └── BatchError                  the output folder or its journal forbids the run
         ├── OutputLocked            another run holds the folder
+        ├── ForeignFiles            the folder holds files notices did not write, which it will not touch
         └── ResumeMismatch          input, templates, profile or tool changed since the run began
 
 Every error carries ``file``, ``line`` and ``field`` where they are known, and ``str()`` gives
@@ -18,6 +19,8 @@ This module imports nothing else from ``notices``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class NoticesError(Exception):
@@ -101,9 +104,10 @@ class FetchDenied(RenderError):
 class ComplianceError(NoticesError):
     """A composed or rendered piece fails the statute check."""
 
-    def __init__(self, message: str, findings: list[object] | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.findings = findings or []
+    def __init__(self, message: str, findings: Sequence[object] | None = None, *, file: str | None = None,
+                 line: int | None = None, field: str | None = None, value: object = None, hint: str | None = None) -> None:
+        super().__init__(message, file=file, line=line, field=field, value=value, hint=hint)
+        self.findings = list(findings or [])
 
 
 class BatchError(NoticesError):
@@ -112,6 +116,10 @@ class BatchError(NoticesError):
 
 class OutputLocked(BatchError):
     """Another run holds the output folder."""
+
+
+class ForeignFiles(BatchError):
+    """The output folder holds files notices did not write: it deletes and overwrites only its own."""
 
 
 class ResumeMismatch(BatchError):

@@ -15,24 +15,36 @@ the room the box has. The new box is made with the same WeasyPrint calls and ari
 layout uses (``split_first_line``, then the text-align offset), so the two paths are byte-identical;
 ``tests/test_fields.py`` holds them to it. Anything else is laid out in full, as before.
 
-Like ``render``, this module uses WeasyPrint (here its layout internals, pinned by the ``<71``
-version bound in pyproject.toml); nothing else in the package does.
+Like ``render``, this module uses WeasyPrint, here its layout internals. Those change without notice
+between releases, so reuse is on only with the exact versions it was proven with (``PROVEN``, the
+same pins as ``constraints.txt``); with any other, every piece gets a full layout, which is only slower.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+from importlib import metadata
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from . import render  # noqa: F401  (isolates fontconfig before WeasyPrint loads)
-from weasyprint.formatting_structure import boxes  # noqa: E402
-from weasyprint.text.line_break import split_first_line  # noqa: E402
+from weasyprint.formatting_structure import boxes
+from weasyprint.text.line_break import split_first_line
 
 T = TypeVar("T")
+# The versions byte identity with a full layout was proven with (tests/test_fields.py), as pinned in constraints.txt.
+PROVEN = {"weasyprint": "70.0", "pydyf": "0.13.0"}
+
+
+def proven_toolchain() -> bool:
+    """Whether the installed WeasyPrint and pydyf are the versions layout reuse was proven with."""
+    try:
+        return all(metadata.version(name) == version for name, version in PROVEN.items())
+    except metadata.PackageNotFoundError:
+        return False
+
 FIELD = re.compile(r'<span class="field">([^<]*)</span>')
 # Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
 # belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
@@ -145,7 +157,7 @@ class Layouts:
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0
 
-    def get(self, key: str) -> Layout | None | bool:
+    def get(self, key: str) -> Layout | None | Literal[False]:
         """The layout for this skeleton, None when its fields cannot be swapped, False when none is kept."""
         if key not in self._kept:
             return False
@@ -223,13 +235,13 @@ def _content_sized(box: Any) -> bool:
     """Whether the box's width may follow its content (then a field's words could move its neighbours)."""
     style = box.style
     if isinstance(box, boxes.MarginBox):
-        return style["width"] == "auto"  # a margin box given a width keeps it, whatever its content
+        return bool(style["width"] == "auto")  # a margin box given a width keeps it, whatever its content
     if isinstance(box, (boxes.InlineBlockBox, boxes.FlexContainerBox, boxes.GridContainerBox)):
         return True
     if style["float"] != "none" or style["position"] in ("absolute", "fixed"):
-        return style["width"] == "auto"
+        return bool(style["width"] == "auto")
     if isinstance(box, boxes.TableBox):
-        return style["table_layout"] != "fixed" or style["width"] == "auto"
+        return bool(style["table_layout"] != "fixed" or style["width"] == "auto")
     return False
 
 

@@ -12,21 +12,26 @@ never change it.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
 import io
 import json
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pypdf import PdfReader
+
 from .collectors import load_collector
+from .compose import Composer, markers
 from .errors import ConfigError
+from .job import Job, make_job
 from .model import Collector
+from .output import OutputFolder, atomic_write, csv_bytes
+from .piece import render_inserts
+from .render import Renderer
 from .resolve import Plan, plan
 from .resources import templates_dir
 from .statutes import Registry, load_registry
@@ -54,18 +59,18 @@ class Designer:
 
 def designer(collector: Collector, document_id: str) -> Designer:
     """The designer of one insert for one collector (§ 4-201.1; § 4-201.2(b))."""
-    ombudsman = str(collector.get("ombudsman.state.name", "State Tax Sale Ombudsman"))
+    ombudsman = collector.state_ombudsman_name
     if document_id == "hpp-insert":
         return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.1")
     if document_id == "installment-insert":
-        local = collector.get("installment.local")
-        if not local:
+        local = collector.local_installment
+        if local is None:
             return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.2(b)(1)")
-        law = str(local.get("law", "")) if isinstance(local, dict) else ""
+        law = str(local.get("law", ""))
         if law not in LOCAL_LAWS:
             raise ConfigError(
                 "A local installment program must name its law: 10-208 or 10-209",
-                file=str(collector.sources[-1]) if collector.sources else None,
+                file=collector.profile_file,
                 field="installment.local.law",
                 value=law,
             )
@@ -80,10 +85,8 @@ def design_view(collector: Collector, who: Designer) -> Collector:
     return collector
 
 
-def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Any:
+def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Composer:
     """A Composer for one insert's design, with the designer in the document's metadata."""
-    from .compose import Composer
-
     composer = Composer(design_view(collector, who), the_plan, language)
     # document.html.j2 writes this into <meta name="notices-designer">, hence the PDF's metadata.
     composer.env.globals["designer"] = who.label
@@ -99,16 +102,13 @@ def mailing_of(document_id: str, registry: Registry | None = None) -> str:
     raise ConfigError("No mailing of its own for this insert in the statute registry", field="document", value=document_id)
 
 
-def insert_job(collector_id: str, document_id: str, day: dt.date, language: str) -> tuple[Any, Designer]:
-    """A batch Job for one insert, with the designer's templates and stylesheet."""
-    from .batch import make_job
-    from .render import Renderer
-
-    job = make_job(collector_id, mailing_of(document_id), day, language)
-    who = designer(job.collector, document_id)
-    job.composer = composer_for(job.collector, job.plan, language, who)
-    if who.role == "ombudsman":
-        job.renderer = Renderer(None)
+def insert_job(collector: Collector, document_id: str, day: dt.date, language: str) -> tuple[Job, Designer]:
+    """A Job for one insert, with the designer's templates and stylesheet."""
+    the_plan = plan(collector, mailing_of(document_id), day)
+    who = designer(collector, document_id)
+    job = make_job(collector, the_plan, language, reuse_layouts=False,
+                   composer=composer_for(collector, the_plan, language, who),
+                   renderer=Renderer(None) if who.role == "ombudsman" else None)
     return job, who
 
 
@@ -175,13 +175,8 @@ def file_name(document_id: str, collector_id: str, day: dt.date, language: str) 
     return f"{document_id}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
-def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en") -> InsertsSummary:
+def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False) -> InsertsSummary:
     """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest."""
-    from pypdf import PdfReader
-
-    from .batch import OutputFolder, _atomic_write, render_inserts
-    from .compose import markers
-
     started = time.monotonic()
     collector = load_collector(collector_id)
     the_plan = plan(collector, mailing_id, day)  # LawError when nothing of the mailing is in force
@@ -196,7 +191,7 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
     rows: dict[str, InsertRow] = {}
     made: dict[str, bytes] = {}
     for part in the_plan.parts:
-        job, who = insert_job(collector_id, part.document.id, day, language)
+        job, who = insert_job(collector, part.document.id, day, language)
         ((document_id, pdf),) = render_inserts(job)  # the statute check; ComplianceError stops the run
         printed = set(markers(job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)))
         blocks = [b for b in job.plan.parts[0].blocks if b.id in printed]
@@ -213,12 +208,11 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
     folder.lock()
     try:
         target = out / INSERTS_FOLDER
-        if target.exists():
-            shutil.rmtree(target)  # inserts of an earlier run (another date) must not pass for this one
-        for name in ("manifest.csv", "manifest.json"):
-            (out / name).unlink(missing_ok=True)
+        # Inserts of an earlier run (another date) must not pass for this one; files of others stay untouched.
+        folder.clear([f"{INSERTS_FOLDER}/{name}" for name in made] + ["manifest.csv", "manifest.json"], force)
         for name, pdf in made.items():
-            _atomic_write(target / name, pdf)
+            atomic_write(target / name, pdf)
+            folder.claim(target / name)
         for document_id in the_plan.skipped:
             rows[document_id] = InsertRow(document=document_id, status="not-required",
                                           reason=not_required_reason(document_id, day), edition=the_plan.edition.id,
@@ -226,21 +220,16 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
         summary.inserts = [rows[d] for d in the_plan.mailing.documents if d in rows]
         summary.manifest = str(out / "manifest.csv")
         summary.seconds = round(time.monotonic() - started, 3)
-        _write_manifest(out, summary)
+        folder.claim(*_write_manifest(out, summary))
     finally:
         folder.unlock()
     return summary
 
 
-def _write_manifest(out: Path, summary: InsertsSummary) -> None:
-    from .batch import _atomic_write
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in summary.inserts:
-        writer.writerow(asdict(row))
-    _atomic_write(out / "manifest.csv", buffer.getvalue().encode("utf-8"))
+def _write_manifest(out: Path, summary: InsertsSummary) -> list[Path]:
+    rows = [[asdict(row)[column] for column in MANIFEST_COLUMNS] for row in summary.inserts]
+    atomic_write(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
     head = {k: v for k, v in summary.to_dict().items() if k != "inserts"}
     data = {"summary": head, "inserts": [asdict(row) for row in summary.inserts]}
-    _atomic_write(out / "manifest.json", json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+    atomic_write(out / "manifest.json", json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+    return [out / "manifest.csv", out / "manifest.json"]

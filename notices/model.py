@@ -1,12 +1,12 @@
 """Hold the values that flow between stages: records, blocks, collectors and outcomes.
 
-Every class is frozen: a stage never changes what an earlier stage produced.
+Every class but the run's ``Summary`` is frozen: a stage never changes what an earlier stage produced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -166,9 +166,129 @@ class Collector:
     sources: tuple[Path, ...] = field(default_factory=tuple)
 
     def get(self, dotted: str, default: Any = None) -> Any:
+        """A fact by its dotted profile key; for keys named in data (a block's ``expect``), not in code."""
         node: Any = self.facts
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
                 return default
             node = node[part]
         return node
+
+    # The facts the code itself decides on, one typed accessor each, so no module spells a profile key.
+
+    @property
+    def duplex(self) -> bool:
+        """Print on both sides: every document then starts on a front side."""
+        return bool(self.get("print.duplex", True))
+
+    @property
+    def max_pages(self) -> int | None:
+        """The most pages one piece may have (``print.max_pages``): more will not fold into the envelope."""
+        cap = self.get("print.max_pages")
+        return int(cap) if cap else None
+
+    @property
+    def pay_within_days(self) -> int:
+        """Days after the notice date by which the statement asks for payment."""
+        return int(self.get("statement.pay_within_days", 30))
+
+    @property
+    def itemize_by_source(self) -> bool:
+        return bool(self.get("statement.itemize_by_source", False))
+
+    @property
+    def lien_warning(self) -> bool:
+        return bool(self.get("statement.lien_warning", False))
+
+    @property
+    def water_sewer_program(self) -> bool:
+        """Sells water/sewer liens and names a low-income discount program (§ 14-812(b)(7))."""
+        return bool(self.get("water_sewer.sells_liens", False) and self.get("water_sewer.program"))
+
+    @property
+    def local_installment(self) -> dict[str, Any] | None:
+        """The local installment program (§ 10-208 or § 10-209), if the collector has one."""
+        local = self.get("installment.local")
+        if not local:
+            return None
+        return local if isinstance(local, dict) else {}  # a malformed entry still counts: its law is then missing
+
+    @property
+    def state_installment(self) -> bool:
+        return bool(self.get("installment.state_program", True))
+
+    @property
+    def county_ombudsman(self) -> bool:
+        return bool(self.get("ombudsman.county"))
+
+    @property
+    def state_ombudsman_name(self) -> str:
+        return str(self.get("ombudsman.state.name", "State Tax Sale Ombudsman"))
+
+    @property
+    def profile_file(self) -> str | None:
+        """The collector's own profile file, for errors that name where to fix a fact."""
+        return str(self.sources[-1]) if self.sources else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The manifest row of one input account: rendered, rejected or quarantined, and where it went."""
+
+    seq: int
+    account_id: str
+    status: Status
+    source_file: str
+    source_line: int | None
+    reason: str = ""
+    piece_file: str = ""
+    pages: int = 0
+    statement_pages: int = 0
+    sha256: str = ""
+    print_first_page: int | None = None
+    print_last_page: int | None = None
+    blocks: str = ""
+    citations: str = ""
+    edition: str = ""
+    language: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """What a run did, for the CLI's summary line and ``--json``."""
+
+    records_in: int = 0
+    rendered: int = 0
+    rejected: int = 0
+    quarantined: int = 0
+    pages: int = 0
+    print_file: str = ""
+    manifest: str = ""
+    rejects: str = ""
+    out: str = ""
+    edition: str = ""
+    edition_label: str = ""
+    mailing: str = ""
+    documents: list[str] = field(default_factory=list)
+    skipped_documents: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    resumed_pieces: int = 0
+    shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
+    executor: str = "local"
+    workers: int = 0
+    workers_replaced: int = 0
+    reused_layouts: int = 0  # pieces written into an earlier piece's layout (notices.fields), not laid out anew
+    peak_rss_main_mb: float = 0.0
+    peak_rss_workers_mb: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # this process and its workers (a Dask cluster's CPU is not counted)
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_in == self.rendered + self.rejected + self.quarantined
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["balanced"] = self.balanced
+        return data

@@ -1,14 +1,16 @@
 """Turn HTML into PDF bytes with WeasyPrint: bundled fonts only, no network, no file outside the allow-list.
 
 This module and ``fields`` (which reuses a laid-out piece for the next pieces of its skeleton) are the
-only ones that import WeasyPrint. Fontconfig is pointed at the bundled ``fonts/``
-folder before WeasyPrint loads, so no system font can slip into a notice, and any warning WeasyPrint
-logs while it works (a missing font, a refused URL, bad CSS) fails the piece.
+only ones that import WeasyPrint. A ``Renderer`` points fontconfig at the bundled ``fonts/`` folder
+(``isolate_fonts``) before it makes its font configuration, so no system font can slip into a notice,
+and any warning WeasyPrint logs while it works (a missing font, a refused URL, bad CSS) fails the piece.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from importlib import metadata
 import logging
 import os
 import tempfile
@@ -18,13 +20,41 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .assemble import Fragment, reachable
+import weasyprint
+from fontTools.ttLib import TTFont
+from weasyprint.text import ffi
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
 from .errors import FetchDenied, RenderError
+from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
 
+WEASYPRINT_VERSION = weasyprint.__version__
+# The libraries whose versions shape a PDF's bytes: layout and shaping (WeasyPrint, Pango, HarfBuzz,
+# fontTools for subsetting), PDF objects (pydyf, pypdf) and the text the check reads (pypdfium2).
+_SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
 
-def _isolate_fonts() -> None:
-    """Point fontconfig at the bundled fonts only (must run before WeasyPrint loads Pango)."""
+
+def toolchain() -> dict[str, str]:
+    """The version of every library that shapes the bytes, for the run's fingerprint (a resume after an upgrade is refused)."""
+    versions = {}
+    for name in _SHAPERS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    versions["pango"] = str(ffi.pango.pango_version())
+    versions["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
+    return versions
+
+
+def isolate_fonts() -> None:
+    """Point fontconfig at the bundled fonts only, for every font configuration made after this call.
+
+    Fontconfig reads ``FONTCONFIG_FILE`` each time WeasyPrint makes a ``FontConfiguration``; the file
+    is written once per user, and again only when the fonts folder moves.
+    """
     cache = Path(tempfile.gettempdir()) / f"notices-fontconfig-{os.getuid() if hasattr(os, 'getuid') else 0}"
     cache.mkdir(parents=True, exist_ok=True)
     conf = cache / "fonts.conf"
@@ -37,15 +67,6 @@ def _isolate_fonts() -> None:
         tmp.write_text(text)
         tmp.replace(conf)
     os.environ["FONTCONFIG_FILE"] = str(conf)
-
-
-_isolate_fonts()
-
-import weasyprint  # noqa: E402  (fontconfig must be isolated first)
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
-from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
-
-WEASYPRINT_VERSION = weasyprint.__version__
 
 
 class _Denied(FatalURLFetchingError):
@@ -107,6 +128,7 @@ class Renderer:
         base = templates_dir() / "base"
         self.roots = [templates_dir(), fonts_dir()]
         self.fetcher = AllowListFetcher(self.roots)
+        isolate_fonts()
         self.font_config = FontConfiguration()
         sheets = [base / "style.css"]
         if collector_folder is not None and (collector_folder / "style.css").is_file():
@@ -134,12 +156,12 @@ class Renderer:
         """
         doc = document if pages is None else document.copy(list(pages))
         with _no_warnings(what):
-            if identifier is not None:
-                return doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
-            first = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
-            # The identifier is the hash of the content, so the same piece always has the same bytes.
-            identifier = hashlib.sha256(first).hexdigest()[:32].encode()
-            return doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
+            if identifier is None:
+                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
+                # The identifier is the hash of the content, so the same piece always has the same bytes.
+                identifier = hashlib.sha256(first).hexdigest()[:32].encode()
+            pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
+            return pdf
 
     def fragment(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Fragment:
         """Some pages of a laid-out document as PDF objects for ``PdfStreamWriter.add_fragment``.
@@ -193,9 +215,9 @@ def page_anchors(document: Any) -> list[set[str]]:
     return [set(page.anchors) for page in document.pages]
 
 
-def _cmap() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
+@functools.cache
+def _covered() -> frozenset[int]:
+    """The code points every bundled face (regular, bold, italic) can print."""
     covered: set[int] | None = None
     for path in sorted(fonts_dir().glob("*.ttf")):
         with TTFont(str(path), lazy=True) as font:
@@ -204,15 +226,10 @@ def _cmap() -> frozenset[int]:
     return frozenset(covered or ())
 
 
-_COVERED: frozenset[int] | None = None
-
-
 def printable(text: str) -> str | None:
     """The first character the bundled fonts cannot print (every face: regular, bold, italic), or None."""
-    global _COVERED
-    if _COVERED is None:
-        _COVERED = _cmap()
+    covered = _covered()
     for ch in text:
-        if ord(ch) not in _COVERED and not ch.isspace():
+        if ord(ch) not in covered and not ch.isspace():
             return ch
     return None

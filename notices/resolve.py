@@ -13,12 +13,12 @@ from .statutes import Document, Mailing, Registry, load_registry
 # Each condition a block may name in ``applies_when``, read off the collector profile.
 CONDITIONS: dict[str, Callable[[Collector], bool]] = {
     "always": lambda c: True,
-    "itemize-by-source": lambda c: bool(c.get("statement.itemize_by_source", False)),
-    "lien-warning": lambda c: bool(c.get("statement.lien_warning", False)),
-    "water-sewer-program": lambda c: bool(c.get("water_sewer.sells_liens", False) and c.get("water_sewer.program")),
-    "local-installment": lambda c: bool(c.get("installment.local")),
-    "state-installment": lambda c: bool(c.get("installment.state_program", True)),
-    "county-ombudsman": lambda c: bool(c.get("ombudsman.county")),
+    "itemize-by-source": lambda c: c.itemize_by_source,
+    "lien-warning": lambda c: c.lien_warning,
+    "water-sewer-program": lambda c: c.water_sewer_program,
+    "local-installment": lambda c: c.local_installment is not None,
+    "state-installment": lambda c: c.state_installment,
+    "county-ombudsman": lambda c: c.county_ombudsman,
 }
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
@@ -32,6 +31,7 @@ from .compose import markers
 from .errors import ComplianceError
 from .inserts import Designer, composer_for, designer, not_required_reason
 from .model import Block, Collector
+from .output import OutputFolder, atomic_write
 from .resolve import Part, Plan, applies, plan
 from .statutes import load_registry
 
@@ -229,23 +229,25 @@ def _describe(name: str, kind: str, documents: list[str], blocks: tuple[Block, .
     return WebFile(name, kind, documents, [b.id for b in blocks], list(dict.fromkeys(b.citation for b in blocks)), who)
 
 
-_OURS = re.compile(r"^(.+\.fragment\.html|index\.html|manifest\.json)$")
+def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False) -> WebSummary:
+    """Write the website content into ``out``: fragments, index.html and manifest.json.
 
-
-def run(collector_id: str, day: dt.date, out: Path, language: str = "en") -> WebSummary:
-    """Write the website content into ``out``: fragments, index.html and manifest.json."""
-    from .batch import _atomic_write
-
+    A site folder usually holds the collector's own pages: notices replaces only the files it wrote
+    there before (a fragment from an earlier date must not stay behind as if current), and refuses to
+    overwrite any other; other files stop it unless ``force``, and then stay as they are.
+    """
     started = time.monotonic()
     files, summary = build(collector_id, day, language)
-    out.mkdir(parents=True, exist_ok=True)
-    # A fragment from an earlier date (say, the installment insert) must not stay behind as if current.
-    for stale in out.iterdir():
-        if stale.is_file() and _OURS.match(stale.name) and stale.name not in files:
-            stale.unlink()
-    for name, text in files.items():
-        _atomic_write(out / name, text.encode("utf-8"))
-    summary.out = str(out)
-    summary.seconds = round(time.monotonic() - started, 3)
-    _atomic_write(out / "manifest.json", json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"))
+    folder = OutputFolder(out)
+    folder.lock()
+    try:
+        folder.clear([*files, "manifest.json"], force)
+        for name, text in files.items():
+            atomic_write(out / name, text.encode("utf-8"))
+        summary.out = str(out)
+        summary.seconds = round(time.monotonic() - started, 3)
+        atomic_write(out / "manifest.json", json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"))
+        folder.claim(*(out / name for name in [*files, "manifest.json"]))
+    finally:
+        folder.unlock()
     return summary

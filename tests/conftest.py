@@ -113,3 +113,19 @@ def bad_roll_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
 
     out = tmp_path_factory.mktemp("bad-roll")
     return run(Options(BAD_ROLL, out, "baltimore-city", "final-notice", CITY_DATE, workers=1)), out
+
+
+def job_for(collector_id: str, mailing: str, day: dt.date, language: str = "en", *, reuse_layouts: bool = False,
+            with_inserts: bool = False) -> Any:
+    """A worker's Job for a collector, mailing and date, as a run builds it (with the run's inserts if asked)."""
+    from notices.collectors import load_collector
+    from notices.job import make_job
+    from notices.piece import render_inserts
+    from notices.resolve import plan
+
+    collector = load_collector(collector_id)
+    the_plan = plan(collector, mailing, day)
+    job = make_job(collector, the_plan, language, reuse_layouts=reuse_layouts)
+    if with_inserts:
+        job = make_job(collector, the_plan, language, reuse_layouts=reuse_layouts, inserts=render_inserts(job))
+    return job

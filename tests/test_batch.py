@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from conftest import CITY_DATE, ROOT, csv_text, row
 from notices import batch
-from notices.batch import Options, OutputFolder, run
+from notices import Options, run
+from notices.output import OutputFolder
 from notices.cli import app
 from notices.errors import ConfigError, ResumeMismatch
 from notices.executors import LocalPool
@@ -106,12 +107,13 @@ def test_template_error_stops_the_run_at_the_first_piece(roll: Path, tmp_path: P
 
 def test_a_run_whose_first_pieces_all_fail_the_check_stops(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the first 10 finished pieces all fail the statute check, the run stops (exit 3) instead of quarantining them all."""
-    from notices.batch import PieceResult
+    from notices import piece
+    from notices.piece import PieceResult
 
     def failing(job: Any, seq: int, record: Any, pdf: bytes, pages: int) -> PieceResult:
         return PieceResult(seq, record.account_id, None, pages, 0, "piece fails the statute check: tp-14-812-a-2-body: missing")
 
-    monkeypatch.setattr(batch, "_finish_piece", failing)
+    monkeypatch.setattr(piece, "_finish_piece", failing)
     result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
                                  "--workers", "1", "--chunk", "1", "--no-progress"])
     assert result.exit_code == 3, result.output
@@ -196,7 +198,9 @@ def test_a_full_disk_stops_the_run_and_resume_finishes_it(roll: Path, reference:
     import errno
 
     _, expected = reference
-    real = batch._atomic_write
+    from notices import output
+
+    real = output.atomic_write
     written: list[Path] = []
 
     def filling(path: Path, data: bytes, sync: bool = True) -> None:
@@ -206,12 +210,12 @@ def test_a_full_disk_stops_the_run_and_resume_finishes_it(roll: Path, reference:
             written.append(path)
         real(path, data, sync)
 
-    monkeypatch.setattr(batch, "_atomic_write", filling)
+    monkeypatch.setattr(output, "atomic_write", filling)
     args = ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"), "--workers", "1",
             "--chunk", "1", "--no-progress"]
     result = runner.invoke(app, args)
     assert result.exit_code == 4 and "No space left on device" in result.output and "--resume" in result.output
-    monkeypatch.setattr(batch, "_atomic_write", real)
+    monkeypatch.setattr(output, "atomic_write", real)
     result = runner.invoke(app, [*args, "--resume", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["resumed_pieces"] == 4

@@ -19,8 +19,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import csv_text, row
-from notices.batch import Job, Options, _extra, make_job, run
+from conftest import csv_text, job_for, row
+
+from notices import Options, run
+from notices.deadlines import statement_dates
+from notices.job import Job
 from notices.cli import app
 from notices.compliance import PageFacts, PdfText, Report, Target, check_pdf, fold, read_pdf, word_diff, words
 from notices.model import Block, MailingAddress, Record, TaxLine
@@ -55,7 +58,8 @@ RECORD = Record(
 
 @functools.cache
 def job(collector: str, day: dt.date) -> Job:
-    return make_job(collector, "final-notice", day, "en")
+    job: Job = job_for(collector, "final-notice", day)
+    return job
 
 
 def compose(collector: str, day: dt.date, document: str) -> str:
@@ -63,7 +67,7 @@ def compose(collector: str, day: dt.date, document: str) -> str:
     j = job(collector, day)
     part = j.plan.part(document)
     if document == "final-notice-statement":
-        return j.composer.fragment(part, RECORD, seq=1, pages=1, **_extra(j, RECORD))
+        return j.composer.fragment(part, RECORD, seq=1, pages=1, **statement_dates(j.collector, j.plan.day, RECORD))
     return j.composer.fragment(part, None, seq=0, pages=2)
 
 
@@ -442,17 +446,17 @@ class TestCommand:
 class TestRenderUsesTheSameCheck:
     def test_render_checks_every_piece_and_insert_with_check_pdf(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """`notices render` calls the same check_pdf as `notices check`, on the insert and on each finished piece file."""
-        import notices.compliance as compliance
+        import notices.piece as stage
 
         calls: list[tuple[bytes, Report]] = []
-        real = compliance.check_pdf
+        real = stage.check_pdf
 
         def spy(pdf: Any, target: Target, **kwargs: Any) -> Report:
             report = real(pdf, target, **kwargs)
             calls.append((pdf, report))
             return report
 
-        monkeypatch.setattr(compliance, "check_pdf", spy)
+        monkeypatch.setattr(stage, "check_pdf", spy)
         roll = tmp_path / "roll.csv"
         roll.write_text(csv_text([row(account_id=f"01-01-0001-00{i}") for i in range(1, 3)]))
         summary = run(Options(roll, tmp_path / "out", CITY, "final-notice", WINTER, workers=1))

@@ -19,8 +19,12 @@ import pytest
 from pypdf import PdfReader
 
 import notices.compliance as compliance
-from notices.assemble import PdfStreamWriter
-from notices.batch import Job, make_job, render_chunk, render_inserts
+from conftest import job_for
+
+from notices import piece
+from notices.job import Job, make_job
+from notices.pdfwriter import PdfStreamWriter
+from notices.piece import render_chunk, render_inserts
 from notices.compliance import Report, Target, check_pdf, read_pages
 from notices.model import MailingAddress, Record, TaxLine
 
@@ -40,7 +44,7 @@ def record(account: str, owner: str = "ANN LEE", lines: int = 2) -> Record:
 @functools.cache
 def job(insert_pages: tuple[int, ...] | None = None) -> Job:
     """The City's final notice; ``insert_pages`` keeps only those pages of the insert (a broken insert)."""
-    plain = make_job(CITY, "final-notice", WINTER, "en")
+    plain = job_for(CITY, "final-notice", WINTER)
     inserts = render_inserts(plain)
     if insert_pages is not None:
         kept = []
@@ -51,7 +55,7 @@ def job(insert_pages: tuple[int, ...] | None = None) -> Job:
             writer.close()
             kept.append((document, out.getvalue()))
         inserts = kept
-    return make_job(CITY, "final-notice", WINTER, "en", inserts)
+    return make_job(plain.collector, plain.plan, "en", reuse_layouts=True, inserts=inserts)
 
 
 def reword(j: Job, html: str) -> str:
@@ -79,7 +83,7 @@ def render(j: Job, records: list[Record], edit: Any = None) -> list[Caught]:
         return report
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compliance, "check_pdf", spy)
+        patch.setattr(piece, "check_pdf", spy)
         if edit is not None:
             fragment = j.composer.fragment
             patch.setattr(j.composer, "fragment", lambda part, *a, **k: edit(j, fragment(part, *a, **k)))

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from notices import batch
+from conftest import job_for
+
+from notices import Options, batch
 from notices.fields import Layouts, skeleton, vet
 from notices.model import Record
+from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -19,18 +22,16 @@ DAY = dt.date(2027, 2, 1)
 
 
 def _records(collector: str, name: str) -> list[tuple[int, Record]]:
-    options = batch.Options(input=SAMPLES / name, out=Path("unused"), collector=collector, mailing="final-notice", date=DAY)
+    options = Options(input=SAMPLES / name, out=Path("unused"), collector=collector, mailing="final-notice", date=DAY)
     return [(seq, item) for seq, item in batch.load(options)[2] if isinstance(item, Record)]
 
 
 def _render(collector: str, items: list[tuple[int, Record]], reuse: bool, monkeypatch: pytest.MonkeyPatch,
-            chunk: int = 8) -> tuple[dict[int, batch.PieceResult], Any]:
-    monkeypatch.setattr(batch, "REUSE_LAYOUTS", reuse)
-    job = batch.make_job(collector, "final-notice", DAY, "en")
-    job = batch.make_job(collector, "final-notice", DAY, "en", batch.render_inserts(job))
+            chunk: int = 8) -> tuple[dict[int, PieceResult], Any]:
+    job = job_for(collector, "final-notice", DAY, reuse_layouts=reuse, with_inserts=True)
     results = {}
     for start in range(0, len(items), chunk):
-        for result in batch.render_chunk(job, items[start:start + chunk]):
+        for result in render_chunk(job, items[start:start + chunk]):
             results[result.seq] = result
     return results, job
 
@@ -97,3 +98,25 @@ def test_the_layouts_kept_are_bounded() -> None:
     for key in ("a", "b", "c"):
         kept.keep(key, _document("<p>x</p>"), [])
     assert kept.get("a") is False and kept.get("c") is None
+
+
+def test_the_proven_versions_are_the_pinned_ones() -> None:
+    """Layout reuse is on only with the WeasyPrint and pydyf that constraints.txt pins, the ones the tests prove."""
+    from conftest import ROOT
+
+    from notices.fields import PROVEN
+
+    pinned = dict(line.lower().split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                  if "==" in line and not line.startswith("#"))
+    assert {name: pinned[name] for name in PROVEN} == PROVEN
+
+
+def test_another_toolchain_turns_reuse_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a WeasyPrint other than the proven one, a Job keeps no layouts: every piece is laid out in full."""
+    from notices import fields
+
+    monkeypatch.setitem(fields.PROVEN, "weasyprint", "0.0-unproven")
+    assert not fields.proven_toolchain()
+    assert job_for("baltimore-city", "final-notice", DAY, reuse_layouts=True).layouts is None
+    monkeypatch.undo()
+    assert job_for("baltimore-city", "final-notice", DAY, reuse_layouts=True).layouts is not None

@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 from jinja2 import ChoiceLoader, DictLoader
 
 from notices import inserts
-from notices.batch import render_inserts
 from notices.cli import app
 from notices.collectors import load_collector
 from notices.compliance import check_composed, fold, page_texts
 from notices.compose import markers
 from notices.errors import ConfigError
 from notices.inserts import MANIFEST_COLUMNS, composer_for, designer, insert_job, run
+from notices.piece import render_inserts
 from notices.resources import templates_dir
 
 from conftest import ROOT
@@ -147,15 +147,15 @@ class TestTestimony:
 
     def test_no_testimony_in_the_profile_prints_no_testimony_block(self) -> None:
         """The optional § 4-201.1(2) block is left out when the profile has no testimony."""
-        job, _ = insert_job("baltimore-county", "hpp-insert", DAY, "en")
+        job, _ = insert_job(load_collector("baltimore-county"), "hpp-insert", DAY, "en")
         html = job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)
         assert "tp-4-201-1-2" not in markers(html)
         assert check_composed(html, job.plan.parts[0]) == []
 
     def test_testimony_from_the_profile_is_printed_between_description_and_appeal(self) -> None:
         """Testimony in the profile is printed, in statutory order, and passes the statute check."""
-        job, who = insert_job("baltimore-county", "hpp-insert", DAY, "en")
-        job.composer = composer_for(self._with_testimony(), job.plan, "en", who)  # type: ignore[arg-type]
+        job, who = insert_job(load_collector("baltimore-county"), "hpp-insert", DAY, "en")
+        job = dataclasses.replace(job, composer=composer_for(self._with_testimony(), job.plan, "en", who))
         ((_, pdf),) = render_inserts(job)
         html = job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)
         assert markers(html) == ["tp-4-201-1-1", "tp-4-201-1-2", "tp-4-201-1-3"]

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from notices.batch import Options, _extra, _months_after, make_job, run
+from conftest import job_for
+
+from notices import Options, run
+from notices.deadlines import months_after, statement_dates
 from notices.collectors import load_collector
 from notices.compliance import check_composed, find_words, fold, page_texts
 from notices.inputs import read_accounts
@@ -112,7 +115,7 @@ class TestSample:
     def test_every_817_1_a_item_is_marked_in_the_html_and_worded_in_the_pdf(self, sample_run: tuple[Path, object]) -> None:
         """Each § 14-817.1 block in force is in the composed HTML, in order, and its words are in the piece's PDF text."""
         out, _ = sample_run
-        job = make_job("baltimore-city", "post-sale-notice", NOTICE_DATE, "en")
+        job = job_for("baltimore-city", "post-sale-notice", NOTICE_DATE)
         part = job.plan.part(STATEMENT)
         expected = ["tp-14-817-1-a-sold", "tp-14-817-1-a-date", "tp-14-817-1-a-bid", "tp-14-817-1-a-lien",
                     "tp-14-817-1-a-redeem", "tp-14-817-1-a-foreclose", "tp-14-817-1-a-7-2026", "tp-14-817-1-a-fees",
@@ -121,7 +124,7 @@ class TestSample:
         pieces = json.loads((out / "manifest.json").read_text())["pieces"]
         for seq, record in enumerate(_records(SALES, NOTICE_DATE), start=1):
             assert isinstance(record, Record)
-            html = job.composer.fragment(part, record, seq=seq, pages=1, **_extra(job, record))
+            html = job.composer.fragment(part, record, seq=seq, pages=1, **statement_dates(job.collector, job.plan.day, record))
             assert check_composed(html, part) == []
             parser = _BlockText()
             parser.feed(html)
@@ -153,10 +156,10 @@ class TestLawByDate:
         sale = (day - dt.timedelta(days=40)).isoformat()
         records = _records(_write(tmp_path / "s.csv", [{**SALE_ROW, "sale_date": sale}]), day)
         assert isinstance(records[0], Record)
-        job = make_job("baltimore-city", "post-sale-notice", day, "en")
+        job = job_for("baltimore-city", "post-sale-notice", day)
         part = job.plan.part(STATEMENT)
         assert block_id in part.block_ids and other not in part.block_ids
-        html = job.composer.fragment(part, records[0], seq=1, pages=1, **_extra(job, records[0]))
+        html = job.composer.fragment(part, records[0], seq=1, pages=1, **statement_dates(job.collector, job.plan.day, records[0]))
         assert check_composed(html, part) == []
         assert f'data-block="{block_id}"' in html and f'data-block="{other}"' not in html
         owner_occupied_rule = "taxes accruing after the sale are not part of the amount to redeem"
@@ -235,4 +238,4 @@ class TestSaleResultsFormat:
 ])
 def test_months_after_the_sale_end_on_the_same_day_or_the_month_end(day: dt.date, months: int, expected: dt.date) -> None:
     """"6 months from the sale" lands on the same day of the month, or the month's last day when there is none."""
-    assert _months_after(day, months) == expected
+    assert months_after(day, months) == expected

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from notices import compose, i18n
-from notices.batch import Options, _extra, make_job, render_inserts, run
+from conftest import job_for
+
+from notices import Options, run
+from notices.deadlines import statement_dates
+from notices.piece import render_inserts
 from notices.compliance import find_words, page_texts
 from notices.errors import ComplianceError, ConfigError
 from notices.inputs import read_accounts
@@ -145,10 +149,8 @@ class TestSpanishBillInsertsAndWeb:
 class TestOnePage:
     def test_the_generic_summary_fits_one_page_in_spanish(self, tmp_path: Path) -> None:
         """A collector with no summary of its own gets the statewide one, and it still fits one page in Spanish."""
-        from notices.batch import Job
         from notices.collectors import load_collector
-        from notices.compose import Composer
-        from notices.render import Renderer
+        from notices.job import make_job
         from notices.resolve import plan
 
         templates = ROOT / "templates"
@@ -159,7 +161,7 @@ class TestOnePage:
         collector = load_collector("generic", root=tmp_path)
         for day in (dt.date(2027, 3, 1), dt.date(2027, 5, 1)):
             the_plan = plan(collector, "final-notice", day)
-            job = Job(collector, the_plan, "es", Composer(collector, the_plan, "es"), Renderer(collector.folder), the_plan.parts[0], [])
+            job = make_job(collector, the_plan, "es", reuse_layouts=False)
             html = job.composer.fragment(the_plan.parts[1], None, seq=0, pages=1)
             assert "Impuestos sin pagar (después del vencimiento)" in html  # the statewide summary, in Spanish
             assert len(render_inserts(job)) == 1  # ComplianceError if the summary ran past one page
@@ -175,7 +177,7 @@ class TestOnePage:
                 return " ".join([text] * 40) if message == "What you must do:" else text
 
         monkeypatch.setattr(compose, "translations", lambda language: Wordy())
-        job = make_job("baltimore-city", "final-notice", CITY_DATE, "es")
+        job = job_for("baltimore-city", "final-notice", CITY_DATE, "es")
         with pytest.raises(ComplianceError) as caught:
             render_inserts(job)
         assert "tp-14-812-b-1" in str(caught.value) and "one page" in str(caught.value)
@@ -186,8 +188,8 @@ class TestComposedSpanish:
         raw = read_accounts(CITY_CSV)[0]
         record = validate(raw, Rules(CITY_DATE))
         assert isinstance(record, Record)
-        job = make_job("baltimore-city", "final-notice", CITY_DATE, language)
-        return str(job.composer.fragment(job.statement, record, seq=1, pages=1, **_extra(job, record)))
+        job = job_for("baltimore-city", "final-notice", CITY_DATE, language)
+        return str(job.composer.fragment(job.statement, record, seq=1, pages=1, **statement_dates(job.collector, job.plan.day, record)))
 
     def test_translations_carry_lang_and_no_block_marker(self) -> None:
         """Each translation element says lang="es" and carries no data-block, so the markers are the English ones."""

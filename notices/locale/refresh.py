@@ -2,8 +2,8 @@
 
 A maintainer's script (like samples/make_samples.py), not part of the package's API:
 
-    /work/venv/bin/python notices/locale/refresh.py           # re-extract, merge into es, list gaps
-    /work/venv/bin/python notices/locale/refresh.py --check   # only list untranslated strings
+    .venv/bin/python notices/locale/refresh.py           # re-extract, merge into es, list gaps
+    .venv/bin/python notices/locale/refresh.py --check   # only list untranslated strings
 
 Exit status 1 when a string has no Spanish translation yet: translate it in
 notices/locale/es/LC_MESSAGES/messages.po (remove any "fuzzy" flag once checked) and run again.

@@ -1,0 +1,59 @@
+"""Turn a run's inputs, templates, profile, fonts, law and tool into fingerprints that a resume must find unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._version import __version__
+from .model import Collector
+from .options import Options
+from .render import toolchain
+from .resources import fonts_dir, templates_dir
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def tree_hash(paths: Sequence[Path], skip: Sequence[Path] = ()) -> str:
+    """One digest of the files under ``paths``, by relative name and content."""
+    digest = hashlib.sha256()
+    skipped = {Path(p).resolve() for p in skip}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for path in files:
+            if path.resolve() in skipped:
+                continue  # counted elsewhere (a profile is reported as "profile", not as "templates")
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def run_identity(options: Options, collector: Collector) -> dict[str, str]:
+    """What must not change between a run and its resume, each with a fingerprint."""
+    return {
+        "input": hashlib.sha256(options.input.read_bytes()).hexdigest(),
+        "templates": tree_hash([templates_dir() / "base", collector.folder], skip=list(collector.sources)),
+        "profile": tree_hash(list(collector.sources)),
+        "fonts": tree_hash([fonts_dir()]),
+        "statutes": tree_hash([_PACKAGE / "statutes"]),
+        "catalogs": tree_hash(sorted((_PACKAGE / "locale").rglob("*.po"))),
+        # The package's own code: a fix between a run and its resume must not mix old and new pieces.
+        "code": _code_hash(),
+        "tool": json.dumps({"notices": __version__, **toolchain()}, sort_keys=True),
+        "options": json.dumps(
+            {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
+             "language": options.language, "encoding": options.encoding, "format": options.format,
+             "shard": list(options.shard) if options.shard else None},
+            sort_keys=True,
+        ),
+    }

@@ -1,0 +1,100 @@
+"""Turn a run's collector, plan and language into a Job: what a worker builds once and reuses for every piece.
+
+A Job is made from values (the collector and the plan are loaded once per run, in the main process)
+so a worker process, local or on a Dask cluster, never loads a profile or the law again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .compose import Composer
+from .fields import Layouts, proven_toolchain
+from .model import Collector, Record
+from .pdfwriter import Fragment
+from .render import Renderer
+from .resolve import Part, Plan
+
+Shape = tuple[int, int, int]
+"""What decides a statement's boxes: table rows, line sources, and whether it is a post-sale notice."""
+
+
+class PdfRenderer(Protocol):
+    """What the pipeline asks of a renderer (``render.Renderer``; a test may pass a double)."""
+
+    def layout(self, html: str, what: str = ...) -> Any: ...
+
+    def write(self, document: Any, pages: Sequence[Any] | None = ..., what: str = ...,
+              identifier: bytes | None = ...) -> bytes: ...
+
+    def fragment(self, document: Any, pages: Sequence[Any], what: str = ...) -> Fragment: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run's set-up in one process: values that do not change, plus two caches that only speed it up."""
+
+    collector: Collector
+    plan: Plan
+    language: str
+    composer: Composer
+    renderer: PdfRenderer
+    inserts: tuple[tuple[Part, bytes], ...] = ()
+    layouts: Layouts | None = None  # a laid-out piece per skeleton, when reusing layouts
+    page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
+
+    @property
+    def statement(self) -> Part:
+        return self.plan.parts[0]
+
+    @property
+    def shared(self) -> list[tuple[str, bytes]]:
+        """The inserts as the assembler takes them: document id and PDF."""
+        return [(part.document.id, pdf) for part, pdf in self.inserts]
+
+
+def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
+             inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
+             renderer: PdfRenderer | None = None) -> Job:
+    return Job(
+        collector=collector,
+        plan=plan,
+        language=language,
+        composer=composer or Composer(collector, plan, language),
+        renderer=renderer or Renderer(collector.folder),
+        inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
+        # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
+        layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
+    )
+
+
+def shape(record: Record) -> Shape:
+    """A record's statement shape: pieces of one shape mostly share a skeleton, a layout and a page count.
+
+    (The envelope window always has five lines, and each value is one field.)
+    """
+    rows = sum(1 + bool(line.interest) + bool(line.penalty) for line in record.lines)
+    return rows, len({line.source for line in record.lines}), int(record.sale is not None)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a worker process needs to build its Job: plain values, sent once per worker (or per Dask task)."""
+
+    collector: Collector
+    plan: Plan
+    language: str
+    reuse_layouts: bool
+    inserts: tuple[tuple[str, bytes], ...]
+
+    def build(self) -> Job:
+        return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
+                        inserts=self.inserts)
+
+    def key(self) -> str:
+        """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""
+        return hashlib.sha256(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()

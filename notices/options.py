@@ -1,0 +1,62 @@
+"""Turn a run's settings into one frozen value: every default and toggle of a run, documented once.
+
+The CLI's flags map onto these fields one to one and read their defaults from here, as do the pools
+and the library, so a default cannot drift between them. The one environment variable a run
+honours (``NOTICES_REUSE_LAYOUTS``) is read here, when an ``Options`` is made, never at import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Executor = Literal["local", "dask"]
+
+CHUNK = 8
+"""Pieces laid out per WeasyPrint call: enough to amortize the call, few enough to keep a retry cheap."""
+PIECE_TIMEOUT = 60.0
+"""Seconds a piece may take before it is given up (a normal piece takes well under one)."""
+PIECE_MEMORY_MB = 1024.0
+"""Resident memory a worker may reach while rendering (a worker idles near 150 MB)."""
+RECYCLE_AFTER = 2500
+"""Pieces a worker renders before a fresh process takes over (its memory creeps ~1 KB a piece)."""
+BREAKER = 10
+"""A run whose first this-many finished pieces all failed stops: something they share is wrong."""
+REUSE_LAYOUTS_ENV = "NOTICES_REUSE_LAYOUTS"
+
+
+def reuse_layouts_from_env() -> bool:
+    """Layout reuse is on unless ``NOTICES_REUSE_LAYOUTS=0``: the bytes are the same, only slower.
+
+    It is there to prove that (tests/test_fields.py) and to debug a layout.
+    """
+    return os.environ.get(REUSE_LAYOUTS_ENV, "1") != "0"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a run needs; the CLI maps its flags onto these one to one."""
+
+    input: Path
+    out: Path
+    collector: str
+    mailing: str
+    date: dt.date
+    language: str = "en"
+    encoding: str = "utf-8"
+    format: str | None = None  # csv or jsonl; None: from the file name
+    workers: int = 0  # 0: one per core; 1: in this process, without time or memory bounds
+    chunk: int = CHUNK
+    resume: bool = False
+    shard: tuple[int, int] | None = None  # (i, n): only the pieces whose seq % n == i - 1
+    executor: Executor = "local"
+    scheduler: str | None = None  # the Dask scheduler's address, for executor="dask"
+    piece_timeout: float = PIECE_TIMEOUT
+    piece_memory_mb: float = PIECE_MEMORY_MB
+    recycle_after: int = RECYCLE_AFTER
+    breaker: int = BREAKER
+    reuse_layouts: bool = field(default_factory=reuse_layouts_from_env)
+    force: bool = False  # write beside files notices did not write (never over them)

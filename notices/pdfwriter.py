@@ -1,0 +1,267 @@
+"""Turn pages from WeasyPrint, earlier piece files and shared parts into one PDF file, written object by object.
+
+The file is written as pages arrive, so memory stays flat however long the mailing. A part that is the
+same in every piece (the § 14-812(b) insert, a blank back page) is written once; each of its
+occurrences is a small page object pointing at the same content streams, fonts and images.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from pypdf import PdfReader
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+)
+
+_SKIP_PAGE_KEYS = {"/Parent", "/Annots", "/B", "/StructParents", "/Metadata", "/PieceInfo"}
+_REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
+
+
+@dataclass
+class Fragment:
+    """Pages as serialized objects, ready to be written into a file without parsing a PDF again.
+
+    ``objects`` are (number, body) as numbered where they were made, ``pages`` the numbers of the page
+    objects, ``parent`` the number their /Parent points at. ``add_fragment`` renumbers references
+    inside the objects' dictionaries (never inside stream data) for the file it writes.
+    """
+
+    pages: list[int] = field(default_factory=list)
+    objects: list[tuple[int, bytes]] = field(default_factory=list)
+    parent: int = 2
+
+
+def read_fragment(pdf: bytes, pages: int) -> Fragment:
+    """The first ``pages`` pages of a file this writer wrote, as the Fragment they were written from.
+
+    A resumed run reads back the pieces an earlier run finished: their objects, byte for byte, so the
+    print file comes out as if the pieces had been made in this run.
+    """
+    xref = int(pdf[pdf.rindex(b"startxref") + 9:].split()[0])
+    lines = pdf[xref:].split(b"\n", 2)
+    size = int(lines[1].split()[1])
+    entries = pdf[xref:].split(b"\n")[2:2 + size]
+    offsets = {n: int(e[:10]) for n, e in enumerate(entries) if e[17:18] == b"n"}
+
+    def body(number: int) -> bytes:
+        start = offsets[number] + len(b"%d 0 obj\n" % number)
+        head_end = pdf.find(b"\nendobj\n", start)
+        stream_at = pdf.find(b"\nstream\n", start)
+        if stream_at == -1 or stream_at > head_end:
+            return pdf[start:head_end]
+        length = int(re.search(rb"/Length (\d+)", pdf[start:stream_at]).group(1))  # type: ignore[union-attr]
+        end = stream_at + len(b"\nstream\n") + length + len(b"\nendstream")
+        return pdf[start:end]
+
+    kids = [int(n) for n in re.findall(rb"(\d+) 0 R", body(2).partition(b"/Kids")[2])][:pages]
+    return reachable(kids, body, 2)
+
+
+def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
+    """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
+    seen, todo, objects = set(pages), list(pages), []
+    while todo:
+        number = todo.pop()
+        data = body(number)
+        objects.append((number, data))
+        for match in _REFERENCE.finditer(data.partition(b"\nstream\n")[0]):  # never inside stream data
+            child = int(match.group(1))
+            if child != tree and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    objects.sort()
+    return Fragment(pages, objects, tree)
+
+
+class PdfStreamWriter:
+    """Write a PDF object by object: copy pages from other PDFs, share common parts, finish with the page tree."""
+
+    def __init__(self, target: BinaryIO, *, info: dict[str, str] | None = None) -> None:
+        self.out = target
+        self.offsets: dict[int, int] = {}
+        self.next_id = 3  # 1 catalog, 2 page tree
+        self.pages: list[int] = []
+        self.info = info or {}
+        self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
+        self._blank: int | None = None
+        self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
+        self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    # -- low level -------------------------------------------------------------------------
+    def _write_raw(self, data: bytes) -> None:
+        self._digest.update(data)
+        self.out.write(data)
+
+    def _tell(self) -> int:
+        return self.out.tell()
+
+    def _alloc(self) -> int:
+        number = self.next_id
+        self.next_id += 1
+        return number
+
+    def _write_object(self, number: int, obj: PdfObject) -> bytes:
+        buffer = io.BytesIO()
+        obj.write_to_stream(buffer)
+        body = buffer.getvalue()
+        self._write_body(number, body)
+        return body
+
+    def _write_body(self, number: int, body: bytes) -> None:
+        self.offsets[number] = self._tell()
+        self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+
+    def _copy(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
+        """A copy of ``obj`` whose indirect references point at numbers in this file."""
+        if isinstance(obj, IndirectObject):
+            key = obj.idnum
+            if key not in mapping:
+                mapping[key] = self._alloc()
+                target = obj.get_object()
+                assert target is not None, f"a dangling reference to object {key}"
+                queue.append((mapping[key], target))
+            return IndirectObject(mapping[key], 0, None)
+        if isinstance(obj, StreamObject):
+            copy = StreamObject()
+            copy._data = obj._data  # keep the encoded bytes: no re-compression
+            for k, v in obj.items():
+                copy[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            return copy
+        if isinstance(obj, DictionaryObject):
+            d = DictionaryObject()
+            for k, v in obj.items():
+                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            return d
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(self._copy(v, mapping, queue, reader) for v in obj)
+        return obj
+
+    def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None) -> list[int]:
+        """Copy pages and everything they reach; returns the new page object numbers."""
+        mapping: dict[int, int] = {}
+        queue: list[tuple[int, PdfObject]] = []
+        numbers = []
+        for index in indexes:
+            page = reader.pages[index]
+            d = DictionaryObject()
+            for k, v in page.items():
+                if k in _SKIP_PAGE_KEYS:
+                    continue
+                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
+            for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+                if inherited not in d and inherited in page:
+                    d[NameObject(inherited)] = self._copy(page[inherited], mapping, queue, reader)
+            d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+            number = self._alloc()
+            body = self._write_object(number, d)
+            if bodies is not None:
+                bodies.append(body)
+            numbers.append(number)
+            while queue:
+                target, obj = queue.pop(0)
+                self._write_object(target, self._copy_resolved(obj, mapping, queue, reader))
+        return numbers
+
+    def _copy_resolved(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
+        if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
+            resolved = obj.get_object()
+            assert resolved is not None
+            obj = resolved
+        return self._copy(obj, mapping, queue, reader)
+
+    # -- public ----------------------------------------------------------------------------
+    def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
+        """Copy pages of a PDF (all by default); returns how many were added."""
+        reader = PdfReader(io.BytesIO(pdf))
+        indexes = list(range(len(reader.pages))) if pages is None else list(pages)
+        self.pages.extend(self._copy_pages(reader, indexes))
+        return len(indexes)
+
+    def add_fragment(self, fragment: Fragment) -> int:
+        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
+        numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
+        numbers[fragment.parent] = 2
+        self.next_id += len(fragment.objects)
+
+        def renumber(match: re.Match[bytes]) -> bytes:
+            number = numbers.get(int(match.group(1)))
+            return match.group(0) if number is None else b"%d 0 R" % number
+
+        for number, body in fragment.objects:
+            head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
+            self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
+        self.pages.extend(numbers[page] for page in fragment.pages)
+        return len(fragment.pages)
+
+    def add_shared(self, name: str, pdf: bytes) -> int:
+        """Add the pages of a part that repeats: its content and fonts are written the first time only."""
+        if name not in self._shared:
+            reader = _shared_reader(pdf)
+            bodies: list[bytes] = []
+            self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
+            self._shared[name] = bodies
+            return len(bodies)
+        for body in self._shared[name]:
+            # A page may sit once in the page tree: repeat the small page dictionary, share the rest.
+            number = self._alloc()
+            self._write_body(number, body)
+            self.pages.append(number)
+        return len(self._shared[name])
+
+    def add_blank(self, media_box: Sequence[float] = (0, 0, 612, 792)) -> None:
+        d = DictionaryObject()
+        d[NameObject("/Type")] = NameObject("/Page")
+        d[NameObject("/MediaBox")] = ArrayObject(NumberObject(int(v)) for v in media_box)
+        d[NameObject("/Resources")] = DictionaryObject()
+        d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+        number = self._alloc()
+        self._write_object(number, d)
+        self.pages.append(number)
+
+    def close(self) -> None:
+        """Write the page tree, catalog, info, cross-reference table and trailer."""
+        kids = " ".join(f"{n} 0 R" for n in self.pages)
+        self.offsets[2] = self._tell()
+        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [{kids}] >>\nendobj\n".encode())
+        self.offsets[1] = self._tell()
+        self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        info_number = self._alloc()
+        self.offsets[info_number] = self._tell()
+        entries = "".join(f"/{k} {_pdf_text(v)} " for k, v in sorted(self.info.items()))
+        self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("ascii"))
+        xref_at = self._tell()
+        size = self.next_id
+        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
+        for number in range(1, size):
+            offset = self.offsets.get(number)
+            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
+        digest = self._digest.hexdigest()[:32]
+        trailer = f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
+        self._write_raw("".join(lines).encode() + trailer.encode())
+
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_reader(pdf: bytes) -> PdfReader:
+    """The parsed PDF of a shared part: every piece file of a run copies the same insert, so parse it once."""
+    return PdfReader(io.BytesIO(pdf))
+
+
+def _pdf_text(text: str) -> str:
+    """A PDF text string: a literal when ASCII, else UTF-16BE with a byte-order mark (names may be accented)."""
+    if text.isascii():
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"

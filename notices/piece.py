@@ -1,0 +1,267 @@
+"""Turn records into settled, checked pieces, and a plan's inserts into checked PDFs made once per run.
+
+A record is composed once, for the page count its shape had before ("Page X of Y" needs Y before
+layout); it is composed again only when that guess was wrong. Its statement is written into a kept
+layout of the same skeleton where one exists (``fields``), else laid out, with the chunk's other
+pieces in one WeasyPrint call. Every piece file is then checked as ``notices check`` checks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .assemble import add_mailpiece, blank_pdf, pdf_info
+from .compliance import PageFacts, Target, check_composed, check_pdf, errors, read_pages, shared_pages
+from .deadlines import statement_dates
+from .errors import ComplianceError, ConfigError, NoticesError, RenderError
+from .fields import skeleton
+from .formatting import long_date, money
+from .job import Job, shape
+from .model import Record
+from .pdfwriter import Fragment, PdfStreamWriter
+
+Item = tuple[int, Record]
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    """One piece as a worker finished it: its PDF, or why it has none."""
+
+    seq: int
+    account_id: str
+    pdf: bytes | None
+    statement_pages: int
+    pages: int
+    error: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    reused: bool = False  # written into an earlier piece's layout
+    print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A record's statement HTML, composed for a page count."""
+
+    html: str
+    pages: int
+
+
+def warm_up(job: Job) -> None:
+    """Load the fonts and stylesheets with a throw-away layout."""
+    job.renderer.layout(job.composer.document(job.statement, ["<p>Warm <b>up</b> <i>fonts</i></p>"], title="warm-up"))
+
+
+def _failed(seq: int, record: Record, reason: str) -> PieceResult:
+    return PieceResult(seq, record.account_id, None, 0, 0, reason)
+
+
+def _compose(job: Job, seq: int, record: Record, pages: int) -> _Draft:
+    dates = statement_dates(job.collector, job.plan.day, record)
+    return _Draft(job.composer.fragment(job.statement, record, seq=seq, pages=pages, **dates), pages)
+
+
+def render_chunk(job: Job, items: Sequence[Item]) -> list[PieceResult]:
+    """Compose, lay out (one WeasyPrint call for the chunk), write, join and check each piece.
+
+    A template error (ConfigError) or a template that prints the wrong blocks would fail every piece
+    alike: it is raised, and stops the run at the first piece, instead of quarantining them all.
+    """
+    drafts: dict[int, _Draft] = {}
+    results: dict[int, PieceResult] = {}
+    records = dict(items)
+    for seq, record in items:
+        try:
+            draft = _compose(job, seq, record, job.page_counts.get(shape(record), 1))
+        except ConfigError:
+            raise
+        except NoticesError as exc:
+            results[seq] = _failed(seq, record, str(exc))
+            continue
+        problems = check_composed(draft.html, job.statement)
+        if problems:
+            raise ComplianceError(
+                f"The {job.statement.document.title} template fails the statute check (account {record.account_id}): "
+                + "; ".join(f"{f.block}: {f.message}" for f in problems),
+                findings=problems,
+            )
+        drafts[seq] = draft
+    todo = [seq for seq, _ in items if seq in drafts]
+    if job.layouts is not None:
+        todo = _reuse_layouts(job, todo, records, drafts, results)
+    if todo:
+        try:
+            results.update(_lay_out(job, todo, records, drafts))
+        except ConfigError:
+            raise
+        except NoticesError:
+            # One bad piece must not sink its neighbours: lay the chunk out one piece at a time.
+            for seq in todo:
+                results.update(_lay_out_alone(job, seq, records, drafts))
+    return [results[seq] for seq, _ in items]
+
+
+def _lay_out_alone(job: Job, seq: int, records: dict[int, Record], drafts: dict[int, _Draft],
+                   keep: bool = False) -> dict[int, PieceResult]:
+    try:
+        return _lay_out(job, [seq], records, drafts, keep=keep)
+    except ConfigError:
+        raise
+    except NoticesError as exc:
+        return {seq: _failed(seq, records[seq], str(exc))}
+
+
+def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],
+                   results: dict[int, PieceResult]) -> list[int]:
+    """Write the pieces whose skeleton was laid out before by swapping their fields; returns the rest.
+
+    The first piece of a skeleton is laid out on its own, and kept: the pieces after it reuse it.
+    """
+    assert job.layouts is not None
+    rest = []
+    for seq in seqs:
+        record = records[seq]
+        pages = job.page_counts.get(shape(record), 1)
+        if drafts[seq].pages != pages:  # an earlier piece of this chunk has just shown its shape's length
+            drafts[seq] = _compose(job, seq, record, pages)
+        key, values = skeleton(drafts[seq].html)  # the document around it is the same for every piece of a run
+        layout = job.layouts.get(key)
+        if layout is False:
+            results.update(_lay_out_alone(job, seq, records, drafts, keep=True))
+            continue
+        # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
+        statement = layout.write(values, lambda document: job.renderer.fragment(document, document.pages)) if layout else None
+        if layout is None or statement is None:
+            rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
+            continue
+        job.layouts.reused += 1
+        results[seq] = dataclasses.replace(_finish_piece(job, seq, record, statement, layout.pages), reused=True)
+    return rest
+
+
+def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],
+             keep: bool = False) -> dict[int, PieceResult]:
+    """Lay the pieces out in one document, then write each piece from its own pages.
+
+    Every piece starts on a page of its own and carries nothing from its neighbours, so a piece's
+    bytes do not depend on the chunk it was laid out in (tests/test_batch.py checks this).
+    ``keep`` (one piece) keeps its layout for the next pieces of its skeleton (``job.layouts``).
+    The page count guessed from the shape changes only the work, not the bytes: Y of "Page X of Y"
+    is printed in the page margin only, so a piece's page count does not depend on it.
+    """
+    drafts = {seq: drafts[seq] for seq in seqs}  # the caller's stay as they are, should it retry piece by piece
+    for seq in seqs:
+        guess = job.page_counts.get(shape(records[seq]), 1)
+        if drafts[seq].pages != guess:
+            drafts[seq] = _compose(job, seq, records[seq], guess)
+    title = f"{job.plan.mailing.title}: {job.collector.name}"
+    todo = list(seqs)
+    out: dict[int, PieceResult] = {}
+    for _ in range(3):
+        document = job.renderer.layout(job.composer.document(job.statement, [drafts[s].html for s in todo], title=title))
+        ranges = _page_ranges(document, todo)
+        wrong = []
+        for seq in todo:
+            first, end = ranges[seq]
+            job.page_counts[shape(records[seq])] = end - first
+            if end - first != drafts[seq].pages:
+                wrong.append(seq)
+                continue
+            statement = job.renderer.fragment(document, document.pages[first:end])
+            out[seq] = _finish_piece(job, seq, records[seq], statement, end - first)
+        if not wrong:
+            if keep and len(todo) == 1 and job.layouts is not None:
+                key, values = skeleton(drafts[todo[0]].html)
+                job.layouts.keep(key, document, values)
+            return out
+        # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past their guess.
+        for seq in wrong:
+            drafts[seq] = _compose(job, seq, records[seq], ranges[seq][1] - ranges[seq][0])
+        todo = wrong
+    raise RenderError("the page count of a piece does not settle", value=todo[0])
+
+
+def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Which pages of a laid-out chunk belong to which piece, from the anchor each piece starts with."""
+    starts: dict[int, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("piece-"):
+                starts.setdefault(int(anchor[6:]), index)
+    missing = [s for s in seqs if s not in starts]
+    if missing:
+        raise RenderError("laid-out document lost a piece", value=missing[0])
+    ordered = sorted(starts.items(), key=lambda kv: kv[1])
+    ranges = {}
+    for i, (seq, start) in enumerate(ordered):
+        end = ordered[i + 1][1] if i + 1 < len(ordered) else len(document.pages)
+        ranges[seq] = (start, end)
+    return ranges
+
+
+def must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
+    """(block, label, text) the finished PDF must show for this record: the figures the notice is about."""
+    locale = job.composer.locale
+    if record.sale is None:
+        return [("tp-14-812-a-1", "owner name", record.owners[0]), ("tp-14-812-a-1", "total due", money(record.total_due, locale))]
+    sale = record.sale
+    before = next((b for b in job.statement.block_ids if b.startswith("tp-14-817-1-a-7")), "tp-14-817-1-a-7")
+    return [
+        ("tp-14-817-1-a-sold", "owner name", record.owners[0]),
+        ("tp-14-817-1-a-date", "sale date", long_date(sale.sale_date, locale)),
+        ("tp-14-817-1-a-bid", "highest bid", money(sale.highest_bid, locale)),
+        ("tp-14-817-1-a-lien", "lien amount", money(sale.lien_amount, locale)),
+        (before, "amount to redeem before a foreclosure action is filed", money(sale.redemption_before_filing, locale)),
+        ("tp-14-817-1-a-after", "amount to redeem after a foreclosure action is filed", money(sale.redemption_after_filing, locale)),
+    ]
+
+
+def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
+    """Join the statement with the inserts into the piece file, and check that file as `notices check` would."""
+    out = io.BytesIO()
+    title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
+    writer = PdfStreamWriter(out, info=pdf_info(job.plan, title))
+    pages, shared = add_mailpiece(writer, statement, statement_pages, job.shared, duplex=job.collector.duplex)
+    writer.close()
+    cap = job.collector.max_pages
+    if cap is not None and pages > cap:
+        return PieceResult(seq, record.account_id, None, statement_pages, 0,
+                           f"the piece has {pages} pages; the collector's profile allows {cap} (print.max_pages)")
+    piece = out.getvalue()
+    # What each page shows: the statement's pages read from the finished piece; the blank page and the
+    # inserts, the same in every piece, read once per process.
+    facts: list[PageFacts] = read_pages(piece, first=statement_pages)
+    for pdf in shared:
+        facts += shared_pages(blank_pdf() if pdf is None else pdf)
+    target = Target(job.collector, job.plan, tuple(must_show(job, record)), record.first_advertisement_date)
+    report = check_pdf(piece, target, pages=facts)
+    if not report.ok:
+        named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
+        return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
+                           [f.to_dict() for f in report.errors])
+    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
+
+
+def render_inserts(job: Job) -> list[tuple[str, bytes]]:
+    """Lay out each insert of the plan once (all its documents but a per-record statement); a non-compliant one stops the run."""
+    made = []
+    for part in job.plan.parts[1:] if job.plan.mailing.per_record else job.plan.parts:
+        html = job.composer.fragment(part, None, seq=0, pages=0)
+        findings = check_composed(html, part)
+        document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
+        html = job.composer.fragment(part, None, seq=0, pages=len(document.pages))
+        document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
+        pdf = job.renderer.write(document)
+        # The same check as `notices check insert.pdf --document <id>`: words, order, content, one-page summary, pages.
+        findings += check_pdf(pdf, Target(job.collector, job.plan), documents=[part.document.id]).findings
+        bad = errors(findings)
+        if bad:
+            raise ComplianceError(
+                f"The {part.document.title} fails the statute check: " + "; ".join(f"{f.block}: {f.message}" for f in bad),
+                findings=bad,
+            )
+        made.append((part.document.id, pdf))
+    return made
