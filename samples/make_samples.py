@@ -367,7 +367,7 @@ This file is written by `make_samples.py`; edit that script, not this file.
 ## How they were made
 
 ```sh
-/work/venv/bin/python samples/make_samples.py     # rewrites every file above; deterministic
+.venv/bin/python samples/make_samples.py     # rewrites every file above; deterministic
 ```
 
 The script takes {CITY_GENERATED} generated Baltimore City accounts
