@@ -19,6 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 import notices.compliance as compliance
+import notices.compliance.pdftext as pdftext
 from conftest import job_for
 
 from notices import piece
@@ -165,17 +166,17 @@ def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, l
     distinct = sum(statements) + any(n % 2 for n in statements) + insert_pages
     assert any(n % 2 for n in statements) and distinct < total
     read: list[int] = []
-    real = compliance._read_pdfium
+    real = pdftext.read_pdfium
 
     def counting(pdf: bytes, indexes: Any, sizes: Any) -> Any:
         read.extend(indexes)
         return real(pdf, indexes, sizes)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compliance, "_read_pdfium", counting)
+        patch.setattr(pdftext, "read_pdfium", counting)
         once = read_pages(out.getvalue())
         assert (len(once), len(read)) == (total, distinct)
-        patch.setattr(compliance, "_page_key", lambda page: str(id(page)))  # no two pages alike: every page is read
+        patch.setattr(pdftext, "page_key", lambda page: str(id(page)))  # no two pages alike: every page is read
         every = read_pages(out.getvalue())
         assert len(read) == distinct + total
     assert once == every

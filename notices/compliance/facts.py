@@ -1,0 +1,116 @@
+"""Turn a statement's words into findings on what it states: the Date line, the owner and total, the itemization, the advertisement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ..model import Block
+from ..resolve import Part
+from .patterns import ADVERTISED, DATE_LINE, OWNER_LABEL, TOTAL, money_amounts, parse_date
+from .pdftext import PdfText
+from .report import Recorder, Span, Target
+
+
+def date_line(text: PdfText, lo: int, hi: int) -> tuple[int, dt.date] | None:
+    """The first "Date" line of words [lo, hi): where it stands, and the date it shows."""
+    for match in DATE_LINE.finditer(text.joined, text.char(lo), text.char(hi)):
+        day = parse_date(match)
+        if day is not None:
+            return text.word_at(match.start()), day
+    return None
+
+
+class StatementFacts:
+    """The statement's special duties (a block's ``check``): each a finding on the block that names it."""
+
+    def __init__(self, text: PdfText, target: Target, recorder: Recorder) -> None:
+        self.text = text
+        self.target = target
+        self.add = recorder.add
+
+    def owner_total(self, block: Block, span: Span) -> None:
+        """§ 14-812(a)(1): a name and a total due; the record's own figures are checked through ``must_show``."""
+        doc = span.document_id
+        owner = self.owner_label(span)
+        if owner is None and not any(b == block.id for b, _, _ in self.target.must_show):
+            self.add(block, "error", "no owner's name (a label such as \"Owner on the tax roll\" and a name)", document=doc)
+        elif owner is not None:
+            self.add(block, "ok", f"owner: {owner[1]}", owner[0], document=doc)
+        totals = [(p, amounts[-1]) for p, line in self.text.lines_on(span.first_page, span.last_page)
+                  if TOTAL.search(line) and (amounts := money_amounts(line))]
+        if not totals:
+            self.add(block, "error", "no total due (a line with \"Total\" and an amount)", document=doc)
+            return
+        values = {v for _, v in totals}
+        if len(values) > 1:
+            self.add(block, "error", "the statement shows different totals: " + ", ".join(f"${v:,}" for v in sorted(values)),
+                     page=totals[0][0] + 1, document=doc)
+        else:
+            self.add(block, "ok", f"total due: ${totals[0][1]:,}", page=totals[0][0] + 1, document=doc)
+
+    def owner_label(self, span: Span) -> tuple[int, str] | None:
+        """A labelled owner's name: the words after the label, to the end of its line (a wrapped label is fine)."""
+        text = self.text
+        match = OWNER_LABEL.search(text.lower, text.char(span.lo), text.lower_end(span.hi))
+        if match is None:
+            return None
+        first = text.word_at(match.end())
+        if text.starts[first] < match.end():
+            first += 1
+        if first >= span.hi:
+            return None
+        line = text.line_of[first]
+        name = [text.words[w] for w in range(first, min(span.hi, first + 12)) if text.line_of[w] == line]
+        return first, " ".join(name)
+
+    def itemized(self, block: Block, span: Span) -> None:
+        """§ 14-812(a)(3): lines with amounts right above a total line, that add up to it."""
+        doc = span.document_id
+        lines = self.text.lines_on(span.first_page, span.last_page)
+        best: tuple[int, Decimal, Decimal, int] | None = None
+        for i in range(len(lines) - 1, -1, -1):
+            page, line = lines[i]
+            amounts = money_amounts(line)
+            if not (TOTAL.search(line) and amounts):
+                continue
+            total, running, count = amounts[-1], Decimal("0"), 0
+            for j in range(i - 1, -1, -1):
+                prev = lines[j][1]
+                found = money_amounts(prev)
+                if TOTAL.search(prev):
+                    break
+                if not found:
+                    continue
+                running += found[-1]
+                count += 1
+                if running == total:
+                    break
+            if count and running == total:
+                self.add(block, "ok", f"{count} itemized lines sum to the total ${total:,}", page=page + 1, document=doc)
+                return
+            if best is None:
+                best = (page, total, running, count)
+        if best is None:
+            self.add(block, "error", "no itemized list with a total line", document=doc)
+        elif best[3] == 0:
+            self.add(block, "error", f"no itemized lines above the total ${best[1]:,}", page=best[0] + 1, document=doc)
+        else:
+            self.add(block, "error", f"the {best[3]} itemized lines sum to ${best[2]:,}, the total is ${best[1]:,}",
+                     page=best[0] + 1, document=doc)
+
+    def advertisement(self, first: dt.date, part: Part, doc: str, word: int | None) -> None:
+        """A first advertisement less than 30 days after the notice date is a finding on the Date line."""
+        block = next((b for b in part.blocks if b.check == "date-line"), None)
+        if block is None:
+            return
+        if first < self.target.day + dt.timedelta(days=30):
+            self.add(block, "error", f"first advertisement {first.isoformat()} is less than 30 days after the notice date "
+                     f"{self.target.day.isoformat()}", word, document=doc)
+
+    def printed_advertisement(self, span: Span) -> None:
+        """A first-advertisement date printed on the statement must be at least 30 days after the notice date."""
+        for match in ADVERTISED.finditer(self.text.joined, self.text.char(span.lo), self.text.char(span.hi)):
+            day = parse_date(match)
+            if day is not None:
+                self.advertisement(day, span.part, span.document_id, self.text.word_at(match.start()))

@@ -1,0 +1,413 @@
+"""Turn a PDF (its bytes, or the facts of its pages) into folded words and lines that remember their page.
+
+Words are compared after folding what the statute's typography and line breaking may change:
+quotes, apostrophes, dashes, line breaks and hyphenation at line ends.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+import io
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate, chain, count, islice, repeat
+from operator import add
+from typing import Any, NamedTuple
+
+from pypdf import PageObject, PdfReader
+from pypdf.errors import PyPdfError
+
+from ..errors import InputError
+
+LETTER = (612.0, 792.0)
+MARGIN = 18.0  # 0.25 in: no text may be drawn closer to the sheet's edge (printers cannot reach it)
+
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u00ad": "", "\u0002": "-",  # PDFium: a hyphen it broke a line at
+    }
+)
+_HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
+_HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and found much faster
+_FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
+_LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
+_DIGITS = re.compile(r"\d+")
+
+PageRead = tuple[str, tuple[str, ...]]  # a page's text, and its runs of text outside the printable area
+
+
+# --------------------------------------------------------------------------------------------
+# Words: folding, and the text of a PDF as one list of words that remember their page.
+
+
+def fold(text: str) -> str:
+    """Fold typography and line breaking so that only the words and their order remain."""
+    return " ".join(_join_hyphenated(_typography(text).replace("\r\n", "\n")).split())
+
+
+def _typography(text: str) -> str:
+    """NFKC, then the quotes, dashes and spaces of _FOLD made plain."""
+    # As .translate(_FOLD), which looks up every character; a text has few of these.
+    return _FOLDED.sub(lambda m: _FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
+
+
+def _join_hyphenated(text: str) -> str:
+    """A word hyphenated at a line end made whole again."""
+    return _HYPHEN_EOL.sub(r"\1\2", text) if _HYPHEN_BREAK.search(text) else text
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``; double quotes around words are only typography, so they go."""
+    out = []
+    for word in fold(text).split(" "):
+        word = word.strip('"')
+        if word:
+            out.append(word)
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def fixed_words(text: str) -> tuple[str, ...]:
+    """``words`` of a registry text, cached: the same statements are looked for in every piece."""
+    return tuple(words(text))
+
+
+def text_key(text: str) -> str:
+    """A registry text's folded words as one string: two blocks with the same key print the same words."""
+    return " ".join(fixed_words(text))
+
+
+class _Line(NamedTuple):
+    words: tuple[str, ...]
+    joined: str
+    mark: bool  # list marks only ("1.", "•")
+    key: str  # the furniture key: lower case, digits ignored
+
+
+@functools.lru_cache(maxsize=4096)
+def _line(raw: str) -> _Line:
+    """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
+    folded = tuple(words(raw))
+    return _Line(folded, " ".join(folded), all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded))
+
+
+def _furniture_key(line: Sequence[str]) -> str:
+    return _DIGITS.sub("#", " ".join(line).lower())
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What one page of a PDF shows: its text, its size, and its drawing problems."""
+
+    text: str
+    width: float
+    height: float
+    outside: tuple[str, ...] = ()
+    unembedded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _PageWords:
+    """One page's text as folded lines and words, worked out once per text: an insert's pages recur in every piece."""
+
+    lines: tuple[str, ...]  # each line's words, joined by a space
+    line_starts: tuple[int, ...]  # the page's word index where each line begins, and one past the last
+    marks: tuple[bool, ...]  # per word: its line holds list marks only
+    line_index: tuple[int, ...]  # per word: its line on the page
+    edges: tuple[tuple[int, str], ...]  # (line, furniture key) of the first two and last three lines that are not marks
+    keys: frozenset[str]  # furniture keys of the page's raw lines of two words or more
+    line_keys: frozenset[str]  # furniture keys of its folded lines
+    words: tuple[str, ...]
+    starts: tuple[int, ...]  # where each word starts in " ".join(words)
+    joined: str
+
+
+@functools.lru_cache(maxsize=64)  # a statement page is seen once; the insert's pages stay
+def _page_words(text: str) -> _PageWords:
+    """What PdfText needs of one page, from its text alone."""
+    folded = _join_hyphenated(_typography(text))
+    page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
+    content = [i for i, line in enumerate(page_lines) if not line.mark]
+    edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
+    keys = frozenset(line.key for line in map(_line, text.splitlines()) if len(line.words) >= 2)
+    counts = [len(line.words) for line in page_lines]
+    flat = list(chain.from_iterable(line.words for line in page_lines))
+    # Word i starts after the i words before it and a space after each.
+    starts = map(add, accumulate(map(len, flat), initial=0), count())
+    return _PageWords(
+        lines=tuple(line.joined for line in page_lines),
+        line_starts=tuple(accumulate(counts, initial=0)),
+        marks=tuple(chain.from_iterable(repeat(line.mark, n) for line, n in zip(page_lines, counts))),
+        line_index=tuple(chain.from_iterable(repeat(i, n) for i, n in enumerate(counts))),
+        edges=tuple((i, page_lines[i].key) for i in edges),
+        keys=keys,
+        line_keys=frozenset(line.key for line in page_lines),
+        words=tuple(flat),
+        starts=tuple(islice(starts, len(flat))),
+        joined=" ".join(flat),
+    )
+
+
+def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
+    """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
+    seen: dict[str, int] = {}
+    for page in pages:
+        for key in page.keys:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= 2}
+
+
+class PdfText:
+    """A PDF's pages and the folded words of all of them, each word tied to its page and line."""
+
+    def __init__(self, pages: Sequence[PageFacts]) -> None:
+        self.pages = list(pages)
+        self.words: list[str] = []
+        self.page_of: list[int] = []
+        self.furniture: list[bool] = []
+        self.line_of: list[int] = []
+        self.lines: list[tuple[int, str]] = []  # (page, folded line)
+        self.page_start: list[int] = []
+        self.starts: list[int] = []
+        analysed = [_page_words(page.text) for page in self.pages]
+        repeated = self.repeated = _repeated_lines(analysed)
+        self.line_keys = [page.line_keys for page in analysed]  # per page: the furniture keys of its lines
+        at = 0  # where the page's first word starts in ``joined``
+        for number, page in enumerate(analysed):
+            first_word, first_line = len(self.words), len(self.lines)
+            self.page_start.append(first_word)
+            self.lines.extend(zip(repeat(number), page.lines))
+            self.words.extend(page.words)
+            self.page_of.extend(repeat(number, len(page.words)))
+            self.line_of.extend(map(add, page.line_index, repeat(first_line)))
+            self.furniture.extend(page.marks)
+            for line, key in page.edges:
+                if key in repeated:
+                    lo, hi = page.line_starts[line], page.line_starts[line + 1]
+                    self.furniture[first_word + lo:first_word + hi] = repeat(True, hi - lo)
+            if page.words:
+                self.starts.extend(map(add, page.starts, repeat(at)))
+                at += len(page.joined) + 1
+        self.page_start.append(len(self.words))
+        self.joined = " ".join(page.joined for page in analysed if page.words)
+        self.lower = self.joined.lower()
+        self._padded = " " + self.joined + " "
+
+    def word_at(self, char: int) -> int:
+        """The index of the word that holds character ``char`` of ``joined``."""
+        return max(0, bisect.bisect_right(self.starts, char) - 1)
+
+    def char(self, word: int) -> int:
+        """Where word ``word`` starts in ``joined``; past the last word, the end of ``joined``."""
+        return self.starts[word] if word < len(self.starts) else len(self.joined)
+
+    def lower_end(self, word: int) -> int:
+        """Where a search of ``lower`` that stops before word ``word`` ends (lower-casing may change a length)."""
+        return self.char(word) if word < len(self.words) else len(self.lower)
+
+    def find(self, needle: Sequence[str], lo: int = 0, hi: int | None = None) -> int | None:
+        """The first word index where the exact word sequence ``needle`` starts inside [lo, hi)."""
+        hi = len(self.words) if hi is None else hi
+        if not needle or lo >= hi:
+            return None
+        target = " " + " ".join(needle) + " "
+        at = self._padded.find(target, self.char(lo))
+        if at < 0:
+            return None
+        index = self.word_at(at)
+        return index if index + len(needle) <= hi else None
+
+    def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
+        """The first match of ``pattern`` in the lower-cased words [lo, hi): (first word, end word)."""
+        match = pattern.search(self.lower, self.char(lo), max(self.char(lo), self.char(hi) - 1) if hi < len(self.words) else len(self.lower))
+        if match is None:
+            return None
+        return self.word_at(match.start()), self.word_at(max(match.start(), match.end() - 1)) + 1
+
+    def line_start(self, word: int) -> int:
+        """The first word of the line ``word`` stands on."""
+        line = self.line_of[word]
+        while word > 0 and self.line_of[word - 1] == line:
+            word -= 1
+        return word
+
+    def lines_on(self, first_page: int, last_page: int) -> list[tuple[int, str]]:
+        """The folded lines of pages [first_page, last_page], each with its page."""
+        return [(p, line) for p, line in self.lines if first_page <= p <= last_page]
+
+    def blank(self, page: int) -> bool:
+        return self.page_start[page] == self.page_start[page + 1]
+
+    def page_number(self, word: int) -> int | None:
+        return self.page_of[word] + 1 if 0 <= word < len(self.page_of) else None
+
+
+def find_words(needle: str, pages: Sequence[str]) -> tuple[int, int] | None:
+    """Where the folded words of ``needle`` stand in the pages: (page index, word offset in the whole text)."""
+    text = PdfText([PageFacts(t, *LETTER) for t in pages])
+    at = text.find(words(needle))
+    return None if at is None else (text.page_of[at], at)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a PDF: text by PDFium when installed, structure (sizes, fonts) by pypdf.
+
+
+_PDFIUM_LOCK = threading.RLock()  # PDFium is not thread-safe
+
+
+def _unembedded(page: PageObject) -> tuple[str, ...]:
+    """The fonts a page uses without carrying them (Type 3 fonts are drawn by the PDF itself)."""
+    fonts = (page.get("/Resources") or {}).get("/Font") or {}
+    missing = []
+    for name, ref in fonts.items():
+        font = ref.get_object()
+        if font.get("/Subtype") == "/Type3":
+            continue
+        if "/DescendantFonts" in font:
+            descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+        else:
+            descriptor = font.get("/FontDescriptor")
+        descriptor = descriptor.get_object() if descriptor is not None else None
+        if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            missing.append(str(font.get("/BaseFont", name)))
+    return tuple(missing)
+
+
+def _outside(box: tuple[float, float, float, float], width: float, height: float) -> bool:
+    left, bottom, right, top = box
+    return left < MARGIN or bottom < MARGIN or right > width - MARGIN or top > height - MARGIN
+
+
+def _where(text: str, box: tuple[float, float, float, float], height: float) -> str:
+    return f"{text.strip()[:40]!r} at ({box[0] / 72:.2f} in, {(height - box[3]) / 72:.2f} in from the top)"
+
+
+def page_key(page: PageObject) -> bytes:
+    """A digest of a page's dictionary, references and all but its parent: in one file, pages alike in it draw the same."""
+    return hashlib.sha256(repr(sorted((str(k), repr(v)) for k, v in page.items() if k != "/Parent")).encode()).digest()
+
+
+def _pypdf_text(page: PageObject, width: float, height: float) -> PageRead:
+    """Text and out-of-area runs with pypdf (used when PDFium is not installed, or cannot read the file)."""
+    outside: list[str] = []
+
+    def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: object, size: float) -> None:
+        shown = text.strip()
+        if not shown:
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        em = size * (abs(tm[0] * cm[0]) or abs(tm[1] * cm[1]) or 1.0)
+        # pypdf gives no widths here: a run's width is estimated low (0.3 em a character) so only a real overflow shows.
+        box = (x, y - 0.2 * em, x + 0.3 * em * len(shown), y + 0.7 * em)
+        if _outside(box, width, height):
+            outside.append(_where(shown, box, height))
+
+    return page.extract_text(visitor_text=visit) or "", tuple(outside)
+
+
+def _pdfium_text(document: Any, index: int, width: float, height: float) -> PageRead:  # pypdfium2 has no type hints
+    """Text and out-of-area text boxes with PDFium: exact boxes, and about four times faster than pypdf."""
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range().replace("\r\n", "\n")
+        outside = []
+        for i in range(textpage.count_rects()):
+            box = textpage.get_rect(i)
+            if _outside(box, width, height):
+                shown = textpage.get_text_bounded(*box)
+                if shown.strip():
+                    outside.append(_where(shown, box, height))
+        return text, tuple(outside)
+    finally:
+        textpage.close()
+        page.close()
+
+
+def read_pdf(pdf: bytes, file: str = "") -> PdfText:
+    """Read a PDF's pages once (text by PDFium when installed, structure by pypdf); unreadable is an input error."""
+    return PdfText(read_pages(pdf, file))
+
+
+def read_pages(pdf: bytes, file: str = "", first: int | None = None) -> list[PageFacts]:
+    """The facts of each page (or of the ``first`` pages), read from the bytes; a page drawn again later is read once."""
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # pypdf's repair notes ("EOF marker not found") are not the clerk's concern
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        if reader.is_encrypted:
+            raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
+        pages = list(reader.pages)[:first]
+        sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
+        # A print file repeats the blank page and the inserts' pages. A key names objects by their
+        # number in this file, so it holds for this reading only.
+        keys = [page_key(p) for p in pages]
+        original: dict[bytes, int] = {}  # per key, the first page that has it
+        for i, key in enumerate(keys):
+            original.setdefault(key, i)
+        todo = [i for i, key in enumerate(keys) if original[key] == i]
+        read: dict[int, PageRead] = {}
+        if todo:
+            read = read_pdfium(pdf, todo, sizes)
+            for i in todo:
+                if i not in read:
+                    read[i] = _pypdf_text(pages[i], *sizes[i])
+        facts: list[PageFacts] = []
+        for i, page in enumerate(pages):
+            if i in read:
+                text, outside = read[i]
+                facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page)))
+            else:
+                facts.append(facts[original[keys[i]]])
+    except InputError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as exc:
+        raise InputError(f"Not a readable PDF ({type(exc).__name__}: {exc})", file=file or None) from None
+    finally:
+        quiet.setLevel(level)
+    return facts
+
+
+@functools.lru_cache(maxsize=8)
+def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
+    """The page facts of a PDF that every piece file carries (an insert): read once per process."""
+    return tuple(read_pages(pdf))
+
+
+def read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, PageRead]:
+    """The text of pages ``indexes`` by PDFium, or nothing when it is not installed or refuses the file."""
+    try:
+        import pypdfium2  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - the pypdf path reads the same words
+        return {}
+    out: dict[int, PageRead] = {}
+    with _PDFIUM_LOCK:
+        try:
+            document = pypdfium2.PdfDocument(pdf)
+        except Exception:  # noqa: BLE001 - PDFium refuses what pypdf may still read
+            return {}
+        try:
+            for i in indexes:
+                out[i] = _pdfium_text(document, i, *sizes[i])
+        except Exception:  # noqa: BLE001
+            return {}
+        finally:
+            document.close()
+    return out
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF, as the check reads it."""
+    return [page.text for page in read_pdf(pdf).pages]
