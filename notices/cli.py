@@ -372,7 +372,7 @@ def check(
                f"{target.day.isoformat()}: {target.plan.edition.label}")
     for report in reports:
         _print_report(report)
-    for path, failure in failures:
+    for _, failure in failures:
         typer.secho(f"\nerror: {failure}", fg=typer.colors.RED, err=True)
     bad = sum(not r.ok for r in reports)
     typer.echo(f"\n{len(reports)} checked: {len(reports) - bad} compliant, {bad} not compliant"

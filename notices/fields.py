@@ -23,11 +23,11 @@ same pins as ``constraints.txt``); with any other, every piece gets a full layou
 from __future__ import annotations
 
 import html as html_lib
-from importlib import metadata
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any, Literal, TypeVar
 
 from weasyprint.formatting_structure import boxes
@@ -157,7 +157,7 @@ class Layouts:
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0
 
-    def get(self, key: str) -> Layout | None | Literal[False]:
+    def get(self, key: str) -> Layout | Literal[False] | None:
         """The layout for this skeleton, None when its fields cannot be swapped, False when none is kept."""
         if key not in self._kept:
             return False

@@ -225,7 +225,7 @@ class OutputFolder:
         Not journaled: after a crash the spool starts empty, and resumed pieces are read from their files.
         """
         if self._spool is None:
-            self._spool = open(self.state / "print.spool", "w+b")
+            self._spool = open(self.state / "print.spool", "w+b")  # noqa: SIM115 - held for the run, closed by drop_spool
         data = pickle.dumps(fragment, protocol=pickle.HIGHEST_PROTOCOL)
         self._spooled[seq] = (self._spool.seek(0, os.SEEK_END), len(data))
         self._spool.write(data)
@@ -263,7 +263,7 @@ def manifest_json(summary: Summary, ordered: Sequence[Outcome]) -> bytes:
     """
     head = json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).replace("\n", "\n ")
     out = io.BytesIO()
-    out.write(f'{{\n "summary": {head},\n "pieces": ['.encode("utf-8"))
+    out.write(f'{{\n "summary": {head},\n "pieces": ['.encode())
     for index, outcome in enumerate(ordered):
         text = json.dumps(asdict(outcome), indent=1, ensure_ascii=False)
         out.write((("," if index else "") + "\n  " + text.replace("\n", "\n  ")).encode("utf-8"))

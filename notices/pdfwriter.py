@@ -249,7 +249,8 @@ class PdfStreamWriter:
             offset = self.offsets.get(number)
             lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
         digest = self._digest.hexdigest()[:32]
-        trailer = f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
+        trailer = (f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\n"
+                   f"startxref\n{xref_at}\n%%EOF\n")
         self._write_raw("".join(lines).encode() + trailer.encode())
 
 

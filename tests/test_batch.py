@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CITY_DATE, ROOT, csv_text, row
 from typer.testing import CliRunner
 
-from conftest import CITY_DATE, ROOT, csv_text, row
-from notices import batch
-from notices import Options, run
-from notices.output import OutputFolder
+from notices import Options, batch, run
 from notices.cli import app
 from notices.errors import ConfigError, ResumeMismatch
 from notices.executors import LocalPool
+from notices.output import OutputFolder
 
 sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import baltimore_city_accounts, write_csv  # noqa: E402
+from synthetic import baltimore_city_accounts, write_csv
 
 runner = CliRunner()
 COUNT = 10

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import BAD_ROLL, CITY_JSONL, COLUMNS, ROOT, csv_text, row
 from typer.testing import CliRunner
 
-from conftest import BAD_ROLL, CITY_JSONL, COLUMNS, ROOT, csv_text, row
 from notices.cli import app
 
 runner = CliRunner()

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import CITY_CSV, CITY_DATE, COUNTY_CSV, COUNTY_DATE, pdf_facts, subset_csv
+
 from notices.batch import Options, run
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -71,13 +71,14 @@ def piece_bytes(runs: dict, collector: str, account: str) -> bytes:
 
 def obtained_facts(runs: dict, collector: str, account: str) -> dict[str, Any]:
     """The golden record of one piece: its pages as text lines, sizes and fonts."""
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pdf = piece_bytes(runs, collector, account)
     facts = pdf_facts(pdf)
     reader = PdfReader(io.BytesIO(pdf))
-    for page, raw in zip(facts["pages"], reader.pages):
+    for page, raw in zip(facts["pages"], reader.pages, strict=True):
         # Stored as lines so a diff is readable; compared with whitespace folded (see ``comparable``).
         lines = [" ".join(line.split()) for line in (raw.extract_text() or "").splitlines()]
         page["lines"] = [line for line in lines if line]

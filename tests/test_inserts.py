@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from jinja2 import ChoiceLoader, DictLoader
 from pypdf import PdfReader
 from typer.testing import CliRunner
-
-from jinja2 import ChoiceLoader, DictLoader
 
 from notices import inserts
 from notices.cli import app
@@ -25,8 +25,6 @@ from notices.errors import ConfigError
 from notices.inserts import MANIFEST_COLUMNS, composer_for, designer, insert_job, run
 from notices.piece import render_inserts
 from notices.resources import templates_dir
-
-from conftest import ROOT
 
 DAY = dt.date(2027, 7, 1)  # the first bills that need the § 4-201.2 insert
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import csv_text, row
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -20,8 +21,6 @@ from notices.errors import LawError
 from notices.inserts import run as run_inserts
 from notices.resolve import plan
 from notices.statutes import load_registry
-
-from conftest import csv_text, row
 
 BEFORE = dt.date(2027, 4, 30)
 AFTER = dt.date(2027, 5, 1)

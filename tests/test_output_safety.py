@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
 from conftest import CITY_DATE, csv_text, job_for, row
+from typer.testing import CliRunner
 
 from notices import Options, batch, piece, run
 from notices.cli import app

@@ -10,13 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import job_for
 
 from notices import Options, run
-from notices.deadlines import months_after, statement_dates
 from notices.collectors import load_collector
 from notices.compliance import check_composed, find_words, fold, page_texts
+from notices.deadlines import months_after, statement_dates
 from notices.inputs import read_accounts
 from notices.model import Record, Rejection
 from notices.resolve import plan

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import baltimore_city_accounts, write_csv  # noqa: E402
+from synthetic import baltimore_city_accounts, write_csv
 
 COUNT = 80
 KILLS = 20

@@ -7,10 +7,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from conftest import CITY_JSONL, ROOT
-from notices.inputs import ACCOUNT_FIELDS, LINE_FIELDS, REQUIRED_COLUMNS, REQUIRED_LINE_COLUMNS
 
+from notices.inputs import ACCOUNT_FIELDS, LINE_FIELDS, REQUIRED_COLUMNS, REQUIRED_LINE_COLUMNS
 
 SCHEMA_PATH = ROOT / "schemas" / "roll-account.schema.json"
 

@@ -9,17 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
-
-from notices import compose, i18n
 from conftest import job_for
 
-from notices import Options, run
-from notices.deadlines import statement_dates
-from notices.piece import render_inserts
+from notices import Options, compose, i18n, run
 from notices.compliance import find_words, page_texts
+from notices.deadlines import statement_dates
 from notices.errors import ComplianceError, ConfigError
 from notices.inputs import read_accounts
 from notices.model import Record
+from notices.piece import render_inserts
 from notices.statutes import load_registry
 from notices.validate import Rules, validate
 
