@@ -43,7 +43,8 @@ def statement_translation(language: str) -> Any:
         element = "span" if inline else "div" if tag == "div" else "p"
         classes = " ".join(c for c in ("translation", "translation-title" if tag.startswith("h") else "", css) if c)
         shown = f" / {escape(text)}" if inline else escape(text)
-        return Markup(f'<{element} class="{classes}" lang="{language}">{shown}</{element}>')
+        # css comes from the template, which may pass it a record's value: escaped like the words.
+        return Markup(f'<{element} class="{escape(classes)}" lang="{escape(language)}">{shown}</{element}>')
 
     return translated
 
@@ -61,8 +62,9 @@ def _statement(context: Context, block_id: str, tag: str = "p", css: str = "") -
                 raise ConfigError("statement() prints into p, div, span, strong or a heading", field="tag", value=tag)
             translated = context.get("statement_translation")
             extra = translated(block, tag, css) if translated else Markup("")
+            # css comes from the template, which may pass it a record's value: escaped like the words.
             return Markup(
-                f'<{tag} class="{classes}" data-block="{block.id}" data-citation="{escape(block.citation)}">'
+                f'<{tag} class="{escape(classes)}" data-block="{escape(block.id)}" data-citation="{escape(block.citation)}">'
                 f"{escape(block.text)}</{tag}>{extra}"
             )
     raise LawError(
