@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import os
+import posixpath
 import re
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, pass_context
+from jinja2.environment import Environment
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
@@ -84,6 +90,59 @@ def field(value: Any) -> Markup:
     return Markup('<span class="field">') + escape(value) + Markup("</span>")
 
 
+class RootedLoader(FileSystemLoader):
+    """Look templates up in each root in turn (the collector's folder, then templates/base), and refuse
+    one whose real path, symbolic links followed, is inside none of them.
+
+    A link in a collector's folder to a system file would otherwise print that file on every
+    notice. Links that stay inside the roots are fine; the file read is the real path checked.
+    """
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        super().__init__([os.fspath(r) for r in roots])
+        self.real_roots = tuple(Path(os.path.realpath(r)) for r in roots)
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses '..' segments
+        for root in self.searchpath:
+            path = posixpath.join(root, *pieces)
+            if os.path.isfile(path):
+                break
+        else:
+            raise TemplateNotFound(template, f"{template!r} is in none of {', '.join(self.searchpath)}")
+        real = os.path.realpath(path)
+        if not any(Path(real).is_relative_to(root) for root in self.real_roots):
+            raise ConfigError(
+                "The template leads, through a link, to a file outside the collector's folder and templates/base",
+                file=os.path.normpath(path),
+                value=real,
+                hint="Copy the file into the collector's folder instead of linking to it",
+            )
+        with open(real, encoding=self.encoding) as handle:
+            source = handle.read()
+        mtime = os.path.getmtime(real)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(real) == mtime
+            except OSError:
+                return False
+
+        return source, os.path.normpath(path), uptodate
+
+
+def _where(exc: TemplateError, name: str, roots: Sequence[str]) -> tuple[str, int | None]:
+    """The template file and line of an error: Jinja's for a syntax error, else the innermost
+    template frame of its traceback (Jinja rewrites those frames to template lines)."""
+    line = getattr(exc, "lineno", None)
+    if line is None:
+        prefixes = tuple(os.path.join(root, "") for root in roots)
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.startswith(prefixes):
+                return frame.filename, frame.lineno
+    return getattr(exc, "filename", None) or name, line
+
+
 class Composer:
     """Compose every document of one plan for one collector and language."""
 
@@ -92,10 +151,10 @@ class Composer:
         self.plan = plan
         self.language = language
         self.locale = formatting.locale_for(language)
-        base = templates_dir() / "base"
-        loader = ChoiceLoader([FileSystemLoader(str(collector.folder)), FileSystemLoader(str(base))])
+        # The collector's templates first, then the shared ones; an Ombudsman's design has base only.
+        self.roots = [os.fspath(r) for r in dict.fromkeys((collector.folder, templates_dir() / "base"))]
         env = ImmutableSandboxedEnvironment(
-            loader=loader,
+            loader=RootedLoader([Path(r) for r in self.roots]),
             autoescape=True,
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],
@@ -123,8 +182,7 @@ class Composer:
         try:
             return self.env.get_template(name).render(**context)
         except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            file = getattr(exc, "filename", None) or name
+            file, line = _where(exc, name, self.roots)
             raise ConfigError(f"Template error: {exc.message or exc}", file=file, line=line) from None
 
     def fragment(self, part: Part, record: Record | None = None, *, seq: int = 0, pages: int = 1, **extra: Any) -> str:
