@@ -84,8 +84,15 @@ class AllowListFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise _Denied(f"refused to fetch {url!r}: only the template and font folders may be read")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+        asked = unquote(parts.path)
+        try:
+            # The real path, links followed and '..' folded: a link in a template folder to a file
+            # elsewhere is judged by where it leads. A relative path would be read from the working folder.
+            path = Path(asked).resolve()
+            inside = os.path.isabs(asked) and any(path.is_relative_to(root) for root in self.roots) and path.is_file()
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte, a name too long
+            inside = False
+        if not inside:
             raise _Denied(f"refused to read {url!r}: outside the template and font folders, or missing")
         return super().fetch(path.as_uri(), headers)
 

@@ -3,30 +3,30 @@ warnings fail, the same input gives the same bytes, and only the bundled fonts a
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 import shutil
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import CITY_DATE, ROOT, csv_text, font_name, row
+from hostile import RECORD, hostile_collector, render_statement
 from notices.batch import Options, run
 from notices.collectors import load_collector
 from notices.compliance import page_texts
 from notices.compose import Composer
 from notices.errors import FetchDenied, RenderError
-from notices.model import MailingAddress, Record, TaxLine
-from notices.render import Renderer
+from notices.model import Record
+from notices.render import AllowListFetcher, Renderer
 from notices.resolve import plan
-from notices.resources import fonts_dir, templates_dir
+from notices.resources import fonts_dir
+from weasyprint.urls import FatalURLFetchingError  # after notices.render, which isolates fontconfig first
 
-HOSTILE = "<b>Ann</b> <script>x</script>"
+HOSTILE = "<b>Ann</b> </span><script>x</script>"
 PRINT_FILE = "print/final-notice-baltimore-city-2027-02-01.pdf"
 
 
@@ -64,45 +64,6 @@ class TestDataPrintsLiterally:
         """Ampersands, apostrophes and double quotes in data are printed, not swallowed as entities."""
         [piece] = (rendered / "pieces").glob("*-07-13-1573-045.pdf")
         assert "ANN LEE & O'BRIEN \"JR\"" in "\n".join(page_texts(piece.read_bytes()))
-
-
-# --------------------------------------------------------------------------------------------
-# A throwaway collector whose statement template adds one hostile snippet.
-
-
-RECORD = Record(
-    account_id="01-01-0001-001",
-    owners=("ANN LEE",),
-    mailing=MailingAddress("1 MAIN ST", "", "BALTIMORE", "MD", "21201"),
-    property_address="1 MAIN ST",
-    lines=(TaxLine("Real property tax", "FY 2027", Decimal("100.00")),),
-    source_file="roll.csv",
-    source_lines=(2,),
-)
-
-
-def hostile_collector(root: Path, snippet: str = "", style: str | None = None) -> Any:
-    """A collector folder under ``root`` copying Baltimore City's profile, its statement template plus ``snippet``."""
-    (root / "base").mkdir(parents=True, exist_ok=True)
-    shutil.copy(templates_dir() / "base" / "collector.toml", root / "base" / "collector.toml")
-    folder = root / "hostile"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(templates_dir() / "baltimore-city" / "collector.toml", folder / "collector.toml")
-    template = (templates_dir() / "base" / "final-notice-statement.html.j2").read_text("utf-8")
-    assert template.count("</section>") == 1
-    (folder / "final-notice-statement.html.j2").write_text(template.replace("</section>", snippet + "</section>"), "utf-8")
-    if style is not None:
-        (folder / "style.css").write_text(style, "utf-8")
-    return load_collector("hostile", root=root)
-
-
-def render_statement(collector: Any) -> bytes:
-    """Compose and render one statement for RECORD with the collector's templates."""
-    the_plan = plan(collector, "final-notice", CITY_DATE)
-    composer = Composer(collector, the_plan)
-    part = the_plan.parts[0]
-    fragment = composer.fragment(part, RECORD, seq=1, pay_by=CITY_DATE + dt.timedelta(days=30))
-    return Renderer(collector.folder).pdf(composer.document(part, [fragment], title="test"))
 
 
 class TestAllowList:
@@ -168,6 +129,102 @@ class TestAllowList:
         fragment = composer.fragment(part, record, seq=1, pay_by=CITY_DATE)
         pdf = Renderer(the_collector.folder).pdf(composer.document(part, [fragment], title="t"))
         assert '<img src="file:///etc/passwd">' in page_texts(pdf)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The fetcher judges a URL by the real file it leads to.
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> tuple[AllowListFetcher, Path, Path]:
+    """A fetcher allowed a temporary templates folder and the bundled fonts; a template folder; a folder beside them."""
+    folder = tmp_path / "templates" / "hostile"
+    folder.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (folder / "style.css").write_text("p { color: black }", "utf-8")
+    (outside / "secret.css").write_text("p { color: red }", "utf-8")
+    (outside / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    shutil.copy(fonts_dir() / "DejaVuSansCondensed.ttf", outside / "evil.ttf")
+    return AllowListFetcher([tmp_path / "templates", fonts_dir()]), folder, outside
+
+
+def fetched(fetcher: AllowListFetcher, url: str) -> bytes:
+    response = fetcher.fetch(url)
+    try:
+        return bytes(response.read())
+    finally:
+        response.close()
+
+
+class TestFetcherFollowsLinks:
+    def test_file_in_a_template_folder_is_served(self, linked: tuple[AllowListFetcher, Path, Path]) -> None:
+        """A stylesheet inside an allowed folder is read, also as file://localhost/."""
+        fetcher, folder, _ = linked
+        path = folder / "style.css"
+        assert fetched(fetcher, path.as_uri()) == b"p { color: black }"
+        assert fetched(fetcher, "file://localhost" + str(path)) == b"p { color: black }"
+
+    def test_link_that_stays_inside_is_served(self, linked: tuple[AllowListFetcher, Path, Path]) -> None:
+        """A link in a template folder to a stylesheet beside it, or to a bundled font, is followed."""
+        fetcher, folder, _ = linked
+        (folder / "alias.css").symlink_to(folder / "style.css")
+        (folder / "font.ttf").symlink_to(fonts_dir() / "DejaVuSansCondensed.ttf")
+        assert fetched(fetcher, (folder / "alias.css").as_uri()) == b"p { color: black }"
+        assert fetched(fetcher, (folder / "font.ttf").as_uri()) == (fonts_dir() / "DejaVuSansCondensed.ttf").read_bytes()
+
+    @pytest.mark.parametrize("target", ["secret.css", "evil.ttf", "secret.png"], ids=["stylesheet", "font", "image"])
+    def test_link_that_leads_out_is_refused(self, linked: tuple[AllowListFetcher, Path, Path], target: str) -> None:
+        """A link in a template folder to a stylesheet, font or image outside the allowed folders is refused."""
+        fetcher, folder, outside = linked
+        link = folder / ("linked" + Path(target).suffix)
+        link.symlink_to(outside / target)
+        with pytest.raises(FatalURLFetchingError, match="refused"):
+            fetcher.fetch(link.as_uri())
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            pytest.param("{folder}/../../outside/secret.css", id="dot-dot"),
+            pytest.param("{folder}/%2e%2e/%2E%2E/outside/secret.css", id="encoded-dot-dot"),
+            pytest.param("{folder}/linked-folder/secret.css", id="linked-folder"),
+            pytest.param("file://host{path}/style.css", id="host-inside"),
+            pytest.param("file://host{outside}/secret.css", id="host-outside"),
+            pytest.param("file:style.css", id="relative"),
+            pytest.param("{folder}/style.css%00.png", id="nul-byte"),
+            pytest.param("{folder}/loop.css", id="link-loop"),
+            pytest.param("{folder}", id="folder"),
+        ],
+    )
+    def test_url_that_leads_out_is_refused(self, linked: tuple[AllowListFetcher, Path, Path], url: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        """'..' (plain or percent-encoded), a linked folder, another host, a relative or malformed path is refused."""
+        fetcher, folder, outside = linked
+        (folder / "linked-folder").symlink_to(outside, target_is_directory=True)
+        (folder / "loop.css").symlink_to(folder / "loop.css")
+        monkeypatch.chdir(folder)  # so a relative path would find style.css, were it read
+        with pytest.raises(FatalURLFetchingError, match="refused"):
+            fetcher.fetch(url.format(folder=folder.as_uri(), path=folder, outside=outside))
+
+    def test_font_through_a_link_that_leads_out_fails_the_render(self, linked: tuple[AllowListFetcher, Path, Path]) -> None:
+        """@font-face src: url() naming a link in a template folder to a font outside fails the render."""
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        fetcher, folder, outside = linked
+        (folder / "inside.ttf").symlink_to(fonts_dir() / "DejaVuSansCondensed.ttf")
+        (folder / "evil.ttf").symlink_to(outside / "evil.ttf")
+
+        def render(font: str) -> Any:
+            html = (f'<style>@font-face {{ font-family: Linked; src: url("{font}"); }} p {{ font-family: Linked; }}</style>'
+                    "<p>ANN LEE</p>")
+            return weasyprint.HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=fetcher).render(
+                font_config=FontConfiguration())
+
+        assert render("inside.ttf").pages
+        with pytest.raises(FatalURLFetchingError) as refused:
+            render("evil.ttf")
+        assert "refused" in str(refused.value.__cause__ or refused.value)
 
 
 class TestWarningsFail:
