@@ -8,14 +8,15 @@ and any warning WeasyPrint logs while it works (a missing font, a refused URL, b
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-from importlib import metadata
 import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -182,11 +183,8 @@ class Renderer:
             captured.append(pdf)
             raise _Taken
 
-        with _no_warnings(what):
-            try:
-                document.copy(list(pages)).write_pdf(finisher=take)
-            except _Taken:
-                pass
+        with _no_warnings(what), contextlib.suppress(_Taken):
+            document.copy(list(pages)).write_pdf(finisher=take)
         return _objects(captured[0])
 
     def pdf(self, html: str, what: str = "piece") -> bytes:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from conftest import CITY_DATE
+
 from notices.collectors import load_collector
 from notices.compose import Composer
 from notices.model import Collector, MailingAddress, Record, TaxLine

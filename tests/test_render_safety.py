@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import CITY_DATE, ROOT, csv_text, font_name, row
 from hostile import RECORD, hostile_collector, render_statement
+from weasyprint.urls import FatalURLFetchingError  # after notices.render, which isolates fontconfig first
+
 from notices.batch import Options, run
 from notices.collectors import load_collector
 from notices.compliance import page_texts
@@ -24,7 +25,6 @@ from notices.model import Record
 from notices.render import AllowListFetcher, Renderer
 from notices.resolve import plan
 from notices.resources import fonts_dir
-from weasyprint.urls import FatalURLFetchingError  # after notices.render, which isolates fontconfig first
 
 HOSTILE = "<b>Ann</b> </span><script>x</script>"
 PRINT_FILE = "print/final-notice-baltimore-city-2027-02-01.pdf"
