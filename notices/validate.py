@@ -75,13 +75,14 @@ def _text(c: _Collect, rules: Rules, key: str, value: Any, line: int, *, require
         c.add("holds U+FFFD, the mark a conversion leaves where it could not read a letter: the letter is lost; export "
               "the roll again as UTF-8, or run with --encoding naming the file's real encoding", line, key, text)
         return ""
-    if garbled := mojibake(text):
+    if not text.isascii() and (garbled := mojibake(text)):
         stretch, meant = garbled
         c.add(f"{stretch!r} looks like {meant!r} read with the wrong encoding (UTF-8 taken for Windows-1252): if the run "
               "gave --encoding cp1252 or latin-1, run again with --encoding utf-8; otherwise fix the export at its source",
               line, key, text)
         return ""
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
+    # isprintable() first: it is false for every such character, and true for most names, quickly.
+    if not text.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
         c.add("holds a control or invisible character", line, key, text)
         return ""
     if len(text) > limit:
