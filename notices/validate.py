@@ -22,6 +22,7 @@ ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
 MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$", re.ASCII)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 CENT = Decimal("0.01")
+NOT_AMOUNT = "not an amount: use plain dollars and cents like 1234.56 (no $ or commas, at most 2 decimals)"
 # The largest amount, interest or penalty one tax line may hold: $99,999,999.99. Maryland's largest
 # property-tax bills are a few million dollars a year, so a bigger figure is an export error (digits
 # run together, a shifted decimal point), and it still fits the notice's amount column. It also keeps
@@ -135,7 +136,7 @@ def _money(c: _Collect, key: str, value: Any, line: int, *, required: bool, limi
                 c.add("required amount is missing", line, key)
             return Decimal("0")
         if not MONEY.match(shown):
-            c.add("not an amount: use plain dollars and cents like 1234.56 (no $ or commas, at most 2 decimals)", line, key, shown)
+            c.add(NOT_AMOUNT, line, key, shown)
             return Decimal("0")
         amount = Decimal(shown)
     # Compared before any arithmetic: Decimal compares numbers of any size, but rounding 1e28 to cents overflows.
@@ -148,7 +149,7 @@ def _money(c: _Collect, key: str, value: Any, line: int, *, required: bool, limi
         return Decimal("0")
     cents = amount.quantize(CENT)
     if cents != amount:
-        c.add("not an amount: use plain dollars and cents like 1234.56 (no $ or commas, at most 2 decimals)", line, key, shown)
+        c.add(NOT_AMOUNT, line, key, shown)
     # A zero written "-0.00" stays Decimal("-0.00") and would print as "-$0.00".
     return cents if cents else Decimal("0.00")
 
