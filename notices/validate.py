@@ -7,18 +7,30 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from .inputs import RawAccount
+from .inputs import RawAccount, visible
 from .model import MailingAddress, Problem, Record, Rejection, Sale, TaxLine
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
     "ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI AA AE AP".split()
 )
-ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")
+# ASCII digits only: \d alone would take Arabic-Indic or fullwidth digits, which a notice cannot print as such.
+ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
+MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$", re.ASCII)
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+CENT = Decimal("0.01")
+NOT_AMOUNT = "not an amount: use plain dollars and cents like 1234.56 (no $ or commas, at most 2 decimals)"
+# The largest amount, interest or penalty one tax line may hold: $99,999,999.99. Maryland's largest
+# property-tax bills are a few million dollars a year, so a bigger figure is an export error (digits
+# run together, a shifted decimal point), and it still fits the notice's amount column. It also keeps
+# every sum far inside Decimal's 28 digits: a 28-digit amount used to stop the whole run unrendered.
+MAX_AMOUNT = Decimal("99999999.99")
+# The largest total (the lines' sum, total_due, or a sale figure such as the highest bid) one notice
+# may show: $999,999,999.99, more than Baltimore City's whole yearly property-tax levy.
+MAX_TOTAL = Decimal("999999999.99")
 MAX_TEXT = 200
 MAX_ID = 64
 MAX_LINES = 200
@@ -41,18 +53,37 @@ class _Collect:
         self.problems: list[Problem] = []
 
     def add(self, reason: str, line: int | None, field: str | None, value: Any = None) -> None:
-        shown = None if value is None else str(value)[:120]
-        self.problems.append(Problem(reason, self.raw.file, line, field, shown))
+        # Escaped: the manifest and rejects file must be able to hold whatever the export held.
+        shown = None if value is None else visible(str(value)[:120])
+        self.problems.append(Problem(visible(reason), self.raw.file, line, field, shown))
+
+    def rejection(self) -> Rejection:
+        return Rejection(visible(self.raw.account_id), self.raw.file, self.raw.first_line, tuple(self.problems))
 
 
 def _text(c: _Collect, rules: Rules, key: str, value: Any, line: int, *, required: bool, limit: int = MAX_TEXT) -> str:
+    if isinstance(value, (dict, list, bool)):  # only JSON gives these, and a notice cannot print them
+        kind = "true or false" if isinstance(value, bool) else "list" if isinstance(value, list) else "object"
+        c.add(f"must be text, not a JSON {kind}", line, key, value)
+        return ""
     text = "" if value is None else str(value)
     text = unicodedata.normalize("NFC", text).strip()
     if not text:
         if required:
             c.add("required value is missing", line, key)
         return ""
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
+    if "\ufffd" in text:
+        c.add("holds U+FFFD, the mark a conversion leaves where it could not read a letter: the letter is lost; export "
+              "the roll again as UTF-8, or run with --encoding naming the file's real encoding", line, key, text)
+        return ""
+    if not text.isascii() and (garbled := mojibake(text)):
+        stretch, meant = garbled
+        c.add(f"{stretch!r} looks like {meant!r} read with the wrong encoding (UTF-8 taken for Windows-1252): if the run "
+              "gave --encoding cp1252 or latin-1, run again with --encoding utf-8; otherwise fix the export at its source",
+              line, key, text)
+        return ""
+    # isprintable() first: it is false for every such character, and true for most names, quickly.
+    if not text.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
         c.add("holds a control or invisible character", line, key, text)
         return ""
     if len(text) > limit:
@@ -64,25 +95,63 @@ def _text(c: _Collect, rules: Rules, key: str, value: Any, line: int, *, require
     return " ".join(text.split())
 
 
-def _money(c: _Collect, key: str, value: Any, line: int, *, required: bool) -> Decimal:
-    if isinstance(value, Decimal):
-        value = format(value, "f")  # a JSON number such as 1e3 is a number like any other (the schema allows it)
-    text = "" if value is None else str(value).strip()
-    if not text:
-        if required:
-            c.add("required amount is missing", line, key)
-        return Decimal("0")
-    if not MONEY.match(text):
-        c.add("not an amount: use plain dollars and cents like 1234.56 (no $ or commas, at most 2 decimals)", line, key, text)
-        return Decimal("0")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        c.add("not an amount", line, key, text)
-        return Decimal("0")
+# What UTF-8's continuation bytes (0x80-0xBF) look like when a file is read as Windows-1252 or
+# Latin-1, and the byte each such character stands for.
+_CONTINUATION = {bytes([b]).decode(codec): b for codec in ("latin-1", "cp1252") for b in range(0x80, 0xC0)
+                 if codec == "latin-1" or b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+# A lead byte read the same way, then one to three continuation bytes. Two-byte sequences only from
+# C2-C5 (they spell U+0080-U+017F, the letters a Maryland roll holds): a wider range would take
+# genuine text such as "É’" (C9 92) for mojibake.
+_GARBLED = re.compile("(?:[\u00c2-\u00c5]|[\u00e0-\u00f4][%s])[%s]" % ((re.escape("".join(_CONTINUATION)),) * 2))
+
+
+def mojibake(text: str) -> tuple[str, str] | None:
+    """The first stretch of ``text`` that is UTF-8 read as Windows-1252 or Latin-1 (e.g. 'Ã©' for 'é'), and what it meant."""
+    for match in _GARBLED.finditer(text):
+        start = match.start()
+        lead = ord(text[start])
+        size = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+        stretch = text[start : start + size]
+        if len(stretch) < size or any(ch not in _CONTINUATION for ch in stretch[1:]):
+            continue
+        try:
+            meant = bytes([lead, *(_CONTINUATION[ch] for ch in stretch[1:])]).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return stretch, meant
+    return None
+
+
+def _money(c: _Collect, key: str, value: Any, line: int, *, required: bool, limit: Decimal = MAX_AMOUNT) -> Decimal:
+    """A non-negative amount in cents, at most ``limit``; 0 (and a problem) when it is not one."""
+    if isinstance(value, Decimal):  # a JSON number: 1e3 is a number like any other (the schema allows it)
+        amount, shown = value, str(value)
+        if not amount.is_finite():
+            c.add("not an amount: NaN and Infinity are not money", line, key, shown)
+            return Decimal("0")
+    else:
+        shown = "" if value is None else str(value).strip()
+        if not shown:
+            if required:
+                c.add("required amount is missing", line, key)
+            return Decimal("0")
+        if not MONEY.match(shown):
+            c.add(NOT_AMOUNT, line, key, shown)
+            return Decimal("0")
+        amount = Decimal(shown)
+    # Compared before any arithmetic: Decimal compares numbers of any size, but rounding 1e28 to cents overflows.
     if amount < 0:
-        c.add("amount must not be negative (net credits into the lines they reduce)", line, key, text)
-    return amount.quantize(Decimal("0.01"))
+        c.add("amount must not be negative (net credits into the lines they reduce)", line, key, shown)
+        return Decimal("0")
+    if amount > limit:
+        c.add(f"more than ${limit:,} (the most one amount may be): check for digits run together or a shifted "
+              "decimal point", line, key, shown)
+        return Decimal("0")
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        c.add(NOT_AMOUNT, line, key, shown)
+    # A zero written "-0.00" stays Decimal("-0.00") and would print as "-$0.00".
+    return cents if cents else Decimal("0.00")
 
 
 def _date(c: _Collect, key: str, value: Any, line: int, *, required: bool) -> dt.date | None:
@@ -92,10 +161,13 @@ def _date(c: _Collect, key: str, value: Any, line: int, *, required: bool) -> dt
             c.add("required date is missing", line, key)
         return None
     try:
-        return dt.date.fromisoformat(text)
+        # The pattern first: fromisoformat also takes 20270315 and 2027-W11-1, which the format does not promise.
+        if DATE.match(text):
+            return dt.date.fromisoformat(text)
     except ValueError:
-        c.add("not a date: use YYYY-MM-DD", line, key, text)
-        return None
+        pass
+    c.add("not a date: use YYYY-MM-DD", line, key, text)
+    return None
 
 
 def _flag(c: _Collect, key: str, value: Any, line: int) -> bool:
@@ -113,18 +185,16 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
     c = _Collect(raw)
     f = raw.fields
     at = raw.first_line
-    for line, key, reason in raw.broken:
-        c.add(reason, line, key or None)
+    for flaw in raw.broken:
+        c.add(flaw.reason, flaw.line, flaw.field or None, flaw.value)
     for line, key, value in raw.conflicts:
         c.add(f"disagrees with line {at} of the same account", line, key, value)
     if raw.broken and not raw.fields:
         # Nothing could be read (broken JSON, a row with the wrong number of fields): "owner_name
         # is missing" and the like would only hide the one real problem.
-        return Rejection(raw.account_id, raw.file, at, tuple(c.problems))
+        return c.rejection()
 
-    account_id = _text(c, rules, "account_id", raw.account_id, at, required=True, limit=MAX_ID)
-    if account_id and ("/" in account_id or "\\" in account_id or ".." in account_id):
-        c.add("account id must not hold a path", at, "account_id", account_id)
+    account_id = _account_id(c, rules, raw.account_id, at)
     owners = tuple(
         o
         for o in (
@@ -169,9 +239,12 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
             )
         )
     total = sum((line.total for line in lines), Decimal("0"))
+    if total > MAX_TOTAL:
+        c.add(f"the tax lines add up to ${total:,}, more than ${MAX_TOTAL:,} (the most one notice may show): check the "
+              "amounts for digits run together or a shifted decimal point", at, "total_due", str(total))
     given_total = f.get("total_due")
     if given_total not in (None, ""):
-        stated = _money(c, "total_due", given_total, at, required=False)
+        stated = _money(c, "total_due", given_total, at, required=False, limit=MAX_TOTAL)
         if not c.problems and stated != total:
             c.add(f"total_due does not equal the sum of the lines ({total})", at, "total_due", given_total)
     if lines and not c.problems and total <= 0:
@@ -192,7 +265,7 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
         c.add(f"the tax lines itemize the lien amount at the time of sale and must add up to it; they sum to {total}",
               at, "lien_amount", str(sale.lien_amount))
     if c.problems:
-        return Rejection(raw.account_id, raw.file, at, tuple(c.problems))
+        return c.rejection()
     return Record(
         account_id=account_id,
         owners=owners,
@@ -209,7 +282,7 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
 def _sale(c: _Collect, f: dict[str, Any], at: int, rules: Rules) -> Sale | None:
     sale_date = _date(c, "sale_date", f.get("sale_date"), at, required=True)
     amounts = {
-        key: _money(c, key, f.get(key), at, required=True)
+        key: _money(c, key, f.get(key), at, required=True, limit=MAX_TOTAL)
         for key in ("highest_bid", "lien_amount", "redemption_before_filing", "redemption_after_filing")
     }
     occupied = _flag(c, "owner_occupied", f.get("owner_occupied"), at)
@@ -236,5 +309,18 @@ def _blank_line(fields: dict[str, Any]) -> bool:
     return all(value is None or not str(value).strip() for value in fields.values())
 
 
+def _account_id(c: _Collect, rules: Rules, given: str, at: int) -> str:
+    """The account id, which names the piece's file and must not pass for another account's id."""
+    account_id = _text(c, rules, "account_id", given, at, required=True, limit=MAX_ID)
+    if account_id and ("/" in account_id or "\\" in account_id or ".." in account_id):
+        c.add("account id must not hold a path", at, "account_id", account_id)
+    elif odd := next((ch for ch in account_id if not " " <= ch <= "~"), None):
+        # Cyrillic "Р" prints like Latin "P": such an id names another account than the one it looks like.
+        c.add(f"account id holds {odd!r} (U+{ord(odd):04X} {unicodedata.name(odd, 'unnamed')}), not a plain ASCII "
+              "letter, digit or mark: it may look like another letter; fix the id in the export", at, "account_id", account_id)
+    return account_id
+
+
 def reject_unrecognised(raw: RawAccount, reason: str) -> Rejection:
-    return Rejection(raw.account_id, raw.file, raw.first_line, (Problem(reason, raw.file, raw.first_line),))
+    return Rejection(visible(raw.account_id), raw.file, raw.first_line,
+                     (Problem(visible(reason), raw.file, raw.first_line),))
