@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from .assemble import pdf_info, print_file_name, write_print_file
 from .collectors import load_collector
+from .control import Control, read_control, reconcile
 from .errors import BatchError, ComplianceError, ConfigError
 from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
@@ -44,8 +45,21 @@ def load(options: Options) -> tuple[Collector, Plan, Checked]:
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
     raws = read_accounts(options.input, fmt=options.format, encoding=options.encoding)
+    control = _control(options)
+    if control is not None:
+        reconcile(raws, control)  # a cut-off or padded export stops here, before a wrong total is printed
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
     return collector, the_plan, [(seq, validate(raw, rules)) for seq, raw in enumerate(raws, start=1)]
+
+
+def _control(options: Options) -> Control | None:
+    """The export's record count and control total, from a control file and/or the options (the options win)."""
+    if options.control is None and options.expect_records is None and options.expect_total is None:
+        return None
+    given = read_control(options.control) if options.control is not None else Control()
+    return Control(records=given.records if options.expect_records is None else options.expect_records,
+                   total=given.total if options.expect_total is None else options.expect_total,
+                   file=given.file)
 
 
 def _check_options(options: Options) -> None:

@@ -22,6 +22,7 @@ import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn, Optional, cast
 
@@ -122,6 +123,9 @@ def render(
     piece_timeout: float = typer.Option(PIECE_TIMEOUT, "--piece-timeout", help="Seconds one piece may take; past it the piece is quarantined and its worker replaced."),
     piece_memory: float = typer.Option(PIECE_MEMORY_MB, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
     force: bool = typer.Option(False, "--force", help="Write into a folder that holds files notices did not write, leaving them as they are."),
+    control: Optional[Path] = typer.Option(None, "--control", metavar="FILE", help="The export's record count and control total (records=N and total=1234.56 on two lines, or JSON); the run is refused when the input does not match."),
+    expect_records: Optional[int] = typer.Option(None, "--expect-records", metavar="N", help="Accounts the source system exported; the run is refused when the input holds another number."),
+    expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ) -> None:
@@ -136,7 +140,8 @@ def render(
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
     options = Options(input, out, collector, mailing, _date(date), language=language, encoding=encoding, format=format,
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
-                      scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force)
+                      scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
+                      control=control, expect_records=expect_records, expect_total=_amount(expect_total))
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with _guard(out, as_json):
         if show:
@@ -159,6 +164,19 @@ def render(
     else:
         _print_summary(summary)
     raise typer.Exit(code)
+
+
+def _amount(value: Optional[str]) -> Optional[Decimal]:
+    """Parse ``--expect-total`` (dollars and cents, no $ or commas)."""
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or int(amount.as_tuple().exponent) < -2:  # finite, so the exponent is a number
+        raise typer.BadParameter(f"{value!r} is not an amount: use dollars and cents, e.g. 25123.45", param_hint="--expect-total")
+    return amount
 
 
 def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:

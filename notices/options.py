@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -60,3 +61,7 @@ class Options:
     breaker: int = BREAKER
     reuse_layouts: bool = field(default_factory=reuse_layouts_from_env)
     force: bool = False  # write beside files notices did not write (never over them)
+    # The export's own figures, reconciled with the file before anything renders (notices.control):
+    control: Path | None = None  # a control file: records=N and total=1234.56, or the same as JSON
+    expect_records: int | None = None  # accounts the source system says it exported
+    expect_total: Decimal | None = None  # the sum of every amount it exported
