@@ -32,6 +32,7 @@ Fail = Callable[[Any, str], Any]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLL = 0.25  # seconds between checks of the workers' deadlines and memory
 DEPTH = 2  # chunks queued at each worker: one running, one waiting
+Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports them with every message
 
 
 def peak_rss_kb() -> int:
@@ -45,7 +46,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _usage() -> tuple[int, float]:
+def _usage() -> Usage:
     return peak_rss_kb(), cpu_seconds()
 
 
@@ -59,13 +60,14 @@ def _rss_bytes(pid: int) -> int | None:
 
 
 def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
-    """A worker's life: set up once, then run one chunk per message until told to stop."""
+    """A worker's life: set up once, then run one chunk per message until told to stop or the main process is gone."""
     try:
         initializer(*initargs)
     except BaseException as exc:  # noqa: BLE001 - the parent decides what an init failure means
         _send(conn, ("init-error", None, exc, _usage()))
         return
-    _send(conn, ("ready", None, None, _usage()))
+    if not _send(conn, ("ready", None, None, _usage())):
+        return
     # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
     # chunk while this one's results are being sent, and neither side must wait on the other's pipe.
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -87,21 +89,33 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
             return
         key, items = message
         try:
-            out = function(items)
+            answer: tuple[str, Any, Any, Usage] = ("done", key, function(items), _usage())
         except BaseException as exc:  # noqa: BLE001 - a fatal error travels to the parent, which stops the run
-            _send(conn, ("error", key, exc, _usage()))
-            continue
-        _send(conn, ("done", key, out, _usage()))
+            answer = ("error", key, exc, _usage())
+        if not _send(conn, answer):
+            return
 
 
-def _send(conn: Connection, message: tuple[str, Any, Any, tuple[int, float]]) -> None:
+def _send(conn: Connection, message: tuple[str, Any, Any, Usage]) -> bool:
+    """Send a message to the main process; False when it is gone, so the worker's loop just ends.
+
+    A main process that was killed leaves nobody to answer and nothing to clean up; the worker
+    returns from its loop (and so exits), instead of raising out of library code.
+    """
     try:
         conn.send(message)
+        return True
     except (BrokenPipeError, ConnectionResetError):
-        raise SystemExit(0) from None  # the main process is gone (killed): nobody to answer, so stop quietly
+        return False
     except Exception as exc:  # an exception or result that does not pickle: say so rather than hang
-        kind, key, _, rss = message
-        conn.send(("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), rss))
+        kind, key, _, usage = message
+        # The message is pickled whole before a byte is written, so the pipe is still clean for this one.
+        unsent = ("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), usage)
+    try:
+        conn.send(unsent)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass
