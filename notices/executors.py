@@ -8,6 +8,9 @@ The local pool is built on plain ``multiprocessing`` rather than ``ProcessPoolEx
 must be able to kill one worker (a piece that runs past its time or memory bound) and replace it
 without losing the rest of the run. A chunk whose worker is killed or dies is retried one item at a
 time, so only the item that caused it is given up, with the reason.
+
+Nothing here needs a POSIX-only module to import: ``resource`` is asked for where it is used, and
+where a platform cannot report a figure the functions below say what they return instead.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import resource
+import sys
 import threading
 import time
 from collections import deque
@@ -36,14 +39,26 @@ Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports the
 
 
 def peak_rss_kb() -> int:
-    """This process's peak resident set size in KiB (Linux reports ru_maxrss in KiB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """This process's peak resident set size in KiB, or 0 where the platform does not report it.
+
+    It comes from ``getrusage``, which Linux reports in KiB and macOS in bytes. Windows has no
+    ``resource`` module, and reading the peak there would take a dependency (psutil) this tool does
+    not have: there 0 means "not measured", not "no memory".
+    """
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak // 1024 if sys.platform == "darwin" else peak
 
 
 def cpu_seconds() -> float:
-    """CPU time (user + system) this process has used."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time (user + system, all threads) this process has used, on every platform.
+
+    ``time.process_time`` is the same sum ``getrusage`` gives, without needing ``resource``.
+    """
+    return time.process_time()
 
 
 def _usage() -> Usage:
