@@ -66,7 +66,7 @@ def _usage() -> Usage:
 
 
 def _rss_bytes(pid: int) -> int | None:
-    """The current resident set size of a process, or None where /proc is not available."""
+    """The current resident set size of a process, or None where /proc is not available (or the process is gone)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as handle:
             return int(handle.read().split()[1]) * _PAGE
@@ -154,7 +154,14 @@ class _Worker:
 
 
 class LocalPool:
-    """Worker processes on this machine, each item bounded in time and memory; a killed worker is replaced."""
+    """Worker processes on this machine, each item bounded in time and memory; a killed worker is replaced.
+
+    ``item_timeout`` (seconds per item) and ``memory_mb`` (a worker's resident memory; 0: no bound)
+    have no defaults here: the caller's options hold them, so they are set in one place. The memory
+    bound needs each worker's current memory, read from /proc: where there is none (Windows, macOS)
+    it cannot be enforced, and ``memory_enforced`` is False with ``memory_note`` saying so, for the
+    caller to report; the time bound holds everywhere.
+    """
 
     def __init__(
         self,
@@ -164,8 +171,8 @@ class LocalPool:
         function: Callable[[list[Any]], list[Any]],
         fail: Fail,
         *,
-        item_timeout: float = 60.0,
-        memory_mb: float = 1024.0,
+        item_timeout: float,
+        memory_mb: float,
         start_timeout: float = 180.0,
         context: str = "forkserver",
         preload: Sequence[str] = (),
@@ -178,10 +185,16 @@ class LocalPool:
         self.fail = fail
         self.item_timeout = item_timeout
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+        # Measured on this process: a platform that can read its own memory can read its workers'.
+        self.memory_enforced = self.memory_bytes is not None and _rss_bytes(os.getpid()) is not None
+        self.memory_note = ""
+        if self.memory_bytes is not None and not self.memory_enforced:
+            self.memory_note = (f"the memory bound of {memory_mb:g} MB is not enforced: this platform does not "
+                                "report a worker's memory (no /proc); the time bound still is")
         self.start_timeout = start_timeout
         if context not in multiprocessing.get_all_start_methods():
             context = "spawn"
-        self.ctx = multiprocessing.get_context(context)
+        self.ctx: Any = multiprocessing.get_context(context)  # Any: typeshed's BaseContext lacks the Process it has
         if context == "forkserver" and preload:
             # Workers fork from a small clean server (not from this process, which holds the whole
             # input), so their memory does not grow with the mailing; preloading WeasyPrint there
@@ -298,7 +311,8 @@ class LocalPool:
                         raise RenderError(f"a worker process did not start within {self.start_timeout:.0f} s")
                     if head.deadline is not None and now > head.deadline:
                         yield from self._give_up(worker, pending, f"render exceeded the time bound of {self.item_timeout:g} s")
-                    elif self.memory_bytes is not None and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
+                    # A worker that has just died has no /proc entry (None, so 0): its death is read from its pipe.
+                    elif self.memory_enforced and self.memory_bytes and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
                         limit = self.memory_bytes / 1024 / 1024
                         yield from self._give_up(worker, pending, f"render exceeded the memory bound of {limit:.0f} MB")
         finally:
