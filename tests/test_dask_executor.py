@@ -64,7 +64,7 @@ def fragile() -> Iterator[str]:
 def test_the_run_survives_losing_every_worker_that_held_the_setup(one_worker: str) -> None:
     """The only worker is killed after the first chunk and restarted: the setup is made again, every chunk comes back once."""
     executor = DaskExecutor(one_worker, _pid, "setup")
-    results = []
+    results: list[tuple[int, str, int]] = []
     for chunk in executor.map([[n] for n in range(6)]):
         if not results:
             os.kill(chunk[0][0], signal.SIGKILL)
