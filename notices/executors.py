@@ -1,13 +1,17 @@
 """Turn chunks of work items into results on worker processes: a local pool with time and memory bounds, or Dask.
 
 Both executors take an iterable of chunks (lists of items) and yield one list of results per chunk,
-in the order chunks finish. The work function must be a pure function of its items (plus what the
-initializer set up), so where it runs does not change the bytes it returns.
+in the order chunks finish; every item of every chunk comes back exactly once. The work function
+must be a pure function of its items (plus what the initializer set up), so where it runs, and how
+often it is tried, does not change the bytes it returns.
 
 The local pool is built on plain ``multiprocessing`` rather than ``ProcessPoolExecutor`` because it
 must be able to kill one worker (a piece that runs past its time or memory bound) and replace it
 without losing the rest of the run. A chunk whose worker is killed or dies is retried one item at a
 time, so only the item that caused it is given up, with the reason.
+
+Nothing here needs a POSIX-only module to import: ``resource`` is asked for where it is used, and
+where a platform cannot report a figure the functions below say what they return instead.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import resource
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -32,25 +37,38 @@ Fail = Callable[[Any, str], Any]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLL = 0.25  # seconds between checks of the workers' deadlines and memory
 DEPTH = 2  # chunks queued at each worker: one running, one waiting
+Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports them with every message
 
 
 def peak_rss_kb() -> int:
-    """This process's peak resident set size in KiB (Linux reports ru_maxrss in KiB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """This process's peak resident set size in KiB, or 0 where the platform does not report it.
+
+    It comes from ``getrusage``, which Linux reports in KiB and macOS in bytes. Windows has no
+    ``resource`` module, and reading the peak there would take a dependency (psutil) this tool does
+    not have: there 0 means "not measured", not "no memory".
+    """
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak // 1024 if sys.platform == "darwin" else peak
 
 
 def cpu_seconds() -> float:
-    """CPU time (user + system) this process has used."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time (user + system, all threads) this process has used, on every platform.
+
+    ``time.process_time`` is the same sum ``getrusage`` gives, without needing ``resource``.
+    """
+    return time.process_time()
 
 
-def _usage() -> tuple[int, float]:
+def _usage() -> Usage:
     return peak_rss_kb(), cpu_seconds()
 
 
 def _rss_bytes(pid: int) -> int | None:
-    """The current resident set size of a process, or None where /proc is not available."""
+    """The current resident set size of a process, or None where /proc is not available (or the process is gone)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as handle:
             return int(handle.read().split()[1]) * _PAGE
@@ -59,13 +77,14 @@ def _rss_bytes(pid: int) -> int | None:
 
 
 def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
-    """A worker's life: set up once, then run one chunk per message until told to stop."""
+    """A worker's life: set up once, then run one chunk per message until told to stop or the main process is gone."""
     try:
         initializer(*initargs)
     except BaseException as exc:  # noqa: BLE001 - the parent decides what an init failure means
         _send(conn, ("init-error", None, exc, _usage()))
         return
-    _send(conn, ("ready", None, None, _usage()))
+    if not _send(conn, ("ready", None, None, _usage())):
+        return
     # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
     # chunk while this one's results are being sent, and neither side must wait on the other's pipe.
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -87,21 +106,33 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
             return
         key, items = message
         try:
-            out = function(items)
+            answer: tuple[str, Any, Any, Usage] = ("done", key, function(items), _usage())
         except BaseException as exc:  # noqa: BLE001 - a fatal error travels to the parent, which stops the run
-            _send(conn, ("error", key, exc, _usage()))
-            continue
-        _send(conn, ("done", key, out, _usage()))
+            answer = ("error", key, exc, _usage())
+        if not _send(conn, answer):
+            return
 
 
-def _send(conn: Connection, message: tuple[str, Any, Any, tuple[int, float]]) -> None:
+def _send(conn: Connection, message: tuple[str, Any, Any, Usage]) -> bool:
+    """Send a message to the main process; False when it is gone, so the worker's loop just ends.
+
+    A main process that was killed leaves nobody to answer and nothing to clean up; the worker
+    returns from its loop (and so exits), instead of raising out of library code.
+    """
     try:
         conn.send(message)
+        return True
     except (BrokenPipeError, ConnectionResetError):
-        raise SystemExit(0) from None  # the main process is gone (killed): nobody to answer, so stop quietly
+        return False
     except Exception as exc:  # an exception or result that does not pickle: say so rather than hang
-        kind, key, _, rss = message
-        conn.send(("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), rss))
+        kind, key, _, usage = message
+        # The message is pickled whole before a byte is written, so the pipe is still clean for this one.
+        unsent = ("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), usage)
+    try:
+        conn.send(unsent)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass
@@ -125,7 +156,14 @@ class _Worker:
 
 
 class LocalPool:
-    """Worker processes on this machine, each item bounded in time and memory; a killed worker is replaced."""
+    """Worker processes on this machine, each item bounded in time and memory; a killed worker is replaced.
+
+    ``item_timeout`` (seconds per item) and ``memory_mb`` (a worker's resident memory; 0: no bound)
+    have no defaults here: the caller's options hold them, so they are set in one place. The memory
+    bound needs each worker's current memory, read from /proc: where there is none (Windows, macOS)
+    it cannot be enforced, and ``memory_enforced`` is False with ``memory_note`` saying so, for the
+    caller to report; the time bound holds everywhere.
+    """
 
     def __init__(
         self,
@@ -135,8 +173,8 @@ class LocalPool:
         function: Callable[[list[Any]], list[Any]],
         fail: Fail,
         *,
-        item_timeout: float = 60.0,
-        memory_mb: float = 1024.0,
+        item_timeout: float,
+        memory_mb: float,
         start_timeout: float = 180.0,
         context: str = "forkserver",
         preload: Sequence[str] = (),
@@ -149,10 +187,16 @@ class LocalPool:
         self.fail = fail
         self.item_timeout = item_timeout
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+        # Measured on this process: a platform that can read its own memory can read its workers'.
+        self.memory_enforced = self.memory_bytes is not None and _rss_bytes(os.getpid()) is not None
+        self.memory_note = ""
+        if self.memory_bytes is not None and not self.memory_enforced:
+            self.memory_note = (f"the memory bound of {memory_mb:g} MB is not enforced: this platform does not "
+                                "report a worker's memory (no /proc); the time bound still is")
         self.start_timeout = start_timeout
         if context not in multiprocessing.get_all_start_methods():
             context = "spawn"
-        self.ctx = multiprocessing.get_context(context)
+        self.ctx: Any = multiprocessing.get_context(context)  # Any: typeshed's BaseContext lacks the Process it has
         if context == "forkserver" and preload:
             # Workers fork from a small clean server (not from this process, which holds the whole
             # input), so their memory does not grow with the mailing; preloading WeasyPrint there
@@ -269,7 +313,8 @@ class LocalPool:
                         raise RenderError(f"a worker process did not start within {self.start_timeout:.0f} s")
                     if head.deadline is not None and now > head.deadline:
                         yield from self._give_up(worker, pending, f"render exceeded the time bound of {self.item_timeout:g} s")
-                    elif self.memory_bytes is not None and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
+                    # A worker that has just died has no /proc entry (None, so 0): its death is read from its pipe.
+                    elif self.memory_enforced and self.memory_bytes and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
                         limit = self.memory_bytes / 1024 / 1024
                         yield from self._give_up(worker, pending, f"render exceeded the memory bound of {limit:.0f} MB")
         finally:
@@ -324,51 +369,108 @@ class LocalPool:
         yield [self.fail(head.items[0], reason)]
 
 
-class DaskExecutor:
-    """Chunks as tasks on a Dask cluster: the same pure function, so the same bytes as the local pool."""
+def _distributed() -> Any:
+    """Dask's ``distributed`` package (the optional dask extra), as Any: it is not typed throughout."""
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError("The Dask executor needs the 'dask' extra: pip install 'notices[dask]'", field="executor") from None
+    return distributed
 
-    def __init__(self, scheduler: str, function: Callable[[Any, list[Any]], list[Any]], setup: Any, *, in_flight: int = 0) -> None:
+
+def _setup_task(setup: Any) -> Any:
+    """The Dask task whose result is the run's setup: one value every chunk's task depends on."""
+    return setup
+
+
+class DaskExecutor:
+    """Chunks as tasks on a Dask cluster: the same pure function, so the same bytes as the local pool.
+
+    A worker that dies is the scheduler's to handle: it gives the tasks that worker held to another
+    (up to ``distributed.scheduler.allowed-failures`` deaths per task, 3 by default), and recomputes
+    results it held that were not yet fetched. Each chunk is one future, consumed once, so a chunk run
+    twice on the cluster still comes back once. ``retries`` is not used: it re-runs a task that
+    raised, and an error raised here is a fatal one (a template error), the same on every try.
+
+    The setup is a task, not scattered data: the scheduler can compute a task again when every worker
+    holding its result has died (a one-worker cluster whose worker restarts), while scattered data is
+    then lost, and every chunk after it with it.
+
+    A chunk whose task the scheduler gave up on (its workers kept dying: KilledWorker) is tried again
+    one item at a time, and an item that alone does the same is given up with ``fail``, as the local
+    pool does; without ``fail`` the run stops with a RenderError. Work the cluster drops (the scheduler
+    lost) stops the run with a RenderError; the pieces already journaled are kept for ``--resume``.
+    """
+
+    def __init__(self, scheduler: str, function: Callable[[Any, list[Any]], list[Any]], setup: Any, *,
+                 fail: Fail | None = None, in_flight: int = 0) -> None:
+        distributed = _distributed()
         try:
-            from distributed import Client
-        except ImportError:
-            raise ConfigError("The Dask executor needs the 'dask' extra: pip install 'notices[dask]'", field="executor") from None
-        try:
-            self.client = Client(scheduler, timeout="10s", set_as_default=False)
+            self.client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"Cannot reach the Dask scheduler: {exc}", field="scheduler", value=scheduler) from None
         self.function = function
         self.setup = setup
+        self.fail = fail
         threads = sum(self.client.nthreads().values()) or 1
         self.in_flight = in_flight or 2 * threads
-        self.peaks_kb: list[int] = []
+        self.peaks_kb: list[int] = []  # a cluster's workers are not measured (the same fields as the local pool's)
         self.cpu_seconds = 0.0
         self.replaced = 0
+        self.retried = 0  # chunks tried again one item at a time, after their workers kept dying
 
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
-        from itertools import islice
-
-        from distributed import as_completed
-
+        """Yield the results of each chunk as it finishes; see the class docstring for what a lost worker does."""
+        distributed = _distributed()
         source = iter(chunks)
-        # The setup (profile ids and the rendered inserts) goes to every worker once, not with every task.
-        [setup] = self.client.scatter([self.setup], broadcast=True, hash=False)
+        # The setup (profile ids and the rendered inserts) reaches each worker once, not with every chunk;
+        # as a task, not scattered data, so that the scheduler can make it again (see the class docstring).
+        setup = self.client.submit(_setup_task, self.setup, pure=False)
+        items_of: dict[str, list[Any]] = {}  # a chunk in flight, by its future's key
+        running = distributed.as_completed(loop=self.client.loop)  # this run's client's loop, not a default client's
 
-        def submit(chunk: list[Any]) -> Any:
-            return self.client.submit(self.function, setup, list(chunk), pure=False)
+        def submit(items: list[Any]) -> None:
+            future = self.client.submit(self.function, setup, items, pure=False)
+            items_of[future.key] = items
+            running.add(future)
+
+        def top_up() -> None:
+            # Only a few chunks in flight at a time: memory stays flat however long the mailing.
+            while len(items_of) < self.in_flight:
+                chunk = next(source, None)
+                if chunk is None:
+                    return
+                submit(list(chunk))
 
         try:
-            # Only a few chunks in flight at a time: memory stays flat however long the mailing.
-            first = [submit(chunk) for chunk in islice(source, self.in_flight)]
-            if not first:
-                return
-            with self.client.as_current():  # as_completed looks for "the" client; this run's, not a global default
-                running = as_completed(first)
-                for future in running:
+            top_up()
+            for future in running:
+                items = items_of.pop(future.key)
+                try:
                     results = future.result()  # a fatal error raised in the task is raised here, and stops the run
-                    future.release()
+                except distributed.KilledWorker as exc:
+                    results = self._killed(items, exc, submit)
+                except CancelledError as exc:
+                    raise RenderError(f"The Dask cluster dropped the run's work ({exc})",
+                                      hint="the pieces journaled so far are kept: run again with --resume") from None
+                finally:
+                    future.release()  # its result is no longer wanted: a worker that dies later need not make it again
+                if results is not None:
                     yield results
-                    following = next(source, None)
-                    if following is not None:
-                        running.add(submit(following))
+                top_up()
         finally:
             self.client.close()
+
+    def _killed(self, items: list[Any], exc: Any, submit: Callable[[list[Any]], None]) -> list[Any] | None:
+        """A chunk whose workers kept dying (KilledWorker): try its items one at a time, or give up the one item it was."""
+        if len(items) > 1:
+            self.retried += 1
+            for item in items:
+                submit([item])
+            return None
+        tries = exc.allowed_failures + 1
+        reason = f"the Dask worker process died while rendering, on each of {tries} tries (the last on {exc.last_worker.address})"
+        if self.fail is None:
+            raise RenderError(f"A piece could not be rendered: {reason}",
+                              hint="the pieces journaled so far are kept: run again with --resume") from None
+        return [self.fail(items[0], reason)]

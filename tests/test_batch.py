@@ -276,8 +276,8 @@ def _toy_fail(item: str, reason: str) -> str:
     return f"gave up {item}: {reason}"
 
 
-def _pool(**kwargs: Any) -> LocalPool:
-    return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", **kwargs)
+def _pool(item_timeout: float = 60.0, memory_mb: float = 1024.0, **kwargs: Any) -> LocalPool:
+    return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", item_timeout=item_timeout, memory_mb=memory_mb, **kwargs)
 
 
 def test_pool_gives_up_a_slow_item_replaces_its_worker_and_goes_on() -> None:

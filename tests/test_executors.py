@@ -1,0 +1,125 @@
+"""The executors' edges: a worker whose main process is gone just ends, the module imports without
+POSIX-only modules, the pool's bounds come from the caller, and a memory bound that cannot be
+measured says so instead of passing for enforced."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+import threading
+from multiprocessing import Pipe
+from typing import Any
+
+import pytest
+
+from conftest import ROOT
+from notices import executors
+from notices.executors import LocalPool, _send, _worker_main
+
+
+def _in_thread(target: Any, *args: Any) -> tuple[threading.Thread, list[BaseException]]:
+    """Run a function in a thread and keep whatever it raises, SystemExit included (threads swallow it)."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - the test asserts there is none
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, raised
+
+
+def test_send_to_a_main_process_that_is_gone_returns_false() -> None:
+    """A closed pipe is not an exception in a worker (no SystemExit from library code): the send says False."""
+    main, worker = Pipe()
+    main.close()
+    assert _send(worker, ("done", 0, ["result"], (0, 0.0))) is False
+
+
+def test_worker_loop_ends_when_the_main_process_goes_away_mid_chunk() -> None:
+    """The main process disappears while a chunk is rendering: the worker's loop returns, raising nothing."""
+    main, worker = Pipe()
+    rendering, go_on = threading.Event(), threading.Event()
+
+    def work(items: list[str]) -> list[str]:
+        rendering.set()
+        go_on.wait(10)
+        return items
+
+    thread, raised = _in_thread(_worker_main, worker, lambda: None, (), work)
+    assert main.recv()[0] == "ready"
+    main.send((0, ["a"]))
+    assert rendering.wait(10)
+    main.close()  # as if the main process had been killed
+    go_on.set()
+    thread.join(10)
+    assert not thread.is_alive() and raised == []
+
+
+def test_a_result_that_cannot_be_sent_comes_back_as_an_error() -> None:
+    """A result that does not pickle is reported as an error message, and the worker goes on."""
+    main, worker = Pipe()
+    thread, raised = _in_thread(_worker_main, worker, lambda: None, (), lambda items: [lambda: None])
+    assert main.recv()[0] == "ready"
+    main.send((7, ["a"]))
+    kind, key, payload, _ = main.recv()
+    assert (kind, key) == ("error", 7) and "could not send its done message" in str(payload)
+    main.send(None)  # stop
+    thread.join(10)
+    assert not thread.is_alive() and raised == []
+
+
+def test_the_module_imports_and_measures_without_the_resource_module() -> None:
+    """As on Windows: no `resource`, yet the module imports; own CPU time is measured, peak RSS is 0 (not measured)."""
+    code = ("import sys, json; sys.modules['resource'] = None\n"  # None in sys.modules: `import resource` fails
+            "import notices.executors as e\n"
+            "sum(i * i for i in range(300000))\n"
+            "print(json.dumps([e.peak_rss_kb(), e.cpu_seconds()]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    peak, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    assert peak == 0 and cpu > 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="getrusage is POSIX")
+def test_peak_rss_and_cpu_are_measured_where_the_platform_reports_them() -> None:
+    before = executors.cpu_seconds()
+    sum(i * i for i in range(300_000))
+    assert executors.peak_rss_kb() > 10_000  # KiB: an interpreter with the package loaded is well past 10 MB
+    assert executors.cpu_seconds() > before
+
+
+def test_the_pool_bounds_have_no_defaults_of_their_own() -> None:
+    """item_timeout and memory_mb are required keywords: the defaults live with the caller's options only."""
+    parameters = inspect.signature(LocalPool).parameters
+    for name in ("item_timeout", "memory_mb"):
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert parameters[name].default is inspect.Parameter.empty
+    with pytest.raises(TypeError):
+        LocalPool(1, lambda: None, (), list, lambda item, reason: None)  # type: ignore[call-arg]
+
+
+def _pool(memory_mb: float) -> LocalPool:
+    return LocalPool(1, lambda: None, (), list, lambda item, reason: None, item_timeout=1.0, memory_mb=memory_mb, context="fork")
+
+
+def test_a_memory_bound_that_cannot_be_measured_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without /proc the bound is not enforced, and the pool says so for the caller to report; the time bound stays."""
+    monkeypatch.setattr(executors, "_rss_bytes", lambda pid: None)
+    pool = _pool(512)
+    assert pool.memory_enforced is False
+    assert "not enforced" in pool.memory_note and "512 MB" in pool.memory_note
+    assert pool.item_timeout == 1.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory bound is read from /proc")
+def test_a_memory_bound_is_enforced_where_proc_is() -> None:
+    pool = _pool(512)
+    assert pool.memory_enforced is True and pool.memory_note == ""
+    unbounded = _pool(0)  # no bound asked for: nothing to enforce, nothing to report
+    assert unbounded.memory_enforced is False and unbounded.memory_note == ""
