@@ -104,6 +104,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
+    summary.notes = list(stats.notes)
     summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds, 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in stats.peaks_kb]
     summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
@@ -118,6 +119,7 @@ class _PoolStats:
     peaks_kb: tuple[int, ...] = ()
     cpu_seconds: float = 0.0  # the workers' (a Dask cluster's CPU is not counted)
     reused: int = 0
+    notes: tuple[str, ...] = ()  # what the pool could not do here (a memory bound this platform cannot measure)
 
 
 def _chunks(items: Sequence[tuple[int, Record]], size: int) -> Iterator[list[tuple[int, Record]]]:
@@ -149,7 +151,7 @@ def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFold
     spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared))
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
-        consume(DaskExecutor(options.scheduler, dask_chunk, spec).map(chunks))
+        consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
         return outcomes, _PoolStats(reused=consume.reused)
     if options.workers == 1 or not todo:
         # In this process, without time or memory bounds: for debugging and small test runs.
@@ -161,7 +163,8 @@ def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFold
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
                      preload=["notices.workers"], recycle_after=options.recycle_after)
     consume(pool.map(chunks))
-    return outcomes, _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused)
+    notes = (pool.memory_note,) if pool.memory_note else ()
+    return outcomes, _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
 
 
 class _Consumer:

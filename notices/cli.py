@@ -7,7 +7,8 @@ The only module that prints or exits. Exit codes (also in the README):
     2  bad usage, configuration or input file: nothing was rendered
     3  a piece or insert failed the statute check: it was quarantined, not printed
     4  the output folder cannot be used: another run holds it, a resume found its inputs changed,
-       or it holds files notices did not write (it never deletes or overwrites those)
+       or it holds files notices did not write (it never deletes or overwrites those); or the
+       Dask cluster was lost mid-run (what is journaled is kept: --resume finishes the run)
     5  internal error: records in did not equal rendered + rejected + quarantined
     6  unexpected error (a bug or a broken installation): one line on stderr, the details in
        OUT/.notices/error.log (or in the temporary folder when there is no output folder)
@@ -242,6 +243,8 @@ def _print_summary(s: Any) -> None:
     if s.placeholders:
         typer.secho(f"warning: the collector profile has {len(s.placeholders)} unconfirmed (placeholder) values; "
                     "see `notices collectors show`", fg=typer.colors.YELLOW, err=True)
+    for note in s.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     if not s.balanced:
         typer.secho("error: records in does not equal rendered + rejected + quarantined", fg=typer.colors.RED, err=True)
 

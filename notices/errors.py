@@ -11,6 +11,7 @@
     └── BatchError                  the output folder or its journal forbids the run
         ├── OutputLocked            another run holds the folder
         ├── ForeignFiles            the folder holds files notices did not write, which it will not touch
+        ├── ClusterLost             the Dask cluster dropped the run's work; --resume finishes it
         └── ResumeMismatch          input, templates, profile or tool changed since the run began
 
 Every error carries ``file``, ``line`` and ``field`` where they are known, and ``str()`` gives
@@ -116,6 +117,10 @@ class BatchError(NoticesError):
 
 class OutputLocked(BatchError):
     """Another run holds the output folder."""
+
+
+class ClusterLost(BatchError):
+    """The Dask cluster dropped the run's work (its scheduler was lost); what is journaled is kept."""
 
 
 class ForeignFiles(BatchError):

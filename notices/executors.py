@@ -16,6 +16,7 @@ where a platform cannot report a figure the functions below say what they return
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .errors import ConfigError, RenderError
+from .errors import ClusterLost, ConfigError, RenderError
 
 Fail = Callable[[Any, str], Any]
 """Build the result for an item that was given up, from the item and the reason."""
@@ -48,7 +49,7 @@ def peak_rss_kb() -> int:
     not have: there 0 means "not measured", not "no memory".
     """
     try:
-        import resource
+        import resource  # noqa: PLC0415 - POSIX only: the package must import on Windows too
     except ImportError:
         return 0
     peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -124,7 +125,7 @@ def _send(conn: Connection, message: tuple[str, Any, Any, Usage]) -> bool:
         return True
     except (BrokenPipeError, ConnectionResetError):
         return False
-    except Exception as exc:  # an exception or result that does not pickle: say so rather than hang
+    except Exception as exc:  # noqa: BLE001 - an exception or result that does not pickle: say so rather than hang
         kind, key, _, usage = message
         # The message is pickled whole before a byte is written, so the pipe is still clean for this one.
         unsent = ("error", key, RuntimeError(f"worker could not send its {kind} message: {exc}"), usage)
@@ -233,10 +234,8 @@ class LocalPool:
 
     def _recycle(self, worker: _Worker, replace: bool = True) -> None:
         """Stop an idle worker politely and (while work remains) start a fresh one in its place."""
-        try:
+        with contextlib.suppress(OSError, ValueError):  # it may be gone already
             worker.conn.send(None)
-        except (OSError, ValueError):
-            pass
         worker.process.join(timeout=5)
         self._retire(worker, kill=True)  # by force only if it has not stopped by now
         self.recycled += 1
@@ -246,10 +245,8 @@ class LocalPool:
     def close(self) -> None:
         """Stop every worker: politely first, then by force."""
         for worker in list(self._live):
-            try:
+            with contextlib.suppress(OSError, ValueError):  # it may be gone already
                 worker.conn.send(None)
-            except (OSError, ValueError):
-                pass
         for worker in list(self._live):
             worker.process.join(timeout=5)
             self._retire(worker, kill=True)
@@ -327,7 +324,7 @@ class LocalPool:
 
     def _receive(self, worker: _Worker, pending: deque[_Task]) -> Iterator[list[Any]]:
         try:
-            kind, key, payload, (rss, cpu) = worker.conn.recv()
+            kind, _key, payload, (rss, cpu) = worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             code = worker.process.exitcode
@@ -372,7 +369,7 @@ class LocalPool:
 def _distributed() -> Any:
     """Dask's ``distributed`` package (the optional dask extra), as Any: it is not typed throughout."""
     try:
-        import distributed
+        import distributed  # noqa: PLC0415 - the optional dask extra, loaded only for --executor dask
     except ImportError:
         raise ConfigError("The Dask executor needs the 'dask' extra: pip install 'notices[dask]'", field="executor") from None
     return distributed
@@ -399,7 +396,7 @@ class DaskExecutor:
     A chunk whose task the scheduler gave up on (its workers kept dying: KilledWorker) is tried again
     one item at a time, and an item that alone does the same is given up with ``fail``, as the local
     pool does; without ``fail`` the run stops with a RenderError. Work the cluster drops (the scheduler
-    lost) stops the run with a RenderError; the pieces already journaled are kept for ``--resume``.
+    lost) stops the run with ClusterLost; the pieces already journaled are kept for ``--resume``.
     """
 
     def __init__(self, scheduler: str, function: Callable[[Any, list[Any]], list[Any]], setup: Any, *,
@@ -451,7 +448,7 @@ class DaskExecutor:
                 except distributed.KilledWorker as exc:
                     results = self._killed(items, exc, submit)
                 except CancelledError as exc:
-                    raise RenderError(f"The Dask cluster dropped the run's work ({exc})",
+                    raise ClusterLost(f"The Dask cluster dropped the run's work ({exc})",
                                       hint="the pieces journaled so far are kept: run again with --resume") from None
                 finally:
                     future.release()  # its result is no longer wanted: a worker that dies later need not make it again

@@ -24,7 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
-from . import __version__
+from ._version import __version__
 from .errors import ConfigError
 from .resources import templates_dir
 

@@ -137,7 +137,8 @@ def read_accounts(path: Path, *, fmt: str | None = None, encoding: str = "utf-8"
     text = _decode(path, name, encoding)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError("Input holds a NUL byte: it is not a text export", file=name, line=line, hint="check the export settings or --encoding")
+        raise InputError("Input holds a NUL byte: it is not a text export", file=name, line=line,
+                         hint="check the export settings or --encoding")
     if kind == "csv" and text and not text.endswith(("\n", "\r")):
         # The last row may be whole, or cut between two cells: only the export can tell, and an
         # account cut short would print a lower total than it owes.
@@ -354,7 +355,8 @@ def _read_jsonl(name: str, text: str) -> Iterator[RawAccount]:
             yield _unreadable(name, number, "a line must hold one JSON object per account")
             continue
         account_id = data.get("account_id")
-        account = RawAccount(str(account_id).strip() if account_id is not None else "", name, number, {k: data.get(k) for k in ACCOUNT_FIELDS})
+        account = RawAccount(str(account_id).strip() if account_id is not None else "", name, number,
+                             {k: data.get(k) for k in ACCOUNT_FIELDS})
         account.broken.extend(_repeated_keys(number, data, "this object"))
         if account_id is not None and not isinstance(account_id, str):
             account.broken.append(Flaw(number, "account_id", "must be a JSON string such as \"01-01-0001-001\": "

@@ -283,6 +283,7 @@ class Summary:
     peak_rss_main_mb: float = 0.0
     peak_rss_workers_mb: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # this process and its workers (a Dask cluster's CPU is not counted)
+    notes: list[str] = field(default_factory=list)  # what this run could not do here, said rather than pretended
 
     @property
     def balanced(self) -> bool:

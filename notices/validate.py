@@ -13,10 +13,12 @@ from typing import Any
 from .inputs import RawAccount, visible
 from .model import MailingAddress, Problem, Record, Rejection, Sale, TaxLine
 
-US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
-    "ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI AA AE AP".split()
-)
+US_STATES = frozenset([
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "AS", "GU", "MP", "PR", "VI", "AA", "AE", "AP",
+])
 # ASCII digits only: \d alone would take Arabic-Indic or fullwidth digits, which a notice cannot print as such.
 ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
 MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$", re.ASCII)

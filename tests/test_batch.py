@@ -242,7 +242,7 @@ def test_dask_executor_makes_the_same_bytes(roll: Path, reference: tuple[Path, d
     distributed = pytest.importorskip("distributed")
     _, expected = reference
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         summary = run(options(roll, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address, chunk=3, workers=0))
     assert summary.executor == "dask" and summary.rendered == COUNT
     assert fingerprint(tmp_path / "dask") == expected

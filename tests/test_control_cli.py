@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CITY_DATE, csv_text, row
 from typer.testing import CliRunner
 
-from conftest import CITY_DATE, csv_text, row
 from notices.cli import app
 
 runner = CliRunner()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import CITY_CSV, ROOT
 
 distributed = pytest.importorskip("distributed")
@@ -148,7 +148,7 @@ def check_once(out: Path, summary: dict[str, Any]) -> None:
     assert journal == list(range(1, count + 1)), "a piece journaled twice, or not at all"
     [print_file] = (out / "print").glob("*.pdf")
     assert len(PdfReader(print_file).pages) == summary["pages"] == pieces[-1]["print_last_page"]
-    assert all(a["print_last_page"] < b["print_first_page"] for a, b in zip(pieces, pieces[1:])), "pieces overlap in the print file"
+    assert all(a["print_last_page"] < b["print_first_page"] for a, b in itertools.pairwise(pieces)), "pieces overlap in the print file"
     assert len(list((out / "pieces").glob("*.pdf"))) == count
 
 

@@ -13,8 +13,8 @@ from multiprocessing import Pipe
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
+
 from notices import executors
 from notices.executors import LocalPool, _send, _worker_main
 

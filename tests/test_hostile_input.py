@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import BAD_ROLL, CITY_CSV, CITY_DATE, CITY_JSONL, ROOT, csv_text, read_csv, row
+
 from notices.control import Control, file_total, read_control, reconcile
 from notices.errors import InputError
 from notices.formatting import money, number

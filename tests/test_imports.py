@@ -83,3 +83,52 @@ def test_only_cli_prints_or_exits() -> None:
                 name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
                 owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
                 assert name != "print" and not (name == "exit" and owner in ("", "sys")), f"{path}:{node.lineno}"
+
+
+def test_only_cli_raises_system_exit() -> None:
+    """No library module raises SystemExit (or typer.Exit): a library reports with exceptions, the CLI decides the exit."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "cli.py" or '__name__ == "__main__"' in path.read_text("utf-8"):
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+                assert name not in ("SystemExit", "Exit"), f"{path}:{node.lineno}"
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """`from .x import _name` never appears: what one stage needs from another is public, so the seams are visible."""
+    for path in [*PACKAGE.rglob("*.py"), *(ROOT / "bench").glob("*.py")]:
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("notices")):
+                private = [a.name for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+                assert not private, f"{path}:{node.lineno} imports {private}"
+
+
+def test_internal_modules_never_import_the_facade() -> None:
+    """Only the package's __init__ is the facade; a module inside it imports the stage it needs, not `notices`."""
+    for path in PACKAGE.rglob("*.py"):
+        if path == PACKAGE / "__init__.py":
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                # `from . import formatting` names a sibling module; `from . import run` would be the facade's name.
+                bare = (node.level == 1 and node.module is None and path.parent == PACKAGE) or node.module == "notices"
+                names = [a.name for a in node.names if bare and not (PACKAGE / f"{a.name}.py").exists()]
+                assert not names, f"{path}:{node.lineno} imports the facade's {names}"
+            elif isinstance(node, ast.Import):
+                assert all(alias.name != "notices" for alias in node.names), f"{path}:{node.lineno}"
+
+
+def test_importing_a_module_changes_nothing_outside_it() -> None:
+    """Importing every module of the package sets no environment variable (font isolation is an explicit call)."""
+    code = ("import os, pkgutil, importlib, notices\nbefore = dict(os.environ)\n"
+            "for m in pkgutil.walk_packages(notices.__path__, 'notices.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print(sorted(set(os.environ.items()) ^ set(before.items())))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

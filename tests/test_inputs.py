@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import BAD_ROLL, CITY_CSV, CITY_DATE, CITY_JSONL, COLUMNS, csv_text, read_csv, row
+
 from notices.batch import Options, run
 from notices.errors import InputError
 from notices.inputs import read_accounts

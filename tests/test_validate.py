@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CITY_DATE, CITY_JSONL, csv_text, row
+
 from notices.inputs import read_accounts
 from notices.model import Record, Rejection
 from notices.render import printable
