@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from ..model import Block
@@ -10,6 +11,33 @@ from ..resolve import Part
 from .patterns import ADVERTISED, DATE_LINE, OWNER_LABEL, TOTAL, money_amounts, parse_date
 from .pdftext import PdfText
 from .report import Recorder, Span, Target
+
+
+def _total_line(line: str) -> bool:
+    return bool(TOTAL.search(line) and money_amounts(line))
+
+
+def itemization(lines: Sequence[tuple[int, str]], total: int) -> tuple[Decimal, list[Decimal]]:
+    """The total on line ``total``, and the last amount of every line of the list it closes.
+
+    The list runs up from the total to its header, the first line above with no amount; a list
+    broken across pages repeats its header, so it begins at the header's first showing after the
+    total line before it. Every line with an amount in between is an item: none may be left out
+    for the rest to add up.
+    """
+    j = total - 1
+    while j >= 0 and money_amounts(lines[j][1]) and not TOTAL.search(lines[j][1]):
+        j -= 1
+    start = j + 1
+    if j >= 0 and not TOTAL.search(lines[j][1]):
+        header = lines[j][1]
+        for k in range(j - 1, -1, -1):
+            if _total_line(lines[k][1]):
+                break
+            if lines[k][1] == header:
+                start = k + 1
+    amounts = [found[-1] for _, line in lines[start:total] if (found := money_amounts(line)) and not TOTAL.search(line)]
+    return money_amounts(lines[total][1])[-1], amounts
 
 
 def date_line(text: PdfText, lo: int, hi: int) -> tuple[int, dt.date] | None:
@@ -65,39 +93,25 @@ class StatementFacts:
         return first, " ".join(name)
 
     def itemized(self, block: Block, span: Span) -> None:
-        """§ 14-812(a)(3): lines with amounts right above a total line, that add up to it."""
+        """§ 14-812(a)(3): the whole list between its header and a total line, every amount in it, adds up to the total."""
         doc = span.document_id
         lines = self.text.lines_on(span.first_page, span.last_page)
-        best: tuple[int, Decimal, Decimal, int] | None = None
-        for i in range(len(lines) - 1, -1, -1):
-            page, line = lines[i]
-            amounts = money_amounts(line)
-            if not (TOTAL.search(line) and amounts):
-                continue
-            total, running, count = amounts[-1], Decimal("0"), 0
-            for j in range(i - 1, -1, -1):
-                prev = lines[j][1]
-                found = money_amounts(prev)
-                if TOTAL.search(prev):
-                    break
-                if not found:
-                    continue
-                running += found[-1]
-                count += 1
-                if running == total:
-                    break
-            if count and running == total:
-                self.add(block, "ok", f"{count} itemized lines sum to the total ${total:,}", page=page + 1, document=doc)
-                return
-            if best is None:
-                best = (page, total, running, count)
-        if best is None:
+        lists = [(lines[i][0], *itemization(lines, i)) for i in range(len(lines) - 1, -1, -1) if _total_line(lines[i][1])]
+        if not lists:
             self.add(block, "error", "no itemized list with a total line", document=doc)
-        elif best[3] == 0:
-            self.add(block, "error", f"no itemized lines above the total ${best[1]:,}", page=best[0] + 1, document=doc)
-        else:
-            self.add(block, "error", f"the {best[3]} itemized lines sum to ${best[2]:,}, the total is ${best[1]:,}",
-                     page=best[0] + 1, document=doc)
+            return
+        items = [(page, total, amounts) for page, total, amounts in lists if amounts]
+        if not items:
+            page, total, _ = lists[0]
+            self.add(block, "error", f"no itemized lines above the total ${total:,}", page=page + 1, document=doc)
+            return
+        for page, total, amounts in items:
+            if sum(amounts) != total:
+                self.add(block, "error", f"the {len(amounts)} itemized lines sum to ${sum(amounts):,}, the total is ${total:,}",
+                         page=page + 1, document=doc)
+                return
+        page, total, amounts = items[0]
+        self.add(block, "ok", f"{len(amounts)} itemized lines sum to the total ${total:,}", page=page + 1, document=doc)
 
     def advertisement(self, first: dt.date, part: Part, doc: str, word: int | None) -> None:
         """A first advertisement less than 30 days after the notice date is a finding on the Date line."""
