@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from conftest import csv_text, row
+from conftest import SAMPLES, csv_text, row, subset_csv
 from notices.batch import Options, run
 from notices.compliance import PageFacts, Report, Target, check_pdf, read_pages, target_for
 
@@ -84,6 +84,21 @@ def named(report: Report) -> set[tuple[str, str]]:
 def assert_names(report: Report, document: str) -> None:
     assert not report.ok
     assert (document, CITATIONS[document]) in named(report), [(f.block, f.document, f.message) for f in report.errors]
+
+
+# --------------------------------------------------------------------------------------------
+# A print file: cut where each piece begins.
+
+
+def test_print_file_of_notices_of_sale_is_cut_where_each_notice_begins(tmp_path: Path) -> None:
+    """The notice of sale prints its only fixed words on its second page: its print file is still cut at each notice's first page."""
+    day = dt.date(2027, 7, 1)
+    roll = subset_csv(SAMPLES / "baltimore-city-sale-results.csv", ["09-03-3887-012", "12-06-1127-004"], tmp_path / "sales.csv")
+    summary = run(Options(roll, tmp_path / "out", CITY, "post-sale-notice", day, workers=1))
+    report = check_pdf(Path(summary.print_file).read_bytes(), target_for(CITY, "post-sale-notice", day))
+    assert report.ok, [(f.block, f.message) for f in report.errors]
+    assert [(f.block, f.message) for f in report.findings if f.status == "ok"] == [
+        ("piece 1", "compliant (pages 1-4)"), ("piece 2", "compliant (pages 5-8)")]
 
 
 # --------------------------------------------------------------------------------------------

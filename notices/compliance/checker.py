@@ -77,11 +77,11 @@ def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] 
             if part not in found:
                 recorder.add(part.document.id, "note", f"not in this PDF: the {part.document.title} goes in the same envelope; "
                              "check its own PDF", citation=document_citation(part))
-        starts = finder.starts(found[0])
-        if len(starts) > 1 and not found[0].document.insert:
-            return _check_print_file(text, target, starts, file)
-        if len(starts) > 1:
-            recorder.add(target.plan.mailing.id, "error", f"this PDF holds {len(starts)} copies of the {found[0].document.title}: "
+        copies = finder.copies(found[0])
+        if len(copies) > 1 and not found[0].document.insert:
+            return _check_print_file(text, target, sorted({finder.first_page(p) for p in copies}), file)
+        if len(copies) > 1:
+            recorder.add(target.plan.mailing.id, "error", f"this PDF holds {len(copies)} copies of the {found[0].document.title}: "
                          "check them one by one", citation=target.plan.mailing.citation)
     report.documents = spans
     facts = StatementFacts(text, target, recorder)
