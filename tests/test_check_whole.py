@@ -1,7 +1,9 @@
-"""`notices check` holds a mailpiece whole: the itemization is the whole list between its header and the total.
+"""`notices check` holds a mailpiece whole: every document of the mailing, with all its pages, once, in order.
 
 The pieces are real: one `notices render` run (one worker) of three accounts, made once for the
-module.
+module. Each is then broken with pypdf (a page or a whole document removed, printed twice, moved,
+or a document cut short) and the check must fail naming the document that is broken, with its
+citation. A lone statement or insert is checked only when it is named (``documents=``).
 """
 
 from __future__ import annotations
@@ -87,7 +89,127 @@ def assert_names(report: Report, document: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# A print file: cut where each piece begins.
+# The pieces render makes are whole.
+
+
+def test_rendered_pieces_are_whole(pieces: dict[str, Piece], target: Target) -> None:
+    """Each piece as made holds the statement then the insert, every page of each, and passes."""
+    assert pieces[SHORT].owners == (STATEMENT, "blank", INSERT, INSERT)
+    assert pieces[LONG].owners == (STATEMENT, STATEMENT, INSERT, INSERT)
+    for piece in pieces.values():
+        report = check_pdf(piece.pdf, target)
+        assert report.ok, [(f.block, f.message) for f in report.errors]
+        assert [d.part.document.id for d in report.documents] == [STATEMENT, INSERT]
+
+
+# --------------------------------------------------------------------------------------------
+# Each page: removed, printed twice, moved to the end or to the front.
+
+
+def page_cases() -> list[tuple[str, int, str]]:
+    return [(account, page, how) for account, pages in ((SHORT, 4), (LONG, 4)) for page in range(pages)
+            for how in ("removed", "duplicated", "moved to the end", "moved to the front")
+            if not (how == "moved to the end" and page == pages - 1 or how == "moved to the front" and page == 0)]
+
+
+def reorder(n: int, page: int, how: str) -> list[int]:
+    rest = [p for p in range(n) if p != page]
+    return {"removed": rest, "duplicated": sorted([*range(n), page]), "moved to the end": rest + [page],
+            "moved to the front": [page, *rest]}[how]
+
+
+@pytest.mark.parametrize("account,page,how", page_cases(), ids=[f"{a[-1]}-p{p + 1}-{h.replace(' ', '-')}" for a, p, h in page_cases()])
+def test_each_page_broken_names_its_document(pieces: dict[str, Piece], target: Target, account: str, page: int, how: str) -> None:
+    """A page removed, printed twice or moved fails naming the document it belongs to (the padding: the insert's sheet)."""
+    piece = pieces[account]
+    owner = piece.owners[page]
+    if owner == "blank":
+        # Without its padding, or with two, the insert begins on the back of a sheet; padding first puts the statement there.
+        owner = STATEMENT if how == "moved to the front" else INSERT
+    assert_names(check_pdf(piece.pages(reorder(len(piece.owners), page, how)), target), owner)
+
+
+# --------------------------------------------------------------------------------------------
+# Each document: removed, cut short, printed twice, moved.
+
+
+@pytest.mark.parametrize("account", [SHORT, LONG])
+@pytest.mark.parametrize("document", [STATEMENT, INSERT])
+def test_missing_document_is_named(pieces: dict[str, Piece], target: Target, account: str, document: str) -> None:
+    """A piece without one of the mailing's documents fails naming that document: a lone document is no piece."""
+    piece = pieces[account]
+    kept = [p for p, owner in enumerate(piece.owners) if owner not in (document, "blank")]
+    report = check_pdf(piece.pages(kept), target)
+    assert_names(report, document)
+    assert "missing" in next(f.message for f in report.errors if f.block == document)
+
+
+@pytest.mark.parametrize("account", [SHORT, LONG])
+@pytest.mark.parametrize("document", [STATEMENT, INSERT])
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_truncated_document_is_named(pieces: dict[str, Piece], target: Target, account: str, document: str, end: str) -> None:
+    """A document that lost its first or last page (the insert's last holds the credit, HPP and water items) fails, named."""
+    piece = pieces[account]
+    pages = piece.of(document)
+    lost = pages[0] if end == "first" else pages[-1]
+    report = check_pdf(piece.pages([p for p in range(len(piece.owners)) if p != lost]), target)
+    assert_names(report, document)
+    if len(pages) > 1:
+        assert any("truncated" in f.message for f in report.errors if f.block == document)
+
+
+def test_insert_without_its_last_page_is_not_a_lone_statement(pieces: dict[str, Piece], target: Target) -> None:
+    """The insert's last page carries all its fixed words: without it the piece fails, and the insert's first page is named."""
+    piece = pieces[SHORT]
+    report = check_pdf(piece.pages(range(len(piece.owners) - 1)), target)
+    (finding,) = [f for f in report.errors if f.block == INSERT]
+    assert finding.page == 3 and "numbered 1 of 2" in finding.message and finding.citation == CITATIONS[INSERT]
+
+
+@pytest.mark.parametrize("account", [SHORT, LONG])
+@pytest.mark.parametrize("document", [STATEMENT, INSERT])
+def test_duplicated_document_is_named(pieces: dict[str, Piece], target: Target, account: str, document: str) -> None:
+    """A document printed twice, one copy right after the other, fails naming it."""
+    piece = pieces[account]
+    pages = piece.of(document)
+    order = [*range(pages[-1] + 1), *pages, *range(pages[-1] + 1, len(piece.owners))]  # again, right after itself
+    report = check_pdf(piece.pages(order), target)
+    assert_names(report, document)
+    assert any("duplicated" in f.message for f in report.errors if f.block == document)
+
+
+@pytest.mark.parametrize("account", [SHORT, LONG])
+def test_documents_out_of_order_are_named(pieces: dict[str, Piece], target: Target, account: str) -> None:
+    """The insert before the statement fails naming both: the mailing puts the statement first."""
+    piece = pieces[account]
+    report = check_pdf(piece.pages(piece.of(INSERT) + piece.of(STATEMENT)), target)
+    for document in (STATEMENT, INSERT):
+        assert_names(report, document)
+    assert all("out of order" in f.message for f in report.errors if f.block in (STATEMENT, INSERT))
+
+
+# --------------------------------------------------------------------------------------------
+# A print file: every piece whole; a lone document only when asked for.
+
+
+def print_file(*pdfs: bytes) -> bytes:
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(io.BytesIO(pdf))
+        if len(writer.pages) % 2:
+            writer.add_blank_page(612, 792)  # the next piece begins on a front side
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_each_piece_of_a_print_file_must_be_whole(pieces: dict[str, Piece], target: Target) -> None:
+    """In a print file, a piece whose insert lost its last page is named; the whole pieces pass."""
+    short, long, items = pieces[SHORT], pieces[LONG], pieces[ITEMS]
+    assert check_pdf(print_file(long.pdf, short.pdf, items.pdf), target).ok
+    report = check_pdf(print_file(long.pdf, short.pages(range(len(short.owners) - 1)), items.pdf), target)
+    assert [(f.block, f.document, f.citation) for f in report.errors] == [(INSERT, f"piece 2: {INSERT}", CITATIONS[INSERT])]
+    assert [f.block for f in report.findings if f.status == "ok"] == ["piece 1", "piece 3"]
 
 
 def test_print_file_of_notices_of_sale_is_cut_where_each_notice_begins(tmp_path: Path) -> None:
@@ -99,6 +221,16 @@ def test_print_file_of_notices_of_sale_is_cut_where_each_notice_begins(tmp_path:
     assert report.ok, [(f.block, f.message) for f in report.errors]
     assert [(f.block, f.message) for f in report.findings if f.status == "ok"] == [
         ("piece 1", "compliant (pages 1-4)"), ("piece 2", "compliant (pages 5-8)")]
+
+
+@pytest.mark.parametrize("document", [STATEMENT, INSERT])
+def test_lone_document_is_checked_only_when_named(pieces: dict[str, Piece], target: Target, document: str) -> None:
+    """A PDF of the statement or the insert alone fails as a piece, and passes when checked as that document."""
+    piece = pieces[SHORT]
+    alone = piece.pages(piece.of(document))
+    assert_names(check_pdf(alone, target), STATEMENT if document == INSERT else INSERT)
+    report = check_pdf(alone, target, documents=[document])
+    assert report.ok, [(f.block, f.message) for f in report.errors]
 
 
 # --------------------------------------------------------------------------------------------
