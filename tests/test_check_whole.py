@@ -212,6 +212,16 @@ def test_each_piece_of_a_print_file_must_be_whole(pieces: dict[str, Piece], targ
     assert [f.block for f in report.findings if f.status == "ok"] == ["piece 1", "piece 3"]
 
 
+def test_piece_printed_twice_in_a_print_file_is_named(pieces: dict[str, Piece], target: Target) -> None:
+    """The same piece twice in a print file (apart or one after the other) fails naming the statement of the copy."""
+    long, short = pieces[LONG], pieces[SHORT]
+    for pdfs, copy in (((long.pdf, short.pdf, long.pdf), 3), ((long.pdf, long.pdf, short.pdf), 2)):
+        report = check_pdf(print_file(*pdfs), target)
+        assert [(f.block, f.document, f.citation) for f in report.errors] == [
+            (STATEMENT, f"piece {copy}: {STATEMENT}", CITATIONS[STATEMENT])]
+        assert f"piece {copy}: duplicated: it repeats piece 1" in report.errors[0].message
+
+
 def test_print_file_of_notices_of_sale_is_cut_where_each_notice_begins(tmp_path: Path) -> None:
     """The notice of sale prints its only fixed words on its second page: its print file is still cut at each notice's first page."""
     day = dt.date(2027, 7, 1)

@@ -33,7 +33,7 @@ from ..statutes import load_registry
 from .documents import DocumentFinder
 from .facts import StatementFacts
 from .pdftext import PageFacts, PdfText, read_pdf
-from .report import Finding, Recorder, Report, Span, Target
+from .report import Finding, Recorder, Report, Span, Target, document_citation
 from .sheets import page_facts, separate_inserts
 from .statements import DocumentCheck
 from .unexpected import UnexpectedBlocks
@@ -110,6 +110,8 @@ def _check_print_file(text: PdfText, target: Target, starts: Sequence[int], file
     report = Report(file, len(text.pages))
     findings = [Finding(target.plan.mailing.id, target.plan.mailing.citation, "note",
                         f"a print file of {len(bounds) - 1} pieces: each is checked as a piece file")]
+    statement = target.plan.parts[0]
+    firsts: dict[str, int] = {}  # the text of each piece's first page, and the first piece that showed it
     for k in range(len(bounds) - 1):
         first, end = bounds[k], bounds[k + 1]
         piece = check_pdf(PdfText(text.pages[first:end]), target, file=file)
@@ -117,9 +119,15 @@ def _check_print_file(text: PdfText, target: Target, starts: Sequence[int], file
         if target.duplex and first % 2:
             findings.append(Finding(label, target.plan.mailing.citation, "error",
                                     f"{label} begins on the back of a sheet (duplex printing)", first + 1, label))
+        earlier = firsts.setdefault(text.pages[first].text, k)
+        if earlier != k:
+            # Each piece has a statement of its own: the same one again is a piece printed twice.
+            findings.append(Finding(statement.document.id, document_citation(statement), "error",
+                                    f"{label}: duplicated: it repeats piece {earlier + 1} (page {bounds[earlier] + 1})",
+                                    first + 1, f"{label}: {statement.document.id}"))
         for span in piece.documents:
             report.documents.append(Span(span.part, span.lo, span.hi, span.first_page + first, span.last_page + first, span.shared))
-        if piece.ok and not first % 2 or piece.ok and not target.duplex:
+        if piece.ok and earlier == k and (not first % 2 or not target.duplex):
             findings.append(Finding(label, "", "ok", f"compliant (pages {first + 1}-{end})", first + 1, label))
             continue
         for f in piece.errors:
