@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from ..resolve import Part
@@ -82,15 +81,14 @@ class WholePiece:
         mine = [(p, n) for p, n in enumerate(self.text.numbers) if n is not None and n.label == label
                 and (not alone or span.first_page <= p <= span.last_page)]
         of = max(n.of for _, n in mine)
-        counts = Counter(n.number for _, n in mine)
-        lost = [k for k in range(1, of + 1) if k not in counts]
+        shown = [n.number for _, n in mine]
+        lost = [k for k in range(1, of + 1) if k not in shown]
         if lost:
             self.error(span.part, f"truncated: its page{'s' if len(lost) > 1 else ''} {', '.join(map(str, lost))} of {of} "
                        f"{'are' if len(lost) > 1 else 'is'} not in this PDF", span.first_page)
-        for k in sorted(k for k, c in counts.items() if c > 1):
+        for k in sorted({k for k in shown if shown.count(k) > 1}):
             twice = [p for p, n in mine if n.number == k]
             self.error(span.part, f"duplicated: its page {k} of {of} is printed {len(twice)} times ({_pages(twice)})", twice[1])
-        shown = [n.number for _, n in mine]
         if shown != sorted(shown):
             self.error(span.part, "out of order: its pages are " + _shown(mine), mine[0][0])
         elif self._apart([p for p, _ in mine]):
