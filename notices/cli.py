@@ -359,12 +359,14 @@ def web(
 
 @app.command()
 def check(
-    pdfs: list[Path] = typer.Argument(..., help="PDF files: piece files, a lone insert or statement, or a PDF made elsewhere."),
+    pdfs: list[Path] = typer.Argument(..., help="PDF files: piece files or print files; with --document, a lone insert or "
+                                      "statement, or a PDF made elsewhere."),
     collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
     mailing: str = typer.Option("final-notice", "--mailing", "-m", help="The mailing the PDF belongs to, e.g. final-notice."),
     date: str = typer.Option(..., "--date", "-d", help="The notice date (YYYY-MM-DD); it selects the law in force."),
     document: Optional[str] = typer.Option(None, "--document", help="Check the whole PDF as this document (e.g. tax-sale-insert); "
-                                           "comma-separated for several, in order. Default: found from the text."),
+                                           "comma-separated for several, in order. Default: each piece must hold every "
+                                           "document of the mailing, whole and in order."),
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
 ) -> None:
     """Check finished PDFs against the statute, block by block with citations (exit 0 only when all are compliant)."""

@@ -33,6 +33,7 @@ CITY, COUNTY = "baltimore-city", "baltimore-county"
 WINTER = dt.date(2027, 2, 1)  # the nine-item insert
 SPRING = dt.date(2027, 5, 1)  # the ten-item insert of Chapter 108 of 2025
 DOCUMENTS = ("final-notice-statement", "tax-sale-insert")
+INSERT = DOCUMENTS[1]
 MUTATIONS = ("removed", "reworded", "moved")
 NEW_WORD = "otherwise"
 
@@ -364,17 +365,23 @@ def third_party(**changes: str) -> bytes:
 
 class TestThirdParty:
     def test_compliant_county_insert_from_elsewhere_passes(self) -> None:
-        """An insert made in another program, with every County item, passes."""
-        report = check(third_party(), COUNTY, WINTER)
+        """An insert made in another program, with every County item, passes when checked as the insert."""
+        report = check(third_party(), COUNTY, WINTER, [INSERT])
         assert report.ok, [(f.block, f.message) for f in report.errors]
         assert [d.part.document.id for d in report.documents] == ["tax-sale-insert"]
+
+    def test_insert_from_elsewhere_alone_is_no_piece(self) -> None:
+        """Unless checked as the insert, the same PDF is recognised as the insert and fails as a piece without its statement."""
+        report = check(third_party(), COUNTY, WINTER)
+        assert [d.part.document.id for d in report.documents] == [INSERT]
+        assert failing(report) == {("final-notice-statement", "Tax-Property § 14-812(a)")}
 
     def test_reworded_statement_shows_a_word_diff(self, tmp_path: Path) -> None:
         """A statement with one word changed fails with a word-level diff against the closest passage."""
         b2 = load_registry().block("tp-14-812-b-2").text.replace("principal residence", "main residence")
         path = tmp_path / "insert.pdf"
         path.write_bytes(third_party(b2=b2))
-        result = runner.invoke(app, ["check", str(path), "-c", COUNTY, "-d", WINTER.isoformat()])
+        result = runner.invoke(app, ["check", str(path), "-c", COUNTY, "-d", WINTER.isoformat(), "--document", INSERT])
         assert result.exit_code == 3
         assert re.search(r"FAIL\s+tp-14-812-b-2\s+Tax-Property § 14-812\(b\)\(2\)\s+2\s+not verbatim: - principal \+ main", result.output)
 
@@ -382,25 +389,25 @@ class TestThirdParty:
         """A reworded statement, a missing counseling line and a 2027 item are three findings, and only those three."""
         b2 = load_registry().block("tp-14-812-b-2").text.replace("principal residence", "main residence")
         b9 = load_registry().block("tp-14-812-b-9-i")
-        report = check(third_party(b2=b2, counsel="", extra=f"<p>{b9.text}</p>"), COUNTY, WINTER)
+        report = check(third_party(b2=b2, counsel="", extra=f"<p>{b9.text}</p>"), COUNTY, WINTER, [INSERT])
         assert {f.block for f in report.errors} == {"tp-14-812-b-2", "tp-14-812-b-5", b9.id}
 
     def test_missing_counseling_line_is_reported(self) -> None:
         """Without the counseling phone the (b)(5) item fails and says what is missing."""
-        report = check(third_party(counsel=""), COUNTY, WINTER)
+        report = check(third_party(counsel=""), COUNTY, WINTER, [INSERT])
         assert failing(report) == {("tp-14-812-b-5", "Tax-Property § 14-812(b)(5)")}
         assert "1-877-462-7555" in report.errors[0].message
 
     def test_2027_bill_insert_statement_on_a_winter_insert_fails(self) -> None:
         """The § 4-201.2(a)(1) installment statement, not in force before May 1, 2027, is a finding naming it."""
         a1 = load_registry().block("tp-4-201-2-a-1")
-        report = check(third_party(extra=f"<p>{a1.text}</p>"), COUNTY, dt.date(2027, 4, 30))
+        report = check(third_party(extra=f"<p>{a1.text}</p>"), COUNTY, dt.date(2027, 4, 30), [INSERT])
         assert failing(report) == {(a1.id, a1.citation)}
 
     def test_text_outside_the_printable_area_and_wrong_page_size_fail(self) -> None:
         """Text within 0.25 in of the edge, and a page that is not US Letter, are findings."""
         css = "@page { size: A4; margin: 0 } body { margin: 0.1in }"
-        report = check(third_party(css=css), COUNTY, WINTER)
+        report = check(third_party(css=css), COUNTY, WINTER, [INSERT])
         assert {f.block for f in report.errors} == {"printable-area", "page-size"}
 
 
@@ -493,6 +500,6 @@ def test_reading_a_pdf_twice_gives_the_same_words(tmp_path: Path) -> None:
 def test_near_copy_of_a_statement_not_in_force_is_named() -> None:
     """The 2027 installment statement with one word changed, on a 2027-02-01 insert, is still a finding naming § 14-812(b)(9)(i)."""
     b9 = load_registry().block("tp-14-812-b-9-i")
-    report = check(third_party(extra=f"<p>{b9.text.replace('monthly', 'regular')}</p>"), COUNTY, WINTER)
+    report = check(third_party(extra=f"<p>{b9.text.replace('monthly', 'regular')}</p>"), COUNTY, WINTER, [INSERT])
     assert failing(report) == {(b9.id, b9.citation)}
     assert "nearly: - monthly + regular" in report.errors[0].message

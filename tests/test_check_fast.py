@@ -126,9 +126,10 @@ def test_the_broken_pieces_are_broken(pieces: dict[str, list[Caught]]) -> None:
     assert reworded and all(NEW_WORD in f.message for f in reworded)
     first_missing = pieces["insert's first page missing"][0][3]
     assert first_missing.pages == 3 and first_missing.errors
-    # The insert's fixed words are all on its last page: without it, the insert is not recognised at all.
+    # The insert's fixed words are all on its last page: without it, the insert is not recognised, and the piece is not whole.
     last_missing = pieces["insert's last page missing"][0][3]
     assert last_missing.pages == 3 and [d.part.document.id for d in last_missing.documents] == ["final-notice-statement"]
+    assert [f.block for f in last_missing.errors] == ["tax-sale-insert"]
 
 
 @pytest.mark.parametrize("case", CASES)

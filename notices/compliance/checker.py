@@ -10,12 +10,15 @@ tests/test_check_fast.py holds the two to the same report.
 What is checked, document by document (a piece file holds the statement, padding and the inserts;
 a print file is cut at each statement and checked piece by piece):
 
+* the piece whole: every document of the mailing, each with all its pages (as its own "Page k of
+  n" counts them), once, in the mailing's order; a lone document is checked only when named;
 * each statement (and each form element with fixed words) verbatim and in statutory order; a
   statement that differs is shown as a word-level diff against the closest passage;
 * each content duty present, from the ``expect`` phrases and profile facts the registry gives the
   block, looked for between the statements that come before and after it in statutory order;
 * special duties named by a block's ``check``: the "Date" line followed by the notice date, the
-  owner's name and the total, the itemized lines that sum to the total, the one-page summary;
+  owner's name and the total, the itemized list (every line from its header to the total) that sums
+  to the total, the one-page summary;
 * no statement of a block that is not in force on the date (or does not apply to the collector);
 * each insert on a sheet of its own; page size, embedded fonts, no text outside the printable area.
 """
@@ -34,15 +37,17 @@ from .report import Finding, Recorder, Report, Span, Target, document_citation
 from .sheets import page_facts, separate_inserts
 from .statements import DocumentCheck
 from .unexpected import UnexpectedBlocks
+from .whole import WholePiece
 
 
 def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] | None = None, file: str = "",
               pages: Sequence[PageFacts] | None = None) -> Report:
     """Hold a finished PDF against the law in force: the single check ``notices check`` and ``notices render`` share.
 
-    ``documents`` names the documents the PDF holds, in order (e.g. a lone insert); by default they
-    are found from the text: a piece file holds the statement and its inserts, another PDF may hold
-    any one of them.
+    ``documents`` names the documents the PDF holds, in order (e.g. a lone insert), and only those are
+    checked. By default the PDF is a piece file or a print file: each piece must hold every document
+    of the mailing (the statement, then each insert), found from the text, each whole, once and in
+    order.
 
     ``pages`` are the facts of the PDF's pages when the caller knows them without reading the bytes
     (``notices render`` joins a piece from parts it has read: the statement, a blank page, the
@@ -72,16 +77,15 @@ def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] 
             page_facts(recorder, text)
             report.findings = recorder.findings
             return report
-        spans = finder.split(found)
-        for part in parts:
-            if part not in found:
-                recorder.add(part.document.id, "note", f"not in this PDF: the {part.document.title} goes in the same envelope; "
-                             "check its own PDF", citation=document_citation(part))
-        starts = finder.starts(found[0])
-        if len(starts) > 1 and not found[0].document.insert:
-            return _check_print_file(text, target, starts, file)
-        if len(starts) > 1:
-            recorder.add(target.plan.mailing.id, "error", f"this PDF holds {len(starts)} copies of the {found[0].document.title}: "
+        copies = finder.copies(found[0])
+        # Statements that differ are the pieces of a print file; the same page again is one piece's statement printed twice.
+        if not found[0].document.insert and len({text.pages[p].text for p in copies}) > 1:
+            return _check_print_file(text, target, sorted({finder.first_page(p) for p in copies}), file)
+        # Cut where the documents stand, in the PDF's order: a document out of place is named, not misread.
+        spans = finder.split(sorted(found, key=lambda part: finder.evidence(part)[0]))
+        WholePiece(text, target, recorder, finder).check(spans)
+        if len(copies) > 1 and found[0].document.insert:
+            recorder.add(target.plan.mailing.id, "error", f"this PDF holds {len(copies)} copies of the {found[0].document.title}: "
                          "check them one by one", citation=target.plan.mailing.citation)
     report.documents = spans
     facts = StatementFacts(text, target, recorder)
@@ -106,6 +110,8 @@ def _check_print_file(text: PdfText, target: Target, starts: Sequence[int], file
     report = Report(file, len(text.pages))
     findings = [Finding(target.plan.mailing.id, target.plan.mailing.citation, "note",
                         f"a print file of {len(bounds) - 1} pieces: each is checked as a piece file")]
+    statement = target.plan.parts[0]
+    firsts: dict[str, int] = {}  # the text of each piece's first page, and the first piece that showed it
     for k in range(len(bounds) - 1):
         first, end = bounds[k], bounds[k + 1]
         piece = check_pdf(PdfText(text.pages[first:end]), target, file=file)
@@ -113,9 +119,15 @@ def _check_print_file(text: PdfText, target: Target, starts: Sequence[int], file
         if target.duplex and first % 2:
             findings.append(Finding(label, target.plan.mailing.citation, "error",
                                     f"{label} begins on the back of a sheet (duplex printing)", first + 1, label))
+        earlier = firsts.setdefault(text.pages[first].text, k)
+        if earlier != k:
+            # Each piece has a statement of its own: the same one again is a piece printed twice.
+            findings.append(Finding(statement.document.id, document_citation(statement), "error",
+                                    f"{label}: duplicated: it repeats piece {earlier + 1} (page {bounds[earlier] + 1})",
+                                    first + 1, f"{label}: {statement.document.id}"))
         for span in piece.documents:
             report.documents.append(Span(span.part, span.lo, span.hi, span.first_page + first, span.last_page + first, span.shared))
-        if piece.ok and not first % 2 or piece.ok and not target.duplex:
+        if piece.ok and earlier == k and (not first % 2 or not target.duplex):
             findings.append(Finding(label, "", "ok", f"compliant (pages {first + 1}-{end})", first + 1, label))
             continue
         for f in piece.errors:
@@ -126,7 +138,7 @@ def _check_print_file(text: PdfText, target: Target, starts: Sequence[int], file
 
 
 def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> list[Finding]:
-    """One document after the other, each block's rows in statutory order; page facts last."""
+    """One document after the other (the document as a whole first), each block's rows in statutory order; page facts last."""
     order = {b.id: b.order for b in load_registry().blocks}
     docs = {span.document_id: i for i, span in enumerate(spans)}
 
@@ -134,7 +146,8 @@ def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> l
         index, f = item
         if not f.document:
             return (len(docs) + 1, 0, index)
-        return (docs.get(f.document, len(docs)), -1 if f.block == "separate-insert" else order.get(f.block, 999), index)
+        first = -2 if f.block == f.document else -1 if f.block == "separate-insert" else order.get(f.block, 999)
+        return (docs.get(f.document, len(docs)), first, index)
 
     return [f for _, f in sorted(enumerate(findings), key=key)]
 

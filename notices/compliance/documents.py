@@ -62,8 +62,8 @@ class DocumentFinder:
             found = sorted(hits)
         return sorted(found)
 
-    def starts(self, part: Part) -> list[int]:
-        """The pages where the document's first fixed words stand: more than one, and this is a print file."""
+    def copies(self, part: Part) -> list[int]:
+        """The pages where the document's first fixed words stand: more than one, and it is printed more than once."""
         block = next((b for b in part.blocks if verbatim(b)), None)
         if block is None:
             return [0]
@@ -73,6 +73,14 @@ class DocumentFinder:
                 pages.append(self.text.page_of[found])
             at = found + len(needle)
         return pages or [0]
+
+    def first_page(self, page: int) -> int:
+        """The page numbered 1 of the document that ``page`` is numbered k of (the notice of sale prints its form on page 2)."""
+        number = self.text.numbers[page]
+        if number is None or number.number <= 1 or number.number > page + 1:
+            return page
+        first = self.text.numbers[page - number.number + 1]
+        return page - number.number + 1 if first is not None and (first.label, first.number) == (number.label, 1) else page
 
     def split(self, parts: Sequence[Part]) -> list[Span]:
         """Cut the PDF into the documents found in it, in mailing order, at page boundaries where possible."""

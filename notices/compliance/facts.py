@@ -3,13 +3,51 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..model import Block
 from ..resolve import Part
 from .patterns import ADVERTISED, DATE_LINE, OWNER_LABEL, TOTAL, money_amounts, parse_date
 from .pdftext import PdfText
 from .report import Recorder, Span, Target
+
+
+class Figures(NamedTuple):
+    """One line of a statement with the dollar amounts it shows, read once for the owner-total and the itemized checks."""
+
+    page: int
+    text: str
+    amounts: list[Decimal]
+    total: bool  # the line says "total"
+
+    @property
+    def total_line(self) -> bool:
+        """A line that says "total" and shows an amount: "Total due $4,680.31"."""
+        return self.total and bool(self.amounts)
+
+
+def itemization(lines: Sequence[Figures], at: int) -> list[Decimal]:
+    """The last amount of every line of the list that the total line ``at`` closes.
+
+    The list runs up from the total to its header, the first line above with no amount; a list
+    broken across pages repeats its header, so it begins at the header's first showing after the
+    total line before it. Every line with an amount in between is an item: none may be left out
+    for the rest to add up.
+    """
+    j = at - 1
+    while j >= 0 and lines[j].amounts and not lines[j].total:
+        j -= 1
+    start = j + 1
+    if j >= 0 and not lines[j].total:
+        header = lines[j].text
+        for k in range(j - 1, -1, -1):
+            if lines[k].total_line:
+                break
+            if lines[k].text == header:
+                start = k + 1
+    return [line.amounts[-1] for line in lines[start:at] if line.amounts and not line.total]
 
 
 def date_line(text: PdfText, lo: int, hi: int) -> tuple[int, dt.date] | None:
@@ -28,6 +66,15 @@ class StatementFacts:
         self.text = text
         self.target = target
         self.add = recorder.add
+        self._figures: dict[tuple[int, int], list[Figures]] = {}
+
+    def figures(self, span: Span) -> list[Figures]:
+        """The lines of the span's pages with their amounts, read once per document."""
+        pages = (span.first_page, span.last_page)
+        if pages not in self._figures:
+            self._figures[pages] = [Figures(p, line, money_amounts(line), bool(TOTAL.search(line)))
+                                    for p, line in self.text.lines_on(*pages)]
+        return self._figures[pages]
 
     def owner_total(self, block: Block, span: Span) -> None:
         """§ 14-812(a)(1): a name and a total due; the record's own figures are checked through ``must_show``."""
@@ -37,8 +84,7 @@ class StatementFacts:
             self.add(block, "error", "no owner's name (a label such as \"Owner on the tax roll\" and a name)", document=doc)
         elif owner is not None:
             self.add(block, "ok", f"owner: {owner[1]}", owner[0], document=doc)
-        totals = [(p, amounts[-1]) for p, line in self.text.lines_on(span.first_page, span.last_page)
-                  if TOTAL.search(line) and (amounts := money_amounts(line))]
+        totals = [(line.page, line.amounts[-1]) for line in self.figures(span) if line.total_line]
         if not totals:
             self.add(block, "error", "no total due (a line with \"Total\" and an amount)", document=doc)
             return
@@ -65,39 +111,26 @@ class StatementFacts:
         return first, " ".join(name)
 
     def itemized(self, block: Block, span: Span) -> None:
-        """§ 14-812(a)(3): lines with amounts right above a total line, that add up to it."""
+        """§ 14-812(a)(3): the whole list between its header and a total line, every amount in it, adds up to the total."""
         doc = span.document_id
-        lines = self.text.lines_on(span.first_page, span.last_page)
-        best: tuple[int, Decimal, Decimal, int] | None = None
-        for i in range(len(lines) - 1, -1, -1):
-            page, line = lines[i]
-            amounts = money_amounts(line)
-            if not (TOTAL.search(line) and amounts):
-                continue
-            total, running, count = amounts[-1], Decimal("0"), 0
-            for j in range(i - 1, -1, -1):
-                prev = lines[j][1]
-                found = money_amounts(prev)
-                if TOTAL.search(prev):
-                    break
-                if not found:
-                    continue
-                running += found[-1]
-                count += 1
-                if running == total:
-                    break
-            if count and running == total:
-                self.add(block, "ok", f"{count} itemized lines sum to the total ${total:,}", page=page + 1, document=doc)
-                return
-            if best is None:
-                best = (page, total, running, count)
-        if best is None:
+        lines = self.figures(span)
+        lists = [(line.page, line.amounts[-1], itemization(lines, i)) for i, line in reversed(list(enumerate(lines)))
+                 if line.total_line]
+        if not lists:
             self.add(block, "error", "no itemized list with a total line", document=doc)
-        elif best[3] == 0:
-            self.add(block, "error", f"no itemized lines above the total ${best[1]:,}", page=best[0] + 1, document=doc)
-        else:
-            self.add(block, "error", f"the {best[3]} itemized lines sum to ${best[2]:,}, the total is ${best[1]:,}",
-                     page=best[0] + 1, document=doc)
+            return
+        items = [(page, total, amounts) for page, total, amounts in lists if amounts]
+        if not items:
+            page, total, _ = lists[0]
+            self.add(block, "error", f"no itemized lines above the total ${total:,}", page=page + 1, document=doc)
+            return
+        for page, total, amounts in items:
+            if sum(amounts) != total:
+                self.add(block, "error", f"the {len(amounts)} itemized lines sum to ${sum(amounts):,}, the total is ${total:,}",
+                         page=page + 1, document=doc)
+                return
+        page, total, amounts = items[0]
+        self.add(block, "ok", f"{len(amounts)} itemized lines sum to the total ${total:,}", page=page + 1, document=doc)
 
     def advertisement(self, first: dt.date, part: Part, doc: str, word: int | None) -> None:
         """A first advertisement less than 30 days after the notice date is a finding on the Date line."""

@@ -41,6 +41,8 @@ _HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and f
 _FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
 _DIGITS = re.compile(r"\d+")
+# A running "Page 2 of 3" ("Página 2 de 3") at a line's end: a document's own count of its pages.
+_PAGE_NUMBER = re.compile(r"(?i)(?<!\w)(?:page|p[aá]gina)\s+(\d{1,3})\s+(?:of|de)\s+(\d{1,3})\s*$")
 
 PageRead = tuple[str, tuple[str, ...]]  # a page's text, and its runs of text outside the printable area
 
@@ -86,6 +88,14 @@ def text_key(text: str) -> str:
     return " ".join(fixed_words(text))
 
 
+class PageNumber(NamedTuple):
+    """What a page's running footer says of it: whose page it is (its label, digits ignored), and "k of n"."""
+
+    label: str
+    number: int
+    of: int
+
+
 class _Line(NamedTuple):
     words: tuple[str, ...]
     joined: str
@@ -129,6 +139,7 @@ class _PageWords:
     words: tuple[str, ...]
     starts: tuple[int, ...]  # where each word starts in " ".join(words)
     joined: str
+    number: PageNumber | None
 
 
 @functools.lru_cache(maxsize=64)  # a statement page is seen once; the insert's pages stay
@@ -154,7 +165,18 @@ def _page_words(text: str) -> _PageWords:
         words=tuple(flat),
         starts=tuple(islice(starts, len(flat))),
         joined=" ".join(flat),
+        number=_page_number(page_lines),
     )
+
+
+def _page_number(lines: Sequence[_Line]) -> PageNumber | None:
+    """The page's own "Page k of n", read from its last line that ends with one (the running footer)."""
+    for line in reversed(lines):
+        match = _PAGE_NUMBER.search(line.joined)
+        if match:
+            label = _furniture_key(line.joined[:match.start()].split())
+            return PageNumber(label, int(match.group(1)), int(match.group(2)))
+    return None
 
 
 def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
@@ -181,6 +203,7 @@ class PdfText:
         analysed = [_page_words(page.text) for page in self.pages]
         repeated = self.repeated = _repeated_lines(analysed)
         self.line_keys = [page.line_keys for page in analysed]  # per page: the furniture keys of its lines
+        self.numbers = [page.number for page in analysed]  # per page: its own "Page k of n", if it prints one
         at = 0  # where the page's first word starts in ``joined``
         for number, page in enumerate(analysed):
             first_word, first_line = len(self.words), len(self.lines)
