@@ -8,6 +8,8 @@ from typing import Any
 
 from .errors import ConfigError
 from .model import Collector
+from .profile import Source
+from .profile import check as check_profile
 from .resources import templates_dir
 from .workspace import BASE, COLLECTOR_ID, Workspace
 
@@ -47,9 +49,10 @@ def _unwrap(node: Any, path: str, placeholders: list[str], confirmed: list[str])
     return node
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> Source:
     try:
-        return tomllib.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
+        return Source(path, text, tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Collector profile is not valid TOML: {exc}", file=str(path)) from None
     except OSError as exc:
@@ -79,7 +82,9 @@ def load_collector(collector_id: str, root: Path | None = None, *, home: Path | 
         known = ", ".join(space.ids()) or "none"
         raise ConfigError(f"No collector profile; known collectors: {known}", file=str(profile), field="collector", value=collector_id)
     base_file = space.base_profile()
-    raw = _merge(_read(base_file), _read(profile))
+    sources = (_read(base_file), _read(profile))
+    raw = _merge(sources[0].data, sources[1].data)
+    check_profile(raw, sources)  # unknown keys, wrong types, malformed phones: file, key and line
     placeholders: list[str] = []
     confirmed: list[str] = []
     facts = _unwrap(raw, "", placeholders, confirmed)
