@@ -35,8 +35,7 @@ class Source:
 
 @functools.cache
 def _validator() -> Any:
-    # Imported on first use: `notices --help` and `import notices` need no JSON Schema machinery.
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - loaded on first use: `import notices` stays light
 
     schema = json.loads(SCHEMA.read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
