@@ -156,8 +156,9 @@ def check(merged: dict[str, Any], sources: Sequence[Source]) -> None:
         # Keys inside a fact table (value, note, ...) are found on the fact's own line.
         where = next((s for s in reversed(sources) if _holds(s.data, path[:1]) and _holds(s.data, _table_path(path))), sources[-1])
         line = line_of(where.text, _table_path(path) or path)
-        found.append((sources.index(where), line or 0, error, path, where, line))
-    _, _, error, path, where, line = min(found, key=lambda f: (-f[0], f[1]))
+        found.append((sources.index(where), line, error, path, where))
+    # The collector's own file first, then by line; a missing key (no line) last, as a typo explains it.
+    _, line, error, path, where = min(found, key=lambda f: (-f[0], f[1] is None, f[1] or 0))
     dotted = ".".join(path) or "(the profile)"
     more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} after this one)" if len(errors) > 1 else ""
     raise ConfigError(_message(error, dotted) + more, file=str(where.path), line=line, field=dotted,
