@@ -51,9 +51,9 @@ def test_a_typo_in_a_key_is_refused_with_file_key_line_and_the_key_meant(tmp_pat
 
 def test_a_malformed_phone_number_is_refused_with_file_key_line(tmp_path: Path) -> None:
     """A lien source's phone missing a digit is refused, naming the dotted key, its line and a valid form."""
-    profile = workspace_profile(tmp_path, ('"Minor privilege" = "410-396-3346"', '"Minor privilege" = "410-396-334"'))
+    profile = workspace_profile(tmp_path, ('"Minor privilege" = { value = "410-396-3346"', '"Minor privilege" = { value = "410-396-334"'))
     error = refused(tmp_path)
-    assert (error.file, error.field, error.line) == (str(profile), "sources.Minor privilege",
+    assert (error.file, error.field, error.line) == (str(profile), "sources.Minor privilege.value",
                                                       line_number(profile, '"Minor privilege"'))
     assert "410-396-3987" in str(error.hint)
     result = runner.invoke(app, ["collectors", "check", "baltimore-city", "--home", str(tmp_path)])
@@ -68,7 +68,7 @@ def test_a_malformed_phone_number_is_refused_with_file_key_line(tmp_path: Path) 
         pytest.param(('"200 Holliday Street", "Baltimore MD 21202"', '"200 Holliday Street", "Baltimore MD 2120"'),
                      "return_address.value", "return_address", id="zip-code"),
         pytest.param(("lien_warning = true", 'lien_warning = "yes"'), "statement.lien_warning", "lien_warning", id="wrong-type"),
-        pytest.param(('phone = "410-396-3987"', 'phone = { value = "410-396-3987", source = "brief", confirmed = "2026-13-01" }'),
+        pytest.param(("confirmed = 2026-12-01 }\nwebsite", 'confirmed = "2026-13-01" }\nwebsite'),
                      "phone.confirmed", "phone", id="date"),
     ],
 )
@@ -82,12 +82,12 @@ def test_malformed_values_are_refused_naming_the_key(tmp_path: Path, edit: tuple
 
 def test_a_confirmed_fact_is_counted_and_a_toml_date_is_accepted(tmp_path: Path) -> None:
     """A fact written with a source and a TOML date is confirmed; one both placeholder and confirmed is refused."""
-    workspace_profile(tmp_path, ('phone = "410-396-3987"', 'phone = { value = "410-396-3987", source = "brief", confirmed = 2026-12-01 }'))
-    assert load_collector("baltimore-city", home=tmp_path).confirmed == ("phone",)
-    profile = tmp_path / "collectors" / "baltimore-city" / "collector.toml"
+    website = 'website = { value = "finance.baltimorecity.gov", placeholder = true, note = "collections web address not confirmed" }'
+    profile = workspace_profile(tmp_path, (website, 'website = { value = "finance.baltimorecity.gov", source = "brief", confirmed = 2026-12-01 }'))
+    assert "website" in load_collector("baltimore-city", home=tmp_path).confirmed
     profile.write_text(profile.read_text("utf-8").replace('source = "brief"', 'placeholder = true, note = "x", source = "brief"'),
                        "utf-8")
-    assert refused(tmp_path).field == "phone"
+    assert refused(tmp_path).field == "website"
 
 
 def test_collectors_check_lists_placeholders_and_exits_0(tmp_path: Path) -> None:
