@@ -40,7 +40,7 @@ Checked = list[tuple[int, Record | Rejection]]
 
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
     """Read and validate the whole input first: a bad file stops the run before anything is rendered."""
-    collector = load_collector(options.collector)
+    collector = load_collector(options.collector, home=options.home)
     the_plan = plan(collector, options.mailing, options.date)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")

@@ -33,9 +33,11 @@ from typer.exceptions import TyperException
 from ._version import __version__
 from .collectors import available, load_collector
 from .errors import BatchError, ComplianceError, NoticesError
+from .model import Collector
 from .options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
 from .resolve import plan
 from .statutes import load_registry
+from .workspace import home_from
 
 # The stages that render (batch, inserts, web, render) and check (compliance) are imported inside
 # their commands: loading WeasyPrint and PDFium for `notices --help` would make every call slow.
@@ -46,6 +48,14 @@ ERROR_LOG = "error.log"
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
 collectors_app = typer.Typer(no_args_is_help=True, help="List collector profiles and show what they hold.")
 app.add_typer(collectors_app, name="collectors")
+
+
+HOME_HELP = "The collector's workspace folder (see `notices init`); default: $NOTICES_HOME. Its profiles and templates come first."
+
+
+def _home() -> Any:
+    """The --home option every command takes (a fresh OptionInfo per command)."""
+    return typer.Option(None, "--home", metavar="DIR", help=HOME_HELP)
 
 
 def _date(value: str) -> dt.date:
@@ -129,20 +139,22 @@ def render(
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+    home: Optional[Path] = _home(),
 ) -> None:
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
     from .batch import run
 
     if not _per_record(mailing, as_json):
         with _guard(out, as_json):
-            _render_inserts(input, collector, mailing, _date(date), out, language, as_json, force)
+            _render_inserts(input, collector, mailing, _date(date), out, language, as_json, force, home_from(home))
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
     options = Options(input, out, collector, mailing, _date(date), language=language, encoding=encoding, format=format,
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
-                      control=control, expect_records=expect_records, expect_total=_amount(expect_total))
+                      control=control, expect_records=expect_records, expect_total=_amount(expect_total),
+                      home=home_from(home))
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with _guard(out, as_json):
         if show:
@@ -203,13 +215,13 @@ def _per_record(mailing: str, as_json: bool) -> bool:
 
 
 def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt.date, out: Path, language: str,
-                    as_json: bool, force: bool) -> None:
+                    as_json: bool, force: bool, home: Optional[Path]) -> None:
     """The bill inserts (§§ 4-201.1, 4-201.2): one PDF per insert in force, made once for every bill."""
     from .inserts import run as run_inserts
 
     if input is not None:
         raise typer.BadParameter(f"the {mailing} mailing is the same for every bill and takes no roll export", param_hint="INPUT")
-    summary = run_inserts(collector, mailing, day, out, language, force)
+    summary = run_inserts(collector, mailing, day, out, language, force, home)
     if as_json:
         _json_ok(summary)
     typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
@@ -255,10 +267,11 @@ def blocks(
     mailing: str = typer.Option("final-notice", "--mailing", "-m"),
     date: str = typer.Option(..., "--date", "-d"),
     as_json: bool = typer.Option(False, "--json"),
+    home: Optional[Path] = _home(),
 ) -> None:
     """List the mandated blocks a mailing carries on a date, in order, with citations."""
     try:
-        the_plan = plan(load_collector(collector), mailing, _date(date))
+        the_plan = plan(load_collector(collector, home=home_from(home)), mailing, _date(date))
     except NoticesError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -283,27 +296,44 @@ def blocks(
         typer.echo(f"\n{skipped}: not required on this date")
 
 
-@collectors_app.command("list")
-def collectors_list() -> None:
-    """List the collector profiles shipped in templates/ (a broken one is listed with its error; exit 2)."""
-    broken = 0
-    for cid in available():
+def _profiles(ids: list[str], home: Optional[Path], broken: str) -> Iterator[Collector]:
+    """Load each profile, printing a broken one as ``<id> <broken>: <error>``; exit 2 at the end if any was."""
+    failed = 0
+    for cid in ids:
         try:
-            c = load_collector(cid)
+            yield load_collector(cid, home=home)
         except NoticesError as exc:
-            broken += 1
-            typer.secho(f"{cid:<20} BROKEN: {exc}", fg=typer.colors.RED)
-            continue
-        typer.echo(f"{cid:<20} {c.name}  ({len(c.placeholders)} placeholder values)")
-    if broken:
+            failed += 1
+            typer.secho(f"{cid:<20} {broken}: {exc}", fg=typer.colors.RED)
+    if failed:
         raise typer.Exit(EXIT_USAGE)
 
 
+@collectors_app.command("list")
+def collectors_list(home: Optional[Path] = _home()) -> None:
+    """List the collector profiles, the workspace's and the shipped ones (a broken one is listed with its error; exit 2)."""
+    where = home_from(home)
+    for c in _profiles(available(home=where), where, "BROKEN"):
+        typer.echo(f"{c.id:<20} {c.name:<22} {len(c.confirmed):>3} confirmed {len(c.placeholders):>3} placeholders")
+
+
+@collectors_app.command("check")
+def collectors_check(collector: Optional[str] = typer.Argument(None, help="A collector id; all collectors when left out."),
+                     home: Optional[Path] = _home()) -> None:
+    """Check profiles against the profile schema and list what is still a placeholder (exit 2 if any is invalid)."""
+    where = home_from(home)
+    for c in _profiles([collector] if collector else available(home=where), where, "INVALID"):
+        typer.echo(f"{c.id}: valid ({c.profile_file}); {len(c.confirmed)} confirmed, {len(c.placeholders)} placeholders")
+        for p in c.placeholders:
+            typer.echo(f"  - placeholder: {p}")
+
+
 @collectors_app.command("show")
-def collectors_show(collector: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def collectors_show(collector: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json"),
+                    home: Optional[Path] = _home()) -> None:
     """Show a collector profile, marking every value that is a placeholder."""
     try:
-        c = load_collector(collector)
+        c = load_collector(collector, home=home_from(home))
     except NoticesError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -330,6 +360,23 @@ def collectors_show(collector: str = typer.Argument(...), as_json: bool = typer.
 
 
 @app.command()
+def init(
+    home: Path = typer.Argument(..., metavar="DIR", help="The workspace folder to create (it may exist; no file in it is overwritten)."),
+    collector: str = typer.Option(..., "--collector", "-c", help="Collector id, e.g. anne-arundel; an id notices does not ship starts from the statewide base."),
+) -> None:
+    """Create a collector's own workspace: its profile and a folder for template overrides, outside the package."""
+    from .workspace import init as init_workspace
+
+    try:
+        written = init_workspace(home, collector)
+    except NoticesError as exc:
+        _fail(exc, False)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"next: fill in the placeholders, then run `notices collectors check {collector} --home {home}`")
+
+
+@app.command()
 def web(
     collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
     date: str = typer.Option(..., "--date", "-d", help="The date (YYYY-MM-DD); it selects the inserts and the law in force."),
@@ -337,12 +384,13 @@ def web(
     language: str = typer.Option("en", "--language", "-l", help="en or es."),
     force: bool = typer.Option(False, "--force", help="Write into a site folder that holds other files, leaving them as they are."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    home: Optional[Path] = _home(),
 ) -> None:
     """Write the bill inserts' words for a website (§§ 4-201.1(e), 4-201.2(c)) and the Ombudsman's page block (§ 2-112(d)(4))."""
     from .web import run as run_web
 
     with _guard(out, as_json):
-        summary = run_web(collector, _date(date), out, language, force)
+        summary = run_web(collector, _date(date), out, language, force, home_from(home))
     if as_json:
         _json_ok(summary)
     typer.echo(f"website content for {summary.collector} on {summary.date} ({summary.language}): {len(summary.files)} files in {summary.out}")
@@ -368,12 +416,13 @@ def check(
                                            "comma-separated for several, in order. Default: each piece must hold every "
                                            "document of the mailing, whole and in order."),
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
+    home: Optional[Path] = _home(),
 ) -> None:
     """Check finished PDFs against the statute, block by block with citations (exit 0 only when all are compliant)."""
     from .compliance import check_file, target_for
 
     try:
-        target = target_for(collector, mailing, _date(date))
+        target = target_for(collector, mailing, _date(date), home_from(home))
     except NoticesError as exc:
         _fail(exc, as_json)
     documents = [d.strip() for d in document.split(",") if d.strip()] if document else None

@@ -18,8 +18,8 @@ from . import formatting, i18n
 from .errors import ConfigError, LawError
 from .model import Block, Collector, Record
 from .resolve import Part, Plan
-from .resources import templates_dir
 from .sandbox import RootedLoader, TemplateSandbox, template_location
+from .workspace import template_roots
 
 MARKER = re.compile(r'data-block="([^"]+)"')
 
@@ -94,8 +94,9 @@ class Composer:
         self.plan = plan
         self.language = language
         self.locale = formatting.locale_for(language)
-        # The collector's templates first, then the shared ones; an Ombudsman's design has base only.
-        self.roots = [os.fspath(r) for r in dict.fromkeys((collector.folder, templates_dir() / "base"))]
+        # The collector's templates first (workspace, then shipped), then the shared ones; an Ombudsman's
+        # design has base only.
+        self.roots = [os.fspath(r) for r in template_roots(collector)]
         env = TemplateSandbox(
             loader=RootedLoader([Path(r) for r in self.roots]),
             autoescape=True,

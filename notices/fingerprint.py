@@ -11,7 +11,8 @@ from ._version import __version__
 from .model import Collector
 from .options import Options
 from .render import toolchain
-from .resources import fonts_dir, templates_dir
+from .resources import fonts_dir
+from .workspace import template_roots
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -42,7 +43,8 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
     """What must not change between a run and its resume, each with a fingerprint."""
     return {
         "input": hashlib.sha256(options.input.read_bytes()).hexdigest(),
-        "templates": tree_hash([templates_dir() / "base", collector.folder], skip=list(collector.sources)),
+        # The whole search path: a workspace's overrides and the shipped templates they fall back on.
+        "templates": tree_hash(list(template_roots(collector)), skip=list(collector.sources)),
         "profile": tree_hash(list(collector.sources)),
         "fonts": tree_hash([fonts_dir()]),
         "statutes": tree_hash([_PACKAGE / "statutes"]),

@@ -81,7 +81,8 @@ def designer(collector: Collector, document_id: str) -> Designer:
 def design_view(collector: Collector, who: Designer) -> Collector:
     """The collector as its designer sees it: an Ombudsman's design reads templates/base only."""
     if who.role == "ombudsman":
-        return dataclasses.replace(collector, folder=templates_dir() / "base")
+        base = templates_dir() / "base"
+        return dataclasses.replace(collector, folder=base, roots=(base,), own=None)
     return collector
 
 
@@ -175,10 +176,14 @@ def file_name(document_id: str, collector_id: str, day: dt.date, language: str) 
     return f"{document_id}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
-def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False) -> InsertsSummary:
-    """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest."""
+def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False,
+        home: Path | None = None) -> InsertsSummary:
+    """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest.
+
+    ``home``: the workspace whose profiles and templates come before the shipped ones.
+    """
     started = time.monotonic()
-    collector = load_collector(collector_id)
+    collector = load_collector(collector_id, home=home)
     the_plan = plan(collector, mailing_id, day)  # LawError when nothing of the mailing is in force
     if the_plan.mailing.per_record:
         raise ConfigError(f"The {the_plan.mailing.title} is made from a roll export: give INPUT", field="mailing", value=mailing_id)

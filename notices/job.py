@@ -18,6 +18,7 @@ from .model import Collector, Record
 from .pdfwriter import Fragment
 from .render import Renderer
 from .resolve import Part, Plan
+from .workspace import template_roots
 
 Shape = tuple[int, int, int]
 """What decides a statement's boxes: table rows, line sources, and whether it is a post-sale notice."""
@@ -65,7 +66,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         plan=plan,
         language=language,
         composer=composer or Composer(collector, plan, language),
-        renderer=renderer or Renderer(collector.folder),
+        renderer=renderer or Renderer(template_roots(collector), collector.own),
         inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
         layouts=Layouts() if reuse_layouts and proven_toolchain() else None,

@@ -156,14 +156,19 @@ class Edition:
 
 @dataclass(frozen=True)
 class Collector:
-    """A collector profile: its facts, which of them are placeholders, and its template folder."""
+    """A collector profile: its facts, which of them are placeholders, and its template folders."""
 
     id: str
     name: str
-    folder: Path
+    folder: Path  # the folder of its own profile: in the workspace, or shipped
     facts: dict[str, Any]
     placeholders: tuple[str, ...] = ()
     sources: tuple[Path, ...] = field(default_factory=tuple)
+    # The template search path, most specific first (workspace folder, shipped folder, templates/base):
+    # the Composer reads templates there, the Renderer may read files there and nowhere else but fonts.
+    roots: tuple[Path, ...] = ()
+    own: Path | None = None  # its folder in the workspace, when it has one there (the renderer may read it)
+    confirmed: tuple[str, ...] = ()  # dotted keys of facts written with a source and a confirmed date
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """A fact by its dotted profile key; for keys named in data (a block's ``expect``), not in code."""

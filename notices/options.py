@@ -1,8 +1,9 @@
 """Turn a run's settings into one frozen value: every default and toggle of a run, documented once.
 
 The CLI's flags map onto these fields one to one and read their defaults from here, as do the pools
-and the library, so a default cannot drift between them. The one environment variable a run
-honours (``NOTICES_REUSE_LAYOUTS``) is read here, when an ``Options`` is made, never at import.
+and the library, so a default cannot drift between them. The environment variables a run honours
+(``NOTICES_REUSE_LAYOUTS``, and ``NOTICES_HOME`` through ``workspace.home_from``) are read here, when
+an ``Options`` is made, never at import.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+
+from .workspace import home_from
 
 Executor = Literal["local", "dask"]
 
@@ -65,3 +68,5 @@ class Options:
     control: Path | None = None  # a control file: records=N and total=1234.56, or the same as JSON
     expect_records: int | None = None  # accounts the source system says it exported
     expect_total: Decimal | None = None  # the sum of every amount it exported
+    # The collector's workspace (notices.workspace): its profiles and templates come before the shipped ones.
+    home: Path | None = field(default_factory=lambda: home_from(None))

@@ -132,15 +132,23 @@ def _no_warnings(what: str) -> Iterator[None]:
 class Renderer:
     """A WeasyPrint set-up reused for every piece of a run: fonts, stylesheets and fetcher parsed once."""
 
-    def __init__(self, collector_folder: Path | None = None) -> None:
+    def __init__(self, collector_folders: Path | Sequence[Path] | None = None, workspace: Path | None = None) -> None:
+        """``collector_folders``: the collector's template search path, most specific first (a workspace
+        folder, the shipped folder; templates/base may end it), where its stylesheet is found.
+        ``workspace``: the collector's folder in a workspace. The files a document may read are those
+        under the workspace folder, the shipped templates and the fonts: nothing else (a folder made
+        up elsewhere, say by a test, gives its own files no access)."""
         base = templates_dir() / "base"
-        self.roots = [templates_dir(), fonts_dir()]
+        folders = [collector_folders] if isinstance(collector_folders, Path) else list(collector_folders or ())
+        self.roots = [*([workspace] if workspace is not None else []), templates_dir(), fonts_dir()]
         self.fetcher = AllowListFetcher(self.roots)
         isolate_fonts()
         self.font_config = FontConfiguration()
         sheets = [base / "style.css"]
-        if collector_folder is not None and (collector_folder / "style.css").is_file():
-            sheets.append(collector_folder / "style.css")
+        # The most specific collector stylesheet is laid over base: a workspace's replaces the shipped one.
+        own = next((f / "style.css" for f in folders if f.resolve() != base.resolve() and (f / "style.css").is_file()), None)
+        if own is not None:
+            sheets.append(own)
         with _no_warnings("stylesheet"):
             self.stylesheets = [
                 weasyprint.CSS(filename=str(s), url_fetcher=self.fetcher, font_config=self.font_config) for s in sheets

@@ -196,9 +196,12 @@ def _printed(html: str, part: Part) -> tuple[Block, ...]:
     return tuple(b for b in part.blocks if b.id in found)
 
 
-def build(collector_id: str, day: dt.date, language: str = "en") -> tuple[dict[str, str], WebSummary]:
-    """Every file of the website content, by name, and the summary describing them (nothing is written)."""
-    collector = load_collector(collector_id)
+def build(collector_id: str, day: dt.date, language: str = "en", home: Path | None = None) -> tuple[dict[str, str], WebSummary]:
+    """Every file of the website content, by name, and the summary describing them (nothing is written).
+
+    ``home``: the workspace whose profiles and templates come before the shipped ones.
+    """
+    collector = load_collector(collector_id, home=home)
     the_plan = plan(collector, MAILING, day)
     summary = WebSummary(collector.id, day.isoformat(), language, the_plan.edition.id, the_plan.edition.label, "",
                          placeholders=list(collector.placeholders))
@@ -231,7 +234,8 @@ def _describe(name: str, kind: str, documents: list[str], blocks: tuple[Block, .
     return WebFile(name, kind, documents, [b.id for b in blocks], list(dict.fromkeys(b.citation for b in blocks)), who)
 
 
-def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False) -> WebSummary:
+def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False,
+        home: Path | None = None) -> WebSummary:
     """Write the website content into ``out``: fragments, index.html and manifest.json.
 
     A site folder usually holds the collector's own pages: notices replaces only the files it wrote
@@ -239,7 +243,7 @@ def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force:
     overwrite any other; other files stop it unless ``force``, and then stay as they are.
     """
     started = time.monotonic()
-    files, summary = build(collector_id, day, language)
+    files, summary = build(collector_id, day, language, home)
     folder = OutputFolder(out)
     folder.lock()
     try:

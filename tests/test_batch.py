@@ -93,7 +93,7 @@ def test_template_error_stops_the_run_at_the_first_piece(roll: Path, tmp_path: P
     shutil.copytree(templates_dir() / "baltimore-city", root / "baltimore-city")
     (root / "baltimore-city" / "final-notice-statement.html.j2").write_text("<p>{{ record.no_such_field }}</p>\n")
     real = collectors.load_collector
-    monkeypatch.setattr(batch, "load_collector", lambda cid, root_=None: real(cid, root))
+    monkeypatch.setattr(batch, "load_collector", lambda cid, root_=None, **_workspace: real(cid, root))
     with pytest.raises(ConfigError):
         run(options(roll, tmp_path / "out"))
     journal = tmp_path / "out" / ".notices" / "journal.jsonl"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import InputError
 from ..statutes import load_registry
@@ -152,12 +153,12 @@ def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> l
     return [f for _, f in sorted(enumerate(findings), key=key)]
 
 
-def target_for(collector_id: str, mailing: str, day: dt.date) -> Target:
-    """The collector profile and the law in force on ``day`` for one mailing."""
+def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None) -> Target:
+    """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing."""
     from ..collectors import load_collector
     from ..resolve import plan
 
-    collector = load_collector(collector_id)
+    collector = load_collector(collector_id, home=home)
     return Target(collector, plan(collector, mailing, day))
 
 
