@@ -131,7 +131,7 @@ class Block:
     optional: bool = False
     note: str = ""
     translation_es: str = ""  # a Spanish translation printed beside ``text``, never instead of it
-    # What the PDF check looks for (notices/compliance.py): phrases and {profile.facts} a content
+    # What the PDF check looks for (notices/compliance/): phrases and {profile.facts} a content
     # block must show, a special check by name, and phrases that betray the block where it must not be.
     expect: tuple[str, ...] = ()
     check: str = ""

@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import csv_text, job_for, row
 from typer.testing import CliRunner
 
-from conftest import csv_text, job_for, row
-
 from notices import Options, run
-from notices.deadlines import statement_dates
-from notices.job import Job
 from notices.cli import app
 from notices.compliance import PageFacts, PdfText, Report, Target, check_pdf, fold, read_pdf, word_diff, words
+from notices.deadlines import statement_dates
+from notices.job import Job
 from notices.model import Block, MailingAddress, Record, TaxLine
 from notices.statutes import load_registry
 
@@ -173,7 +172,7 @@ def mutated() -> dict[tuple[str, str], bytes]:
         base = compose(CITY, day, document)
         part_blocks = job(CITY, day).plan.part(document).blocks
         fragments = [mutate(base, load_registry().block(b), how, part_blocks) for b, how in items]
-        for (b, how), pdf in zip(items, render_variants(CITY, day, document, fragments)):
+        for (b, how), pdf in zip(items, render_variants(CITY, day, document, fragments), strict=True):
             out[(b, how)] = pdf
     return out
 
@@ -354,8 +353,9 @@ THIRD_PARTY = """<html><head><style>@page {{ size: letter; margin: 0.75in }} bod
 
 def third_party(**changes: str) -> bytes:
     """An insert designed outside the project: hand-written HTML laid out by WeasyPrint directly."""
-    import notices.render  # noqa: F401  (fonts: the bundled ones only)
     import weasyprint
+
+    import notices.render  # noqa: F401  (fonts: the bundled ones only)
 
     text = {b: load_registry().block(f"tp-14-812-b-{b[1:]}" + ("-i" if b != "b2" else "")).text for b in ("b2", "b6", "b8")}
     counsel = "<p>Free counseling: call the Homeowner's HOPE Hotline at 1-877-462-7555.</p>"

@@ -16,18 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import job_for
 from pypdf import PdfReader
 
 import notices.compliance as compliance
 import notices.compliance.pdftext as pdftext
-from conftest import job_for
-
 from notices import piece
+from notices.compliance import Report, Target, check_pdf, read_pages
 from notices.job import Job, make_job
+from notices.model import MailingAddress, Record, TaxLine
 from notices.pdfwriter import PdfStreamWriter
 from notices.piece import render_chunk, render_inserts
-from notices.compliance import Report, Target, check_pdf, read_pages
-from notices.model import MailingAddress, Record, TaxLine
 
 CITY = "baltimore-city"
 WINTER = dt.date(2027, 2, 1)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, csv_text, row, subset_csv
 from pypdf import PdfReader, PdfWriter
 
-from conftest import SAMPLES, csv_text, row, subset_csv
 from notices.batch import Options, run
 from notices.compliance import PageFacts, Report, Target, check_pdf, read_pages, target_for
 
@@ -109,7 +109,7 @@ def test_rendered_pieces_are_whole(pieces: dict[str, Piece], target: Target) -> 
 def page_cases() -> list[tuple[str, int, str]]:
     return [(account, page, how) for account, pages in ((SHORT, 4), (LONG, 4)) for page in range(pages)
             for how in ("removed", "duplicated", "moved to the end", "moved to the front")
-            if not (how == "moved to the end" and page == pages - 1 or how == "moved to the front" and page == 0)]
+            if not ((how == "moved to the end" and page == pages - 1) or (how == "moved to the front" and page == 0))]
 
 
 def reorder(n: int, page: int, how: str) -> list[int]:

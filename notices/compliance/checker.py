@@ -29,7 +29,9 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..collectors import load_collector
 from ..errors import InputError
+from ..resolve import plan
 from ..statutes import load_registry
 from .documents import DocumentFinder
 from .facts import StatementFacts
@@ -155,9 +157,6 @@ def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> l
 
 def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None) -> Target:
     """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing."""
-    from ..collectors import load_collector
-    from ..resolve import plan
-
     collector = load_collector(collector_id, home=home)
     return Target(collector, plan(collector, mailing, day))
 

@@ -20,6 +20,7 @@ from itertools import accumulate, chain, count, islice, repeat
 from operator import add
 from typing import Any, NamedTuple
 
+import pypdfium2
 from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
 
@@ -157,7 +158,7 @@ def _page_words(text: str) -> _PageWords:
     return _PageWords(
         lines=tuple(line.joined for line in page_lines),
         line_starts=tuple(accumulate(counts, initial=0)),
-        marks=tuple(chain.from_iterable(repeat(line.mark, n) for line, n in zip(page_lines, counts))),
+        marks=tuple(chain.from_iterable(repeat(line.mark, n) for line, n in zip(page_lines, counts, strict=True))),
         line_index=tuple(chain.from_iterable(repeat(i, n) for i, n in enumerate(counts))),
         edges=tuple((i, page_lines[i].key) for i in edges),
         keys=keys,
@@ -251,7 +252,8 @@ class PdfText:
 
     def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
         """The first match of ``pattern`` in the lower-cased words [lo, hi): (first word, end word)."""
-        match = pattern.search(self.lower, self.char(lo), max(self.char(lo), self.char(hi) - 1) if hi < len(self.words) else len(self.lower))
+        end = max(self.char(lo), self.char(hi) - 1) if hi < len(self.words) else len(self.lower)
+        match = pattern.search(self.lower, self.char(lo), end)
         if match is None:
             return None
         return self.word_at(match.start()), self.word_at(max(match.start(), match.end() - 1)) + 1
@@ -411,10 +413,6 @@ def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
 
 def read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, PageRead]:
     """The text of pages ``indexes`` by PDFium, or nothing when it is not installed or refuses the file."""
-    try:
-        import pypdfium2  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - the pypdf path reads the same words
-        return {}
     out: dict[int, PageRead] = {}
     with _PDFIUM_LOCK:
         try:

@@ -49,7 +49,7 @@ class Target:
 
     @property
     def duplex(self) -> bool:
-        return bool(self.collector.get("print.duplex", True))
+        return self.collector.duplex
 
 
 @dataclass

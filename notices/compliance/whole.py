@@ -71,7 +71,7 @@ class WholePiece:
     def _order(self, spans: Sequence[Span]) -> None:
         plan = [p.document.id for p in self.target.plan.parts]
         expected = sorted(spans, key=lambda span: plan.index(span.document_id))
-        for place, (span, wanted) in enumerate(zip(spans, expected)):
+        for place, (span, wanted) in enumerate(zip(spans, expected, strict=True)):
             if span is not wanted:
                 self.error(span.part, f"out of order: it is document {place + 1} of this PDF, the mailing puts it "
                            f"{expected.index(span) + 1} ({' then '.join(s.document_id for s in expected)})", span.first_page)
@@ -103,7 +103,7 @@ class WholePiece:
         seen: dict[str, int] = {}
         for page, facts in enumerate(self.text.pages):
             number = self.text.numbers[page]
-            if self.text.blank(page) or number is not None and number.label in numbered:
+            if self.text.blank(page) or (number is not None and number.label in numbered):
                 continue
             earlier = seen.setdefault(facts.text, page)
             if earlier != page:

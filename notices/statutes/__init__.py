@@ -13,7 +13,7 @@ from ..model import Block, Edition
 
 REGISTRY_FILE = "blocks.toml"
 KINDS = ("statement", "content", "form")
-CHECKS = ("", "date-line", "owner-total", "itemized", "one-page")  # the named checks of notices/compliance.py
+CHECKS = ("", "date-line", "owner-total", "itemized", "one-page")  # the named checks of notices/compliance/facts.py
 
 
 @dataclass(frozen=True)
