@@ -167,7 +167,7 @@ def chunk_holders(address: str) -> dict[str, int]:
     """The worker processes the scheduler has given a chunk to right now: their pids, by worker name."""
     with distributed.Client(address, timeout="10s", set_as_default=False) as client:
         info = client.scheduler_info(n_workers=-1)["workers"]
-        busy = [w for w, keys in client.processing().items() if w in info and any("_dask_chunk" in str(k) for k in keys)]
+        busy = [w for w, keys in client.processing().items() if w in info and any("dask_chunk" in str(k) for k in keys)]
         pids = client.run(os.getpid, workers=busy) if busy else {}
         return {str(info[w]["name"]): pid for w, pid in pids.items()}
 
