@@ -40,25 +40,46 @@ LOCAL_LAWS = ("10-208", "10-209")
 INSERTS_FOLDER = "inserts"
 MANIFEST_COLUMNS = (
     "document", "status", "reason", "file", "pages", "sha256", "blocks", "citations", "edition",
-    "designer", "designer_role", "designer_basis", "language",
+    "designer", "designer_role", "designer_basis", "layout", "language",
 )
 
 
 @dataclass(frozen=True)
 class Designer:
-    """Who designs an insert, and the law that says so."""
+    """Who the law makes responsible for an insert's design, the law that says so, and whose layout was printed.
+
+    Two facts, kept apart: the Ombudsman is responsible for the statewide inserts, but the layout this
+    tool prints is the project's own ``templates/base`` (the Ombudsman's design is not published as a
+    template); a collector's insert is printed from its override when its folder has one.
+    """
 
     role: Literal["ombudsman", "collector"]
     name: str
     basis: str
+    layout: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.name} ({self.basis})" if self.basis else self.name
 
 
+BASE_LAYOUT = "templates/base (this project's layout)"
+
+
+def layout_of(collector: Collector, document_id: str, role: str) -> str:
+    """Whose layout an insert is printed from: an Ombudsman's insert reads templates/base only (``design_view``)."""
+    if role == "collector" and (collector.folder / f"{document_id}.html.j2").is_file():
+        return f"templates/{collector.id} (the collector's own layout)"
+    return BASE_LAYOUT
+
+
 def designer(collector: Collector, document_id: str) -> Designer:
-    """The designer of one insert for one collector (§ 4-201.1; § 4-201.2(b))."""
+    """Who the law makes responsible for one insert's design (§ 4-201.1; § 4-201.2(b)), and whose layout is printed."""
+    who = _responsible(collector, document_id)
+    return dataclasses.replace(who, layout=layout_of(collector, document_id, who.role))
+
+
+def _responsible(collector: Collector, document_id: str) -> Designer:
     ombudsman = collector.state_ombudsman_name
     if document_id == "hpp-insert":
         return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.1")
@@ -88,8 +109,10 @@ def design_view(collector: Collector, who: Designer) -> Collector:
 def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Composer:
     """A Composer for one insert's design, with the designer in the document's metadata."""
     composer = Composer(design_view(collector, who), the_plan, language)
-    # document.html.j2 writes this into <meta name="notices-designer">, hence the PDF's metadata.
+    # document.html.j2 writes these into <meta name="notices-designer"> and <meta name="notices-layout">,
+    # hence the PDF's metadata: who answers for the design under the law, and whose layout was printed.
     composer.env.globals["designer"] = who.label
+    composer.env.globals["layout"] = who.layout
     return composer
 
 
@@ -128,6 +151,7 @@ class InsertRow:
     designer: str = ""
     designer_role: str = ""
     designer_basis: str = ""
+    layout: str = ""
     language: str = ""
 
 
@@ -202,7 +226,7 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
             pages=len(PdfReader(io.BytesIO(pdf)).pages), sha256=hashlib.sha256(pdf).hexdigest(),
             blocks=" ".join(b.id for b in blocks), citations="; ".join(dict.fromkeys(b.citation for b in blocks)),
             edition=the_plan.edition.id, designer=who.name, designer_role=who.role, designer_basis=who.basis,
-            language=language,
+            layout=who.layout, language=language,
         )
     folder = OutputFolder(out)
     folder.lock()
