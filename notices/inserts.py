@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pypdf import PdfReader
 
 from .collectors import load_collector
-from .compose import Composer, markers
+from .compose import Composer, markers, printed_placeholders, refuse_placeholders
 from .errors import ConfigError
 from .job import Job, make_job
 from .model import Collector
@@ -106,9 +106,9 @@ def design_view(collector: Collector, who: Designer) -> Collector:
     return collector
 
 
-def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Composer:
+def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer, *, proof: bool = False) -> Composer:
     """A Composer for one insert's design, with the designer in the document's metadata."""
-    composer = Composer(design_view(collector, who), the_plan, language)
+    composer = Composer(design_view(collector, who), the_plan, language, proof=proof)
     # document.html.j2 writes these into <meta name="notices-designer"> and <meta name="notices-layout">,
     # hence the PDF's metadata: who answers for the design under the law, and whose layout was printed.
     composer.env.globals["designer"] = who.label
@@ -125,12 +125,13 @@ def mailing_of(document_id: str, registry: Registry | None = None) -> str:
     raise ConfigError("No mailing of its own for this insert in the statute registry", field="document", value=document_id)
 
 
-def insert_job(collector: Collector, document_id: str, day: dt.date, language: str) -> tuple[Job, Designer]:
+def insert_job(collector: Collector, document_id: str, day: dt.date, language: str, *,
+               proof: bool = False) -> tuple[Job, Designer]:
     """A Job for one insert, with the designer's templates and stylesheet."""
     the_plan = plan(collector, mailing_of(document_id), day)
     who = designer(collector, document_id)
     job = make_job(collector, the_plan, language, reuse_layouts=False,
-                   composer=composer_for(collector, the_plan, language, who),
+                   composer=composer_for(collector, the_plan, language, who, proof=proof),
                    renderer=Renderer(None) if who.role == "ombudsman" else None)
     return job, who
 
@@ -171,6 +172,7 @@ class InsertsSummary:
     inserts: list[InsertRow] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    proof: bool = False  # rendered with --proof: every page marked PROOF - NOT FOR MAILING
 
     @property
     def rendered(self) -> list[InsertRow]:
@@ -199,8 +201,13 @@ def file_name(document_id: str, collector_id: str, day: dt.date, language: str) 
     return f"{document_id}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
-def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False) -> InsertsSummary:
-    """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest."""
+def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False, *,
+        proof: bool = False) -> InsertsSummary:
+    """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest.
+
+    Inserts that would print a placeholder value of the profile are refused, before anything is
+    rendered, unless ``proof``: then every page is marked PROOF - NOT FOR MAILING.
+    """
     started = time.monotonic()
     collector = load_collector(collector_id)
     the_plan = plan(collector, mailing_id, day)  # LawError when nothing of the mailing is in force
@@ -209,13 +216,20 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
     summary = InsertsSummary(
         mailing=the_plan.mailing.id, mailing_title=the_plan.mailing.title, collector=collector.id, date=day.isoformat(),
         language=language, edition=the_plan.edition.id, edition_label=the_plan.edition.label, out=str(out),
-        placeholders=list(collector.placeholders),
+        placeholders=list(collector.placeholders), proof=proof,
     )
+    if not proof:
+        read: set[str] = set()
+        for part in the_plan.parts:
+            probe = composer_for(collector, the_plan, language, designer(collector, part.document.id))
+            probe.fragment(the_plan.part(part.document.id), None, seq=0, pages=1)
+            read |= probe.read
+        refuse_placeholders(collector, printed_placeholders(collector.placeholders, read))
     # Render and check every insert before touching the output folder: a failure leaves it as it was.
     rows: dict[str, InsertRow] = {}
     made: dict[str, bytes] = {}
     for part in the_plan.parts:
-        job, who = insert_job(collector, part.document.id, day, language)
+        job, who = insert_job(collector, part.document.id, day, language, proof=proof)
         ((document_id, pdf),) = render_inserts(job)  # the statute check; ComplianceError stops the run
         printed = set(markers(job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)))
         blocks = [b for b in job.plan.parts[0].blocks if b.id in printed]

@@ -65,3 +65,6 @@ class Options:
     control: Path | None = None  # a control file: records=N and total=1234.56, or the same as JSON
     expect_records: int | None = None  # accounts the source system says it exported
     expect_total: Decimal | None = None  # the sum of every amount it exported
+    # Render although the documents print placeholder values of the profile: every page carries a
+    # "PROOF - NOT FOR MAILING" band and no print file is written. Without it such a run is refused.
+    proof: bool = False

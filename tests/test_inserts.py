@@ -198,8 +198,8 @@ class TestCommandLine:
         """A design that leaves out the mandated statement is caught by the statute check: exit 3, no PDF, no manifest."""
         real = inserts.composer_for
 
-        def without_statement(*args: object) -> object:
-            composer = real(*args)  # type: ignore[arg-type]
+        def without_statement(*args: object, **kwargs: object) -> object:
+            composer = real(*args, **kwargs)  # type: ignore[arg-type]
             blank = DictLoader({"installment-insert.html.j2": "<section class=\"piece insert\" id=\"insert\">Pay monthly.</section>"})
             composer.env.loader = ChoiceLoader([blank, composer.env.loader])
             return composer
