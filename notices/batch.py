@@ -18,12 +18,14 @@ from dataclasses import asdict, dataclass
 
 from .assemble import pdf_info, print_file_name, write_print_file
 from .collectors import load_collector
+from .compose import Composer, printed_placeholders, refuse_placeholders
 from .control import Control, read_control, reconcile
+from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError
 from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
 from .inputs import read_accounts
-from .job import Job, JobSpec, make_job, shape
+from .job import Job, JobSpec, Shape, make_job, shape
 from .model import Collector, Outcome, Record, Rejection, Summary
 from .options import Options
 from .output import OutputFolder, outcome_from_journal, piece_name, shared_text, write_manifest
@@ -62,6 +64,26 @@ def _control(options: Options) -> Control | None:
                    file=given.file)
 
 
+def placeholders_printed(collector: Collector, the_plan: Plan, options: Options, checked: Checked) -> list[str]:
+    """The profile's placeholders the mailing's documents print, found by composing them once.
+
+    The first record of each statement shape is composed with the inserts, and every profile value the
+    templates read is noted: what one piece prints, its shape's others print too (a template's branches
+    follow the record's lines and sale, which the shape holds).
+    """
+    composer = Composer(collector, the_plan, options.language)
+    firsts: dict[Shape, Record] = {}
+    for _, item in checked:
+        if isinstance(item, Record):
+            firsts.setdefault(shape(item), item)
+    statement = the_plan.parts[0]
+    for record in firsts.values():
+        composer.fragment(statement, record, seq=1, pages=1, **statement_dates(collector, the_plan.day, record))
+    for part in the_plan.parts[1:]:
+        composer.fragment(part, None, seq=0, pages=1)
+    return printed_placeholders(collector.placeholders, composer.read)
+
+
 def _check_options(options: Options) -> None:
     if options.executor not in ("local", "dask"):
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
@@ -79,6 +101,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     cpu_started = cpu_seconds()
     _check_options(options)
     collector, the_plan, checked = load(options)
+    if not options.proof:
+        refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, checked))
     if options.shard is not None:
         index, count = options.shard
         # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
@@ -89,7 +113,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         names = [f"pieces/{piece_name(seq, item.account_id)}" for seq, item in checked if isinstance(item, Record)]
         names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
         done = folder.prepare(run_identity(options, collector), options.resume, names, options.force)
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts)
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         outcomes, stats = _render_all(options, job, checked, folder, done, progress)
         summary = _finish(options, job, outcomes, folder, records_in=len(checked))
@@ -148,7 +172,7 @@ def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFold
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     todo.sort(key=lambda item: (shape(item[1]), item[0]))
     chunks = _chunks(todo, max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared))
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -244,7 +268,8 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
 
     title = f"{job.plan.mailing.title}: {job.collector.name}, {options.date.isoformat()}"
     ordered, pages = [outcomes[seq] for seq in sorted(outcomes)], 0
-    printed = any(o.status == "rendered" for o in ordered)
+    # A proof is never a mailing: its pieces are written to look at, but no print file to feed a printer.
+    printed = any(o.status == "rendered" for o in ordered) and not options.proof
     if printed:
         folder.print.mkdir(parents=True, exist_ok=True)
         ordered, pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
@@ -269,6 +294,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         skipped_documents=list(job.plan.skipped),
         placeholders=list(job.collector.placeholders),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
+        proof=options.proof,
     )
     folder.claim(*write_manifest(options.out, ordered, summary))
     return summary

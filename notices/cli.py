@@ -137,6 +137,7 @@ def render(
     control: Optional[Path] = typer.Option(None, "--control", metavar="FILE", help="The export's record count and control total (records=N and total=1234.56 on two lines, or JSON); the run is refused when the input does not match."),
     expect_records: Optional[int] = typer.Option(None, "--expect-records", metavar="N", help="Accounts the source system exported; the run is refused when the input holds another number."),
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
+    proof: bool = typer.Option(False, "--proof", help="Render although the profile's placeholder values would print: every page marked PROOF - NOT FOR MAILING, no print file."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     home: Optional[Path] = _home(),
@@ -146,7 +147,7 @@ def render(
 
     if not _per_record(mailing, as_json):
         with _guard(out, as_json):
-            _render_inserts(input, collector, mailing, _date(date), out, language, as_json, force, home_from(home))
+            _render_inserts(input, collector, mailing, _date(date), out, language, as_json, force, home_from(home), proof)
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
@@ -154,7 +155,7 @@ def render(
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
                       control=control, expect_records=expect_records, expect_total=_amount(expect_total),
-                      home=home_from(home))
+                      home=home_from(home), proof=proof)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with _guard(out, as_json):
         if show:
@@ -215,13 +216,13 @@ def _per_record(mailing: str, as_json: bool) -> bool:
 
 
 def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt.date, out: Path, language: str,
-                    as_json: bool, force: bool, home: Optional[Path]) -> None:
+                    as_json: bool, force: bool, home: Optional[Path], proof: bool = False) -> None:
     """The bill inserts (§§ 4-201.1, 4-201.2): one PDF per insert in force, made once for every bill."""
     from .inserts import run as run_inserts
 
     if input is not None:
         raise typer.BadParameter(f"the {mailing} mailing is the same for every bill and takes no roll export", param_hint="INPUT")
-    summary = run_inserts(collector, mailing, day, out, language, force, home)
+    summary = run_inserts(collector, mailing, day, out, language, force, home, proof=proof)
     if as_json:
         _json_ok(summary)
     typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
@@ -233,6 +234,9 @@ def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt
         else:
             typer.echo(f"  {row.document:<20} {row.reason}")
     typer.echo(f"manifest: {summary.manifest}")
+    if summary.proof:
+        typer.secho("proof: every page is marked PROOF - NOT FOR MAILING (the profile has unconfirmed values)",
+                    fg=typer.colors.YELLOW, err=True)
     if summary.placeholders:
         typer.secho(f"warning: the collector profile has {len(summary.placeholders)} unconfirmed (placeholder) values; "
                     "see `notices collectors show`", fg=typer.colors.YELLOW, err=True)
@@ -248,7 +252,10 @@ def _print_summary(s: Any) -> None:
         typer.echo(f"shard: {s.shard} (the manifest and print file cover this shard's records only)")
     if s.skipped_documents:
         typer.echo(f"not required on this date: {', '.join(s.skipped_documents)}")
-    typer.echo(f"print file: {s.print_file or 'none (no piece was rendered)'}")
+    if getattr(s, "proof", False):
+        typer.echo("print file: none (a proof: every page is marked PROOF - NOT FOR MAILING and is not for the printer)")
+    else:
+        typer.echo(f"print file: {s.print_file or 'none (no piece was rendered)'}")
     typer.echo(f"manifest:   {s.manifest}")
     if s.rejected or s.quarantined:
         typer.secho(f"rejects:    {s.rejects}", fg=typer.colors.YELLOW)
@@ -383,6 +390,7 @@ def web(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: <document>.fragment.html, index.html, manifest.json."),
     language: str = typer.Option("en", "--language", "-l", help="en or es."),
     force: bool = typer.Option(False, "--force", help="Write into a site folder that holds other files, leaving them as they are."),
+    proof: bool = typer.Option(False, "--proof", help="Write although the profile's placeholder values would show, with a visible proof notice on every page."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     home: Optional[Path] = _home(),
 ) -> None:
@@ -390,7 +398,7 @@ def web(
     from .web import run as run_web
 
     with _guard(out, as_json):
-        summary = run_web(collector, _date(date), out, language, force, home_from(home))
+        summary = run_web(collector, _date(date), out, language, force, home_from(home), proof=proof)
     if as_json:
         _json_ok(summary)
     typer.echo(f"website content for {summary.collector} on {summary.date} ({summary.language}): {len(summary.files)} files in {summary.out}")

@@ -89,7 +89,7 @@ def field(value: Any) -> Markup:
 class Composer:
     """Compose every document of one plan for one collector and language."""
 
-    def __init__(self, collector: Collector, plan: Plan, language: str = "en") -> None:
+    def __init__(self, collector: Collector, plan: Plan, language: str = "en", *, proof: bool = False) -> None:
         self.collector = collector
         self.plan = plan
         self.language = language
@@ -109,9 +109,13 @@ class Composer:
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(formatting.filters(self.locale))
         env.filters["field"] = field
+        # Every profile fact a template reads is noted (``read``), so a run can tell which placeholder
+        # values its documents print and refuse to mail them (``printed_placeholders``).
+        self.read: set[str] = set()
         env.globals.update(
             statement=_statement,
-            collector=i18n.localized_facts(collector.facts, language),
+            collector=_Tracked(i18n.localized_facts(collector.facts, language), "", self.read),
+            proof=proof,
             plan=plan,
             edition=plan.edition,
             notice_date=plan.day,
@@ -151,6 +155,59 @@ class Composer:
             title=title,
             lang=self.language,
         )
+
+
+class _Tracked(dict[str, Any]):
+    """A profile's facts that note the dotted key of every value a template reads (tables are wrapped in turn)."""
+
+    def __init__(self, facts: dict[str, Any], path: str, read: set[str]) -> None:
+        super().__init__(facts)
+        self._path, self._read = path, read
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        path = f"{self._path}{key}"
+        if isinstance(value, dict):
+            return _Tracked(value, path + ".", self._read)
+        self._read.add(path)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 - dict.get would skip the note in __getitem__
+
+    def values(self) -> Any:  # a template that walks a table prints all of it
+        return [self[k] for k in self]
+
+    def items(self) -> Any:
+        return [(k, self[k]) for k in self]
+
+
+def printed_placeholders(placeholders: Sequence[str], read: set[str]) -> list[str]:
+    """The collector's placeholders ("dotted.key (note)") whose value, or a value under it, a template read."""
+    printed = []
+    for entry in placeholders:
+        key = entry.split(" (", 1)[0]
+        if any(r == key or r.startswith(key + ".") or key.startswith(r + ".") for r in read):
+            printed.append(entry)
+    return printed
+
+
+def refuse_placeholders(collector: Collector, printed: Sequence[str]) -> None:
+    """Stop a run whose documents would print unconfirmed values: an unattended pipeline would mail them."""
+    if printed:
+        raise ConfigError(
+            f"The documents would print {len(printed)} placeholder (unconfirmed) value(s) of the profile: "
+            + "; ".join(_shown(collector, entry) for entry in printed),
+            file=collector.profile_file,
+            field=printed[0].split(" (", 1)[0],
+            hint="confirm the values in the profile, or render with --proof to look at the pieces (no print file)",
+        )
+
+
+def _shown(collector: Collector, entry: str) -> str:
+    """A placeholder as the refusal lists it: its key, the value that would print, and the profile's note."""
+    key, _, note = entry.partition(" (")
+    return f"{key} = {collector.get(key)!r}" + (f" ({note}" if note else "")
 
 
 def markers(html: str) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pypdf import PdfReader
 
 from .collectors import load_collector
-from .compose import Composer, markers
+from .compose import Composer, markers, printed_placeholders, refuse_placeholders
 from .errors import ConfigError
 from .job import Job, make_job
 from .model import Collector
@@ -40,25 +40,46 @@ LOCAL_LAWS = ("10-208", "10-209")
 INSERTS_FOLDER = "inserts"
 MANIFEST_COLUMNS = (
     "document", "status", "reason", "file", "pages", "sha256", "blocks", "citations", "edition",
-    "designer", "designer_role", "designer_basis", "language",
+    "designer", "designer_role", "designer_basis", "layout", "language",
 )
 
 
 @dataclass(frozen=True)
 class Designer:
-    """Who designs an insert, and the law that says so."""
+    """Who the law makes responsible for an insert's design, the law that says so, and whose layout was printed.
+
+    Two facts, kept apart: the Ombudsman is responsible for the statewide inserts, but the layout this
+    tool prints is the project's own ``templates/base`` (the Ombudsman's design is not published as a
+    template); a collector's insert is printed from its override when its folder has one.
+    """
 
     role: Literal["ombudsman", "collector"]
     name: str
     basis: str
+    layout: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.name} ({self.basis})" if self.basis else self.name
 
 
+BASE_LAYOUT = "templates/base (this project's layout)"
+
+
+def layout_of(collector: Collector, document_id: str, role: str) -> str:
+    """Whose layout an insert is printed from: an Ombudsman's insert reads templates/base only (``design_view``)."""
+    if role == "collector" and (collector.folder / f"{document_id}.html.j2").is_file():
+        return f"templates/{collector.id} (the collector's own layout)"
+    return BASE_LAYOUT
+
+
 def designer(collector: Collector, document_id: str) -> Designer:
-    """The designer of one insert for one collector (§ 4-201.1; § 4-201.2(b))."""
+    """Who the law makes responsible for one insert's design (§ 4-201.1; § 4-201.2(b)), and whose layout is printed."""
+    who = _responsible(collector, document_id)
+    return dataclasses.replace(who, layout=layout_of(collector, document_id, who.role))
+
+
+def _responsible(collector: Collector, document_id: str) -> Designer:
     ombudsman = collector.state_ombudsman_name
     if document_id == "hpp-insert":
         return Designer("ombudsman", ombudsman, "Tax-Property § 4-201.1")
@@ -86,11 +107,13 @@ def design_view(collector: Collector, who: Designer) -> Collector:
     return collector
 
 
-def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer) -> Composer:
+def composer_for(collector: Collector, the_plan: Plan, language: str, who: Designer, *, proof: bool = False) -> Composer:
     """A Composer for one insert's design, with the designer in the document's metadata."""
-    composer = Composer(design_view(collector, who), the_plan, language)
-    # document.html.j2 writes this into <meta name="notices-designer">, hence the PDF's metadata.
+    composer = Composer(design_view(collector, who), the_plan, language, proof=proof)
+    # document.html.j2 writes these into <meta name="notices-designer"> and <meta name="notices-layout">,
+    # hence the PDF's metadata: who answers for the design under the law, and whose layout was printed.
     composer.env.globals["designer"] = who.label
+    composer.env.globals["layout"] = who.layout
     return composer
 
 
@@ -103,12 +126,13 @@ def mailing_of(document_id: str, registry: Registry | None = None) -> str:
     raise ConfigError("No mailing of its own for this insert in the statute registry", field="document", value=document_id)
 
 
-def insert_job(collector: Collector, document_id: str, day: dt.date, language: str) -> tuple[Job, Designer]:
+def insert_job(collector: Collector, document_id: str, day: dt.date, language: str, *,
+               proof: bool = False) -> tuple[Job, Designer]:
     """A Job for one insert, with the designer's templates and stylesheet."""
     the_plan = plan(collector, mailing_of(document_id), day)
     who = designer(collector, document_id)
     job = make_job(collector, the_plan, language, reuse_layouts=False,
-                   composer=composer_for(collector, the_plan, language, who),
+                   composer=composer_for(collector, the_plan, language, who, proof=proof),
                    renderer=Renderer(None) if who.role == "ombudsman" else None)
     return job, who
 
@@ -129,6 +153,7 @@ class InsertRow:
     designer: str = ""
     designer_role: str = ""
     designer_basis: str = ""
+    layout: str = ""
     language: str = ""
 
 
@@ -148,6 +173,7 @@ class InsertsSummary:
     inserts: list[InsertRow] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    proof: bool = False  # rendered with --proof: every page marked PROOF - NOT FOR MAILING
 
     @property
     def rendered(self) -> list[InsertRow]:
@@ -177,10 +203,12 @@ def file_name(document_id: str, collector_id: str, day: dt.date, language: str) 
 
 
 def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False,
-        home: Path | None = None) -> InsertsSummary:
+        home: Path | None = None, *, proof: bool = False) -> InsertsSummary:
     """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest.
 
-    ``home``: the workspace whose profiles and templates come before the shipped ones.
+    ``home``: the workspace whose profiles and templates come before the shipped ones. Inserts that
+    would print a placeholder value of the profile are refused, before anything is rendered, unless
+    ``proof``: then every page is marked PROOF - NOT FOR MAILING.
     """
     started = time.monotonic()
     collector = load_collector(collector_id, home=home)
@@ -190,13 +218,20 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
     summary = InsertsSummary(
         mailing=the_plan.mailing.id, mailing_title=the_plan.mailing.title, collector=collector.id, date=day.isoformat(),
         language=language, edition=the_plan.edition.id, edition_label=the_plan.edition.label, out=str(out),
-        placeholders=list(collector.placeholders),
+        placeholders=list(collector.placeholders), proof=proof,
     )
+    if not proof:
+        read: set[str] = set()
+        for part in the_plan.parts:
+            probe = composer_for(collector, the_plan, language, designer(collector, part.document.id))
+            probe.fragment(the_plan.part(part.document.id), None, seq=0, pages=1)
+            read |= probe.read
+        refuse_placeholders(collector, printed_placeholders(collector.placeholders, read))
     # Render and check every insert before touching the output folder: a failure leaves it as it was.
     rows: dict[str, InsertRow] = {}
     made: dict[str, bytes] = {}
     for part in the_plan.parts:
-        job, who = insert_job(collector, part.document.id, day, language)
+        job, who = insert_job(collector, part.document.id, day, language, proof=proof)
         ((document_id, pdf),) = render_inserts(job)  # the statute check; ComplianceError stops the run
         printed = set(markers(job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)))
         blocks = [b for b in job.plan.parts[0].blocks if b.id in printed]
@@ -207,7 +242,7 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
             pages=len(PdfReader(io.BytesIO(pdf)).pages), sha256=hashlib.sha256(pdf).hexdigest(),
             blocks=" ".join(b.id for b in blocks), citations="; ".join(dict.fromkeys(b.citation for b in blocks)),
             edition=the_plan.edition.id, designer=who.name, designer_role=who.role, designer_basis=who.basis,
-            language=language,
+            layout=who.layout, language=language,
         )
     folder = OutputFolder(out)
     folder.lock()

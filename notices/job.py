@@ -60,12 +60,12 @@ class Job:
 
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
-             renderer: PdfRenderer | None = None) -> Job:
+             renderer: PdfRenderer | None = None, proof: bool = False) -> Job:
     return Job(
         collector=collector,
         plan=plan,
         language=language,
-        composer=composer or Composer(collector, plan, language),
+        composer=composer or Composer(collector, plan, language, proof=proof),
         renderer=renderer or Renderer(template_roots(collector), collector.own),
         inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
@@ -91,10 +91,11 @@ class JobSpec:
     language: str
     reuse_layouts: bool
     inserts: tuple[tuple[str, bytes], ...]
+    proof: bool = False
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
-                        inserts=self.inserts)
+                        inserts=self.inserts, proof=self.proof)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""

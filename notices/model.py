@@ -281,6 +281,7 @@ class Summary:
     seconds: float = 0.0
     resumed_pieces: int = 0
     shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
+    proof: bool = False  # rendered with --proof: every page marked, no print file
     executor: str = "local"
     workers: int = 0
     workers_replaced: int = 0

@@ -70,3 +70,6 @@ class Options:
     expect_total: Decimal | None = None  # the sum of every amount it exported
     # The collector's workspace (notices.workspace): its profiles and templates come before the shipped ones.
     home: Path | None = field(default_factory=lambda: home_from(None))
+    # Render although the documents print placeholder values of the profile: every page carries a
+    # "PROOF - NOT FOR MAILING" band and no print file is written. Without it such a run is refused.
+    proof: bool = False

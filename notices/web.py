@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from .collectors import load_collector
 from .compliance import Finding, check_composed, errors, fold
-from .compose import markers
+from .compose import markers, printed_placeholders, refuse_placeholders
 from .errors import ComplianceError
 from .inserts import Designer, composer_for, designer, not_required_reason
 from .model import Block, Collector
@@ -70,6 +70,7 @@ class WebSummary:
     not_required: dict[str, str] = field(default_factory=dict)
     placeholders: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    proof: bool = False  # written with --proof: every file shows a proof notice
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -196,10 +197,13 @@ def _printed(html: str, part: Part) -> tuple[Block, ...]:
     return tuple(b for b in part.blocks if b.id in found)
 
 
-def build(collector_id: str, day: dt.date, language: str = "en", home: Path | None = None) -> tuple[dict[str, str], WebSummary]:
+def build(collector_id: str, day: dt.date, language: str = "en", home: Path | None = None, *,
+          proof: bool = False) -> tuple[dict[str, str], WebSummary]:
     """Every file of the website content, by name, and the summary describing them (nothing is written).
 
-    ``home``: the workspace whose profiles and templates come before the shipped ones.
+    ``home``: the workspace whose profiles and templates come before the shipped ones. Content that
+    would show a placeholder value of the profile is refused, unless ``proof``: then every file
+    carries a visible proof notice.
     """
     collector = load_collector(collector_id, home=home)
     the_plan = plan(collector, MAILING, day)
@@ -207,7 +211,12 @@ def build(collector_id: str, day: dt.date, language: str = "en", home: Path | No
                          placeholders=list(collector.placeholders))
     files: dict[str, str] = {}
     sections = _sections(collector, the_plan, language)
+    read = {key for s in sections for key in s.composer.read}
+    if not proof:
+        refuse_placeholders(collector, printed_placeholders(collector.placeholders, read))
+    summary.proof = proof
     for section in sections:
+        section.composer.env.globals["proof"] = proof
         name = f"{section.name}.fragment.html"
         files[name] = section.composer.render(
             # The section's HTML is our own composed, autoescaped output: wrapping it does not unescape record text.
@@ -235,7 +244,7 @@ def _describe(name: str, kind: str, documents: list[str], blocks: tuple[Block, .
 
 
 def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False,
-        home: Path | None = None) -> WebSummary:
+        home: Path | None = None, *, proof: bool = False) -> WebSummary:
     """Write the website content into ``out``: fragments, index.html and manifest.json.
 
     A site folder usually holds the collector's own pages: notices replaces only the files it wrote
@@ -243,7 +252,7 @@ def run(collector_id: str, day: dt.date, out: Path, language: str = "en", force:
     overwrite any other; other files stop it unless ``force``, and then stay as they are.
     """
     started = time.monotonic()
-    files, summary = build(collector_id, day, language, home)
+    files, summary = build(collector_id, day, language, home, proof=proof)
     folder = OutputFolder(out)
     folder.lock()
     try:

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +129,33 @@ def job_for(collector_id: str, mailing: str, day: dt.date, language: str = "en",
     if with_inserts:
         job = make_job(collector, the_plan, language, reuse_layouts=reuse_layouts, inserts=render_inserts(job))
     return job
+
+
+
+@pytest.fixture(autouse=True, scope="session")
+def placeholders_allowed() -> Iterator[None]:
+    """Both shipped profiles hold placeholders, which a real run refuses to print; tests of everything else
+    render them as real pieces (print file, no proof band, goldens unchanged), in this process. The
+    refusal itself is tested by tests marked ``refuses_placeholders`` (tests/test_placeholders.py); a
+    test that runs the CLI in another process passes ``--proof`` or lets them print the same way."""
+    import notices.batch
+    import notices.inserts
+    import notices.web
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (notices.batch, notices.inserts, notices.web):
+            patch.setattr(module, "refuse_placeholders", lambda *args, **kwargs: None)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def placeholders_refused(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked ``refuses_placeholders`` gets the real refusal back."""
+    if request.node.get_closest_marker("refuses_placeholders"):
+        import notices.batch
+        import notices.compose
+        import notices.inserts
+        import notices.web
+
+        for module in (notices.batch, notices.inserts, notices.web):
+            monkeypatch.setattr(module, "refuse_placeholders", notices.compose.refuse_placeholders)

@@ -83,6 +83,15 @@ class TestRenderedInserts:
         assert _meta(pdf)["noticesdesigner"] == "State Tax Sale Ombudsman (Tax-Property § 4-201.2(b)(1))"
         assert "Baltimore City monthly payment plan" not in _text(pdf)
 
+    def test_metadata_keeps_who_answers_for_the_design_apart_from_whose_layout_was_printed(self, made: dict[str, Path]) -> None:
+        """The Ombudsman answers for the statewide inserts, but the layout printed is this project's, and the PDF says both."""
+        for collector_id in ("baltimore-city", "baltimore-county"):
+            meta = _meta(_pdf(made, collector_id, "hpp-insert"))
+            assert meta["noticesdesigner"].startswith("State Tax Sale Ombudsman")
+            assert meta["noticeslayout"] == "templates/base (this project's layout)"
+        assert _meta(_pdf(made, "baltimore-city", "installment-insert"))["noticeslayout"] == (
+            "templates/baltimore-city (the collector's own layout)")
+
     def test_city_insert_is_the_citys_design_describing_both_programs(self, made: dict[str, Path]) -> None:
         """Baltimore City's insert carries its own design and describes the State program and its monthly plan."""
         city = load_collector("baltimore-city")
@@ -104,7 +113,7 @@ class TestRenderedInserts:
         text = _text(_pdf(made, "baltimore-county", "hpp-insert"))
         for fact in ("hpp.assessment_limit", "hpp.income_limit", "hpp.donation_website"):
             assert fold(str(county.get(fact))) in text
-        assert "up to 3 years" in text and "donation" in text
+        assert "at least 3 years" in text and "donation" in text
 
     def test_manifest_has_one_row_per_insert_with_its_facts(self, made: dict[str, Path]) -> None:
         """manifest.csv and manifest.json list each insert with file, pages, sha256, blocks, citations, edition, designer."""
@@ -119,6 +128,8 @@ class TestRenderedInserts:
             assert int(r["pages"]) == len(PdfReader(io.BytesIO(data)).pages) >= 1
             assert r["edition"] == "2027-05-01"
         assert rows[0]["designer"] == "State Tax Sale Ombudsman" and rows[1]["designer"] == "Baltimore City"
+        assert rows[0]["layout"] == "templates/base (this project's layout)"
+        assert rows[1]["layout"] == "templates/baltimore-city (the collector's own layout)"
         assert rows[1]["blocks"] == "tp-4-201-2-a-1 tp-4-201-2-a-2 tp-4-201-2-a-3"
         assert "Tax-Property § 4-201.2(a)(1)" in rows[1]["citations"]
         data = json.loads((folder / "manifest.json").read_text("utf-8"))
@@ -187,8 +198,8 @@ class TestCommandLine:
         """A design that leaves out the mandated statement is caught by the statute check: exit 3, no PDF, no manifest."""
         real = inserts.composer_for
 
-        def without_statement(*args: object) -> object:
-            composer = real(*args)  # type: ignore[arg-type]
+        def without_statement(*args: object, **kwargs: object) -> object:
+            composer = real(*args, **kwargs)  # type: ignore[arg-type]
             blank = DictLoader({"installment-insert.html.j2": "<section class=\"piece insert\" id=\"insert\">Pay monthly.</section>"})
             composer.env.loader = ChoiceLoader([blank, composer.env.loader])
             return composer

@@ -245,13 +245,42 @@ class TestWarningsFail:
             render_statement(hostile_collector(tmp_path, style="p { font-wieght: bold }"))
 
 
+    def test_fonttools_subsetting_note_passes_and_any_other_warning_fails(self) -> None:
+        """Without libharfbuzz-subset0 WeasyPrint notes it subsets with fontTools: that note alone passes."""
+        import logging
+
+        from notices.render import _no_warnings
+
+        logger = logging.getLogger("weasyprint")
+        with _no_warnings("piece"):
+            logger.warning('Using fontTools instead of HarfBuzz-Subset for font "%s". This will be unsupported '
+                           "in future versions of WeasyPrint.", "Notices Sans")
+        with pytest.raises(RenderError, match="font-wieght"), _no_warnings("piece"):
+            logger.warning('Using fontTools instead of HarfBuzz-Subset for font "%s".', "Notices Sans")
+            logger.warning("Ignored `font-wieght: bold`, unknown property.")
+
+    def test_piece_renders_with_embedded_fonts_when_harfbuzz_subset_is_missing(
+            self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        """With HarfBuzz-subset taken away the statement still renders, its bundled faces subset by fontTools and embedded."""
+        import weasyprint.pdf.fonts
+
+        monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+        pdf = render_statement(hostile_collector(tmp_path))
+        assert "Using fontTools instead of HarfBuzz-Subset" in caplog.text  # the path taken was fontTools'
+        assert "ANN LEE" in page_texts(pdf)[0]
+        bundled = bundled_postscript_names()
+        fonts = pdf_fonts(pdf)
+        assert fonts and all(f["embedded"] and f["program"] in bundled for f in fonts), fonts
+
+
 class TestDeterminism:
     def test_same_input_gives_identical_bytes_in_another_process(self, small_roll: Path, rendered: Path,
                                                                  tmp_path: Path) -> None:
         """A second run in a fresh process (another hash seed, one piece per layout) writes identical bytes."""
         out = tmp_path / "second"
         code = (
-            "import datetime as dt, sys; from pathlib import Path; from notices.batch import Options, run; "
+            "import datetime as dt, sys; from pathlib import Path; import notices.batch; from notices.batch import Options, run; "
+            "notices.batch.refuse_placeholders = lambda *a, **k: None; "  # as conftest does in this process
             "s = run(Options(Path(sys.argv[1]), Path(sys.argv[2]), 'baltimore-city', 'final-notice', "
             "dt.date(2027, 2, 1), workers=1, chunk=1)); sys.exit(0 if s.rendered == 3 else 1)"
         )
