@@ -60,7 +60,8 @@ def samples(folder: Path | None = None) -> list[Sample]:
     """Every account of every sample CSV, in file order; a sale-results file (it has ``sale_date``) is for the post-sale notice."""
     folder = folder or samples_dir()
     found: list[Sample] = []
-    for path in sorted(folder.glob("*.csv")) if folder else ():
+    # A file of bad records (bad-roll.csv, made to show rejections) last: the page opens on a good one.
+    for path in sorted(folder.glob("*.csv"), key=lambda p: (p.name.startswith("bad-"), p.name)) if folder else ():
         try:
             raws = read_accounts(path)
         except InputError:
