@@ -32,7 +32,7 @@ from typer.exceptions import TyperException
 
 from ._version import __version__
 from .collectors import available, load_collector
-from .errors import BatchError, ComplianceError, NoticesError
+from .errors import BatchError, ComplianceError, ConfigError, NoticesError
 from .model import Collector
 from .options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
 from .resolve import plan
@@ -475,6 +475,58 @@ def _print_report(report: Any) -> None:
             typer.secho(line, fg=typer.colors.RED)
         else:
             typer.echo(line)
+
+
+@app.command()
+def preview(
+    collector: Optional[str] = typer.Option(None, "--collector", "-c", help="The collector the page opens with (any can be picked)."),
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1; 0: any free port."),
+    home: Optional[Path] = _home(),
+) -> None:
+    """Serve the designers' preview on 127.0.0.1: pages as they will print, the statute check beside them, live."""
+    try:
+        from .preview import Preview, address, bind, serve
+    except ImportError as exc:
+        typer.secho(f"error: the preview needs its extra: pip install -c constraints.txt -e '.[preview]' ({exc})", fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+    where = home_from(home)
+    with _guard(None, False):
+        if collector is not None and collector not in available(home=where):
+            raise ConfigError("Unknown collector", field="collector", value=collector)
+        try:
+            sock = bind(port)
+        except OSError as exc:
+            typer.secho(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        typer.echo(f"preview: {address(sock)}  (Ctrl-C stops it)", nl=True)
+        sys.stdout.flush()
+        serve(Preview(where, collector), sock)
+
+
+@app.command()
+def proof(
+    collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
+    date: str = typer.Option(..., "--date", "-d", help="The notice date (YYYY-MM-DD); it selects the law in force."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: proof-<collector>-<date>.pdf is written there."),
+    home: Optional[Path] = _home(),
+) -> None:
+    """Write a proof pack: every variant of the collector's final notice, each after a title page with its check result."""
+    from .proof import build
+
+    with _guard(out, False):
+        pdf, results = build(collector, _date(date), home_from(home))
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"proof-{collector}-{date}.pdf"
+        if target.exists():
+            raise BatchError("The proof pack exists already; notices does not overwrite it", file=str(target),
+                             hint="remove it or choose another folder")
+        target.write_bytes(pdf)
+    for result in results:
+        verdict = "ok  " if result.ok else "FAIL"
+        typer.echo(f"  {verdict} {result.variant.name:<22} {result.error}")
+    typer.echo(f"proof pack: {target} ({len(results)} variants)")
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_COMPLIANCE)
 
 
 @app.command()
