@@ -300,6 +300,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         ordered, pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
                                           info=pdf_info(job.plan, title))
         folder.claim(target)
+    ordered.sort(key=lambda o: o.seq)  # the manifest stays in input order; print_sequence gives the print file's
     folder.drop_spool()
     summary = Summary(
         # Counted from the input, not from the outcomes: a piece lost on the way unbalances the books (exit 5).

@@ -123,7 +123,7 @@ def test_the_address_keeps_its_clearance_at_every_extreme_of_the_insert(single_w
 
 def test_an_address_the_window_cannot_hold_is_rejected_with_the_reason(single_window_run: tuple[Path, list[dict[str, str]]]) -> None:
     """Five lines do not fit the single window with the barcode: the record is rejected, not printed cut."""
-    out, manifest = single_window_run
+    out, _ = single_window_run
     rejected = {r["account_id"]: r for r in read_csv(out / "rejects.csv")}
     assert "01-01-0001-003" in rejected
     assert rejected["01-01-0001-003"]["field"] == "mailing_address"
@@ -134,7 +134,7 @@ def test_an_address_the_window_cannot_hold_is_rejected_with_the_reason(single_wi
 
 def test_the_manifest_records_barcode_sheets_and_zip_order(single_window_run: tuple[Path, list[dict[str, str]]]) -> None:
     """Each printed piece has its tracking code, routing code, 65 bars and sheets; the print file runs in ZIP+4 order."""
-    out, manifest = single_window_run
+    _, manifest = single_window_run
     printed = sorted((r for r in manifest if r["status"] == "rendered"), key=lambda r: int(r["print_sequence"]))
     assert [r["account_id"] for r in printed] == ["01-01-0001-004", "01-01-0001-002", "01-01-0001-001"]
     assert [r["sort_key"] for r in printed] == sorted(r["sort_key"] for r in printed)

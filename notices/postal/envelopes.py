@@ -214,6 +214,14 @@ class AddressLayout:
         """Why these address lines cannot print in the window (None: they fit), measured by the font's metrics."""
         font, size = _font(), self.envelope.address_pt / 72
         area = self.envelope.clear_area if self.envelope.stock else self.envelope.address_window
+        if not self.envelope.stock:
+            # A profile's own windows, as before: a long line wraps inside the window; refused only when the
+            # wrapped lines would run past the window's lines (it used to hide them).
+            wrapped = sum(_wrapped_lines(line, area.width / size, font) for line in lines)
+            if wrapped > self.max_lines:
+                return (f"the address takes {wrapped} lines at {self.envelope.address_pt:g} pt, wrapped; "
+                        f"the window holds {self.max_lines}")
+            return None
         if len(lines) > self.max_lines:
             return (f"the address has {len(lines)} lines; the {self.envelope.id} window holds {self.max_lines} "
                     f"at {self.envelope.address_pt:g} pt with the barcode and USPS clearances")
@@ -230,6 +238,20 @@ class AddressLayout:
                 return (f"address line {index + 1} ({line!r}) reaches into the barcode's clear zone in the "
                         f"{self.envelope.id} window")
         return None
+
+
+def _wrapped_lines(line: str, room_em: float, font: _Font) -> int:
+    """How many lines ``line`` takes when wrapped at spaces in ``room_em`` (a word longer than the room takes its own lines)."""
+    count, used = 1, 0.0
+    space = font.advance.get(ord(" "), 0.3)
+    for word in line.split(" "):
+        width = sum(font.advance.get(ord(ch), 0.6) for ch in word)
+        if used and used + space + width > room_em:
+            count, used = count + 1, 0.0
+        used = used + space + width if used else width
+        while used > room_em:
+            count, used = count + 1, used - room_em
+    return count
 
 
 def address_layout(envelope: Envelope) -> AddressLayout:
