@@ -26,11 +26,12 @@ from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
 from .inputs import read_accounts
 from .job import Job, JobSpec, Shape, make_job, shape
-from .model import Collector, Outcome, Record, Rejection, Summary
+from .model import Collector, Outcome, Problem, Record, Rejection, Summary
 from .options import Options
 from .output import OutputFolder, outcome_from_journal, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
+from .postal import envelopes, imb
 from .render import printable
 from .resolve import Plan, plan
 from .validate import Rules, validate
@@ -42,7 +43,7 @@ Checked = list[tuple[int, Record | Rejection]]
 
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
     """Read and validate the whole input first: a bad file stops the run before anything is rendered."""
-    collector = load_collector(options.collector, home=options.home)
+    collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
     the_plan = plan(collector, options.mailing, options.date)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
@@ -51,7 +52,28 @@ def load(options: Options) -> tuple[Collector, Plan, Checked]:
     if control is not None:
         reconcile(raws, control)  # a cut-off or padded export stops here, before a wrong total is printed
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
-    return collector, the_plan, [(seq, validate(raw, rules)) for seq, raw in enumerate(raws, start=1)]
+    layout = envelopes.address_layout(envelopes.for_profile(collector.envelope))
+    return collector, the_plan, [(seq, fits_window(validate(raw, rules), layout)) for seq, raw in enumerate(raws, start=1)]
+
+
+def with_envelope(collector: Collector, stock: str | None) -> Collector:
+    """The collector with ``--envelope`` as its stock (checked now: an unknown id stops the run before anything renders)."""
+    if stock is None:
+        return collector
+    envelopes.stock(stock)
+    return dataclasses.replace(collector, facts={**collector.facts, "envelope": {**collector.envelope, "stock": stock}})
+
+
+def fits_window(item: Record | Rejection, layout: envelopes.AddressLayout) -> Record | Rejection:
+    """A record whose address the envelope's window cannot show whole, with the barcode and clearances, is rejected: never cut."""
+    if isinstance(item, Rejection):
+        return item
+    mailing = item.mailing
+    reason = layout.lines_fit(envelopes.address_lines(item.owners, mailing.line1, mailing.line2, mailing.last_line))
+    if reason is None:
+        return item
+    problem = Problem(reason, item.source_file, item.first_line, "mailing_address")
+    return Rejection(item.account_id, item.source_file, item.first_line, (problem,))
 
 
 def _control(options: Options) -> Control | None:
@@ -89,6 +111,8 @@ def _check_options(options: Options) -> None:
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
     if options.executor == "dask" and not options.scheduler:
         raise ConfigError("The Dask executor needs --scheduler ADDRESS", field="scheduler")
+    if options.sort not in ("input", "zip"):
+        raise ConfigError("Unknown print order: use input or zip", field="sort", value=options.sort)
     if options.shard is not None:
         index, count = options.shard
         if not (count >= 1 and 1 <= index <= count):
@@ -244,8 +268,34 @@ class _Consumer:
         )
         if result.pdf is None:
             return dataclasses.replace(base, reason=result.error, findings=result.findings)
+        # The same barcode the worker drew: a pure function of the profile, the sequence and the ZIP.
+        code = imb.for_piece(self.job.collector.imb, result.seq, record.mailing.zip, self.job.collector.profile_file)
+        sheets = -(-result.pages // 2) if self.job.collector.duplex else result.pages
         return dataclasses.replace(base, piece_file=piece_name(result.seq, record.account_id), pages=result.pages,
-                                   statement_pages=result.statement_pages, sha256=hashlib.sha256(result.pdf).hexdigest())
+                                   statement_pages=result.statement_pages, sha256=hashlib.sha256(result.pdf).hexdigest(),
+                                   sheets=sheets, sort_key=zip_sort_key(record),
+                                   imb_tracking=code.tracking if code else "", imb_routing=code.routing if code else "",
+                                   imb_bars=code.bars if code else "")
+
+
+def zip_sort_key(record: Record) -> str:
+    """ZIP+4 (nine digits, a five-digit ZIP padded with zeros), then the delivery point (none yet in the export)."""
+    digits = imb.routing_code(record.mailing.zip)
+    return (digits + "0000")[:9] if digits else "999999999"
+
+
+def print_order(outcomes: list[Outcome], sort: str) -> list[Outcome]:
+    """The print file's order: the export's (``input``), or by ZIP+4 then input order (``zip``); then the unprinted, by input order.
+
+    Only the order of the print file changes: each piece's bytes (and its barcode's serial) follow its input sequence.
+    """
+    if sort not in ("input", "zip"):
+        raise ConfigError("Unknown print order: use input or zip", field="sort", value=sort)
+    printed = [o for o in outcomes if o.status == "rendered"]
+    if sort == "zip":
+        printed.sort(key=lambda o: (o.sort_key, o.seq))
+    placed = [dataclasses.replace(o, print_sequence=index) for index, o in enumerate(printed, start=1)]
+    return placed + [o for o in outcomes if o.status != "rendered"]
 
 
 def _print_name(options: Options, collector: Collector) -> str:
@@ -267,7 +317,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         return read_fragment((folder.pieces / outcome.piece_file).read_bytes(), outcome.statement_pages)
 
     title = f"{job.plan.mailing.title}: {job.collector.name}, {options.date.isoformat()}"
-    ordered, pages = [outcomes[seq] for seq in sorted(outcomes)], 0
+    ordered, pages = print_order([outcomes[seq] for seq in sorted(outcomes)], options.sort), 0
     # A proof is never a mailing: its pieces are written to look at, but no print file to feed a printer.
     printed = any(o.status == "rendered" for o in ordered) and not options.proof
     if printed:
@@ -275,6 +325,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         ordered, pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
                                           info=pdf_info(job.plan, title))
         folder.claim(target)
+    ordered.sort(key=lambda o: o.seq)  # the manifest stays in input order; print_sequence gives the print file's
     folder.drop_spool()
     summary = Summary(
         # Counted from the input, not from the outcomes: a piece lost on the way unbalances the books (exit 5).

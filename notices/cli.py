@@ -48,6 +48,8 @@ ERROR_LOG = "error.log"
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
 collectors_app = typer.Typer(no_args_is_help=True, help="List collector profiles and show what they hold.")
 app.add_typer(collectors_app, name="collectors")
+envelopes_app = typer.Typer(no_args_is_help=True, help="List envelope stocks and show their windows on the page.")
+app.add_typer(envelopes_app, name="envelopes")
 
 
 HOME_HELP = "The collector's workspace folder (see `notices init`); default: $NOTICES_HOME. Its profiles and templates come first."
@@ -134,6 +136,8 @@ def render(
     piece_timeout: float = typer.Option(PIECE_TIMEOUT, "--piece-timeout", help="Seconds one piece may take; past it the piece is quarantined and its worker replaced."),
     piece_memory: float = typer.Option(PIECE_MEMORY_MB, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
     force: bool = typer.Option(False, "--force", help="Write into a folder that holds files notices did not write, leaving them as they are."),
+    envelope: Optional[str] = typer.Option(None, "--envelope", metavar="ID", help="An envelope stock (notices envelopes list) instead of the profile's [envelope]."),
+    sort: str = typer.Option("input", "--sort", help="The print file's order: input (the export's) or zip (ZIP+4, then input order)."),
     control: Optional[Path] = typer.Option(None, "--control", metavar="FILE", help="The export's record count and control total (records=N and total=1234.56 on two lines, or JSON); the run is refused when the input does not match."),
     expect_records: Optional[int] = typer.Option(None, "--expect-records", metavar="N", help="Accounts the source system exported; the run is refused when the input holds another number."),
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
@@ -155,7 +159,7 @@ def render(
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
                       control=control, expect_records=expect_records, expect_total=_amount(expect_total),
-                      home=home_from(home), proof=proof)
+                      home=home_from(home), proof=proof, envelope=envelope, sort=sort)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with _guard(out, as_json):
         if show:
@@ -539,3 +543,46 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+@envelopes_app.command("list")
+def envelopes_list() -> None:
+    """List the envelope stocks a profile or --envelope may name."""
+    from .postal import envelopes
+
+    for stock_id in envelopes.stock_ids():
+        stock = envelopes.stock(stock_id)
+        typer.echo(f"{stock_id:22} {stock.title}; address up to {envelopes.address_layout(stock).max_lines} lines at "
+                   f"{stock.address_pt:g} pt")
+
+
+@envelopes_app.command("show")
+def envelopes_show(
+    stock_id: str = typer.Argument(..., metavar="ID", help="An envelope stock id (notices envelopes list)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the geometry as JSON."),
+) -> None:
+    """Show an envelope's windows in page coordinates of the letter's first panel, in inches and points."""
+    from .postal import envelopes
+
+    try:
+        data = envelopes.stock(stock_id).to_dict()
+    except NoticesError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(f"{data['id']}: {data['title']}")
+    typer.echo(f"  source: {data['source']}")
+    fold = data["fold"]
+    typer.echo(f"  fold: first panel {fold['panel_width']} x {fold['panel_height']} in, nominally at "
+               f"({fold['insert_left']}, {fold['insert_top']}) in inside the envelope")
+    typer.echo(f"  insert shift allowed: {data['shift']['x']} in across, {data['shift']['y']} in up/down "
+               f"(a loose insert could move {data['loose_play']['x']} / {data['loose_play']['y']} in)")
+    typer.echo(f"  clearance: {data['clearance']} in; address {data['address_pt']:g} pt, up to {data['max_lines']} lines")
+    for name in ("return_window", "address_window", "clear_area", "barcode"):
+        rect = data[name]
+        if rect is None:
+            continue
+        i, p = rect["inches"], rect["points"]
+        typer.echo(f"  {name:15} left {i['left']:.4f} in ({p['left']:.2f} pt)  top {i['top']:.4f} in ({p['top']:.2f} pt)  "
+                   f"{i['width']:.4f} x {i['height']:.4f} in ({p['width']:.2f} x {p['height']:.2f} pt)")

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from . import formatting, i18n
 from .errors import ConfigError, LawError
 from .model import Block, Collector, Record
+from .postal import envelopes
 from .resolve import Part, Plan
 from .sandbox import RootedLoader, TemplateSandbox, template_location
 from .workspace import template_roots
@@ -116,6 +117,8 @@ class Composer:
             statement=_statement,
             collector=_Tracked(i18n.localized_facts(collector.facts, language), "", self.read),
             proof=proof,
+            # Where the envelope's windows put the address (notices/postal): the profile's stock or windows.
+            postal=envelopes.template_values(envelopes.address_layout(envelopes.for_profile(collector.envelope))),
             plan=plan,
             edition=plan.edition,
             notice_date=plan.day,

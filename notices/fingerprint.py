@@ -48,6 +48,7 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
         "profile": tree_hash(list(collector.sources)),
         "fonts": tree_hash([fonts_dir()]),
         "statutes": tree_hash([_PACKAGE / "statutes"]),
+        "envelopes": tree_hash([_PACKAGE / "postal"]),
         "catalogs": tree_hash(sorted((_PACKAGE / "locale").rglob("*.po"))),
         # The package's own code: a fix between a run and its resume must not mix old and new pieces.
         "code": _code_hash(),
@@ -55,7 +56,8 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
         "options": json.dumps(
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
              "language": options.language, "encoding": options.encoding, "format": options.format,
-             "shard": list(options.shard) if options.shard else None},
+             "shard": list(options.shard) if options.shard else None, "envelope": options.envelope,
+             "sort": options.sort},
             sort_keys=True,
         ),
     }

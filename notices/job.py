@@ -6,6 +6,7 @@ so a worker process, local or on a Dask cluster, never loads a profile or the la
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from .compose import Composer
 from .fields import Layouts, proven_toolchain
 from .model import Collector, Record
 from .pdfwriter import Fragment
+from .postal import envelopes
 from .render import Renderer
 from .resolve import Part, Plan
 from .workspace import template_roots
@@ -52,6 +54,11 @@ class Job:
     def statement(self) -> Part:
         return self.plan.parts[0]
 
+    @functools.cached_property
+    def address_layout(self) -> envelopes.AddressLayout:
+        """Where the envelope's window puts the address and the barcode (the profile's stock or windows)."""
+        return envelopes.address_layout(envelopes.for_profile(self.collector.envelope))
+
     @property
     def shared(self) -> list[tuple[str, bytes]]:
         """The inserts as the assembler takes them: document id and PDF."""
@@ -76,7 +83,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
 def shape(record: Record) -> Shape:
     """A record's statement shape: pieces of one shape mostly share a skeleton, a layout and a page count.
 
-    (The envelope window always has five lines, and each value is one field.)
+    (The envelope window always has the same number of lines, and each value is one field.)
     """
     rows = sum(1 + bool(line.interest) + bool(line.penalty) for line in record.lines)
     return rows, len({line.source for line in record.lines}), int(record.sale is not None)

@@ -193,6 +193,18 @@ class Collector:
         return int(cap) if cap else None
 
     @property
+    def envelope(self) -> dict[str, Any]:
+        """The ``[envelope]`` table: a stock id, or the windows the profile gives itself (notices.postal.envelopes)."""
+        table = self.get("envelope", {})
+        return table if isinstance(table, dict) else {}
+
+    @property
+    def imb(self) -> dict[str, Any] | None:
+        """The ``[imb]`` table (notices.postal.imb), or None when the profile has none."""
+        table = self.get("imb")
+        return table if isinstance(table, dict) else None
+
+    @property
     def pay_within_days(self) -> int:
         """Days after the notice date by which the statement asks for payment."""
         return int(self.get("statement.pay_within_days", 30))
@@ -257,6 +269,12 @@ class Outcome:
     edition: str = ""
     language: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
+    sheets: int = 0  # sheets of paper the piece takes: duplex ceil(pages / 2), simplex its pages
+    print_sequence: int | None = None  # its place in the print file (1, 2, ...)
+    sort_key: str = ""  # what --sort ordered it by
+    imb_tracking: str = ""  # the Intelligent Mail barcode's 20-digit tracking code
+    imb_routing: str = ""  # its routing code (the ZIP, ZIP+4): 0, 5, 9 or 11 digits
+    imb_bars: str = ""  # its 65 bars, F A D T
 
 
 @dataclass

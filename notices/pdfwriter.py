@@ -44,6 +44,30 @@ class Fragment:
     parent: int = 2
 
 
+_CONTENTS = re.compile(rb"/Contents\s*(\d+ 0 R|\[[^\]]*\])")
+
+
+def overlay(fragment: Fragment, page: int, content: bytes) -> Fragment:
+    """The fragment with ``content`` (PDF drawing operators) drawn over one of its pages, as new objects.
+
+    The page's own content is wrapped in ``q``/``Q``, so whatever graphics state it leaves does not
+    reach the overlay; no stream's data is touched, only the page dictionary's /Contents.
+    """
+    bodies = dict(fragment.objects)
+    number = fragment.pages[page]
+    head, marker, data = bodies[number].partition(b"\nstream\n")
+    found = _CONTENTS.search(head)
+    if found is None:
+        raise ValueError(f"page object {number} has no /Contents")
+    own = found.group(1).strip(b"[]").strip()
+    first = max([*bodies, fragment.parent]) + 1
+    streams = [b"q\n", b"Q\n" + content]
+    added = [(first + i, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)) for i, stream in enumerate(streams)]
+    contents = b"/Contents [%d 0 R %s %d 0 R]" % (first, own, first + 1)
+    bodies[number] = head[:found.start()] + contents + head[found.end():] + marker + data
+    return Fragment(list(fragment.pages), sorted([*bodies.items(), *added]), fragment.parent)
+
+
 def read_fragment(pdf: bytes, pages: int) -> Fragment:
     """The first ``pages`` pages of a file this writer wrote, as the Fragment they were written from.
 
@@ -96,7 +120,7 @@ class PdfStreamWriter:
         self.pages: list[int] = []
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
-        self._blank: int | None = None
+        self._blank_content: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
@@ -222,10 +246,20 @@ class PdfStreamWriter:
         return len(self._shared[name])
 
     def add_blank(self, media_box: Sequence[float] = (0, 0, 612, 792)) -> None:
+        """A padding back page that says so ("This page intentionally left blank"), so an operator can tell it from a misfeed.
+
+        The words are drawn as outlines, not text: the page carries no font and no text, and the
+        statute check reads it as the blank page it is. Its content is written once per file.
+        """
+        if self._blank_content is None:
+            self._blank_content = self._alloc()
+            stream = blank_page_words(float(media_box[2]), float(media_box[3]))
+            self._write_body(self._blank_content, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
         d = DictionaryObject()
         d[NameObject("/Type")] = NameObject("/Page")
         d[NameObject("/MediaBox")] = ArrayObject(NumberObject(int(v)) for v in media_box)
         d[NameObject("/Resources")] = DictionaryObject()
+        d[NameObject("/Contents")] = IndirectObject(self._blank_content, 0, None)
         d[NameObject("/Parent")] = IndirectObject(2, 0, None)
         number = self._alloc()
         self._write_object(number, d)
@@ -266,3 +300,49 @@ def _pdf_text(text: str) -> str:
     if text.isascii():
         return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+BLANK_WORDS = "This page intentionally left blank"
+
+
+@functools.cache
+def blank_page_words(width: float, height: float, size: float = 8.0) -> bytes:
+    """Drawing operators for ``BLANK_WORDS``, small and centred, as filled glyph outlines of the bundled font."""
+    from fontTools.pens.basePen import BasePen  # noqa: PLC0415 - loaded on first padding page: `import notices` stays light
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 - the same
+
+    from .resources import fonts_dir  # noqa: PLC0415 - the writer needs no install layout until it draws words
+
+    font = TTFont(fonts_dir() / "DejaVuSansCondensed.ttf")
+    scale = size / font["head"].unitsPerEm
+    cmap, glyphs, hmtx = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
+    names = [cmap[ord(ch)] for ch in BLANK_WORDS]
+    x = (width - sum(hmtx[n][0] for n in names) * scale) / 2
+    y = height / 2
+    ops: list[str] = ["q", "0.35 g"]
+
+    class _Pen(BasePen):  # type: ignore[misc]
+        def __init__(self, origin: float) -> None:
+            super().__init__(glyphs)
+            self.origin = origin
+
+        def at(self, point: tuple[float, float]) -> str:
+            return f"{self.origin + point[0] * scale:.2f} {y + point[1] * scale:.2f}"
+
+        def _moveTo(self, pt: tuple[float, float]) -> None:
+            ops.append(self.at(pt) + " m")
+
+        def _lineTo(self, pt: tuple[float, float]) -> None:
+            ops.append(self.at(pt) + " l")
+
+        def _curveToOne(self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> None:
+            ops.append(f"{self.at(p1)} {self.at(p2)} {self.at(p3)} c")
+
+        def _closePath(self) -> None:
+            ops.append("h")
+
+    for name in names:
+        glyphs[name].draw(_Pen(x))
+        x += hmtx[name][0] * scale
+    ops += ["f", "Q"]
+    return ("\n".join(ops) + "\n").encode("ascii")

@@ -22,7 +22,8 @@ from .fields import skeleton
 from .formatting import long_date, money
 from .job import Job, shape
 from .model import Record
-from .pdfwriter import Fragment, PdfStreamWriter
+from .pdfwriter import Fragment, PdfStreamWriter, overlay
+from .postal import imb
 
 Item = tuple[int, Record]
 
@@ -219,8 +220,21 @@ def must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
     ]
 
 
+def with_barcode(job: Job, seq: int, record: Record, statement: Fragment) -> Fragment:
+    """The statement with its Intelligent Mail barcode drawn below the address, when the profile has one.
+
+    Drawn into the first page after layout, so the bars never enter the HTML: pieces still share layouts.
+    """
+    found = imb.for_piece(job.collector.imb, seq, record.mailing.zip, job.collector.profile_file)
+    if found is None:
+        return statement
+    box = job.address_layout.barcode_box
+    return overlay(statement, 0, imb.content_stream(imb.bar_rects(found.bars, box.left, box.bottom)))
+
+
 def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
     """Join the statement with the inserts into the piece file, and check that file as `notices check` would."""
+    statement = with_barcode(job, seq, record, statement)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
     writer = PdfStreamWriter(out, info=pdf_info(job.plan, title))

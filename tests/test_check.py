@@ -480,9 +480,12 @@ class TestRenderUsesTheSameCheck:
 
 
     def test_piece_failing_the_check_is_quarantined(self, tmp_path: Path) -> None:
-        """An owner's name too long to wrap runs off the sheet: render quarantines that piece, with the finding, and prints the other."""
+        """A property address too long to wrap runs off the sheet: render quarantines that piece, with the finding, and prints the other.
+
+        (An owner's name that long never gets here: the envelope window refuses it first, see tests/test_postal.py.)
+        """
         roll = tmp_path / "roll.csv"
-        roll.write_text(csv_text([row(account_id="01-01-0001-001", owner_name="W" * 120), row(account_id="01-01-0001-002")]))
+        roll.write_text(csv_text([row(account_id="01-01-0001-001", property_address="W" * 120), row(account_id="01-01-0001-002")]))
         summary = run(Options(roll, tmp_path / "out", CITY, "final-notice", WINTER, workers=1))
         assert (summary.rendered, summary.quarantined) == (1, 1)
         manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())

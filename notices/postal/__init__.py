@@ -1,0 +1,1 @@
+"""Turn envelope stocks, a record's address and the profile's mailer facts into print-production geometry and barcodes."""

@@ -1,0 +1,295 @@
+"""Turn envelope stocks and a collector's ``[envelope]`` into window geometry on the page, and an address into a fit or a reason.
+
+Page coordinates are inches from the sheet's top-left corner, on the letter's first panel as it lies
+behind the envelope's face. Nothing here lays text out: the widths and heights come from the bundled
+font's own metrics, the same numbers WeasyPrint uses, so a record is refused before it is rendered
+rather than printed with an address the window would cut.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..resources import fonts_dir
+from . import imb
+
+DATA = Path(__file__).with_name("envelopes.toml")
+FONT = "DejaVuSansCondensed.ttf"  # the address window's face (regular weight), as the stylesheet sets it
+_FIRST_BASELINE_EM = 0.76  # the first baseline sits this far below the clear area's top: room for capitals, digits, ascenders
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle in page coordinates: inches from the sheet's left and top edges."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    def inset(self, dx: float, dy: float) -> Rect:
+        return Rect(self.left + dx, self.top + dy, self.width - 2 * dx, self.height - 2 * dy)
+
+    def moved(self, dx: float, dy: float) -> Rect:
+        return Rect(self.left + dx, self.top + dy, self.width, self.height)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"left": round(self.left, 4), "top": round(self.top, 4), "width": round(self.width, 4), "height": round(self.height, 4)}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An envelope stock: its windows on the page, how far the insert may move, and the address type."""
+
+    id: str
+    title: str
+    source: str
+    address_window: Rect  # page coordinates
+    return_window: Rect | None
+    envelope_windows: dict[str, dict[str, float]]  # as the maker gives them: from the envelope's left and bottom
+    size: tuple[float, float]  # the envelope's width and height
+    insert: tuple[float, float]  # the first panel's top-left corner inside the envelope, nominal
+    panel: tuple[float, float]  # the first panel's width and height (the fold)
+    shift: tuple[float, float]  # how far the insert may move each way, across and up/down
+    clearance: float
+    address_pt: float
+    line_height: float
+    stock: bool = True  # False: windows the profile gives itself, placed as before and not held to clearances
+
+    @property
+    def clear_area(self) -> Rect:
+        """Where the address and barcode may print: the window less the clearance and the shift, on every side."""
+        return self.address_window.inset(self.clearance + self.shift[0], self.clearance + self.shift[1])
+
+    def corners(self) -> list[tuple[float, float]]:
+        """Every extreme of the insert's movement (and the nominal place): the window moves the other way on the page."""
+        dx, dy = self.shift
+        return [(0.0, 0.0)] + [(sx * dx, sy * dy) for sx in (-1, 1) for sy in (-1, 1)]
+
+    def loose_play(self) -> tuple[float, float]:
+        """How far a loose insert could move each way, from the sizes alone (not the registration assumed)."""
+        return (self.size[0] - self.panel[0]) / 2, (self.size[1] - self.panel[1]) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """The geometry in page coordinates, inches and points, for ``notices envelopes show``."""
+        def both(rect: Rect) -> dict[str, Any]:
+            return {"inches": rect.to_dict(), "points": {k: round(v * 72, 2) for k, v in rect.to_dict().items()}}
+
+        layout = address_layout(self)
+        return {
+            "id": self.id, "title": self.title, "source": self.source, "stock": self.stock,
+            "envelope": {"width": self.size[0], "height": self.size[1], "windows": self.envelope_windows},
+            "fold": {"panel_width": self.panel[0], "panel_height": round(self.panel[1], 4),
+                     "insert_left": round(self.insert[0], 4), "insert_top": round(self.insert[1], 4)},
+            "shift": {"x": self.shift[0], "y": self.shift[1]},
+            "loose_play": {"x": round(self.loose_play()[0], 4), "y": round(self.loose_play()[1], 4)},
+            "clearance": self.clearance,
+            "address_window": both(self.address_window),
+            "return_window": both(self.return_window) if self.return_window else None,
+            "clear_area": both(self.clear_area),
+            "address_pt": self.address_pt,
+            "max_lines": layout.max_lines,
+            "barcode": both(layout.barcode_box),
+        }
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    with DATA.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def stock_ids() -> list[str]:
+    return sorted(_data()["stock"])
+
+
+def stock(stock_id: str) -> Envelope:
+    """An envelope stock by id, in page coordinates; an unknown id names the known ones."""
+    data = _data()
+    if stock_id not in data["stock"]:
+        raise ConfigError("Unknown envelope stock", file=DATA.name, field="envelope.stock", value=stock_id,
+                          hint="known stocks: " + ", ".join(stock_ids()))
+    entry = {**data["defaults"], **data["stock"][stock_id]}
+    fold = entry["fold"]
+    width, height = float(entry["size"]["width"]), float(entry["size"]["height"])
+    panel = (float(fold["page_width"]), float(fold["page_height"]) / int(fold["panels"]))
+    insert = ((width - panel[0]) / 2, (height - panel[1]) / 2)  # centred: the nominal place
+
+    def on_page(window: dict[str, float]) -> Rect:
+        # From the envelope's left and bottom to the panel's left and top.
+        top_in_envelope = height - float(window["bottom"]) - float(window["height"])
+        return Rect(float(window["left"]) - insert[0], top_in_envelope - insert[1], float(window["width"]), float(window["height"]))
+
+    windows = {name: {k: float(v) for k, v in entry[name].items()} for name in ("return_window", "address_window") if name in entry}
+    return Envelope(
+        id=stock_id, title=str(entry["title"]), source=str(entry["source"]),
+        address_window=on_page(entry["address_window"]),
+        return_window=on_page(entry["return_window"]) if "return_window" in entry else None,
+        envelope_windows=windows, size=(width, height), insert=insert, panel=panel,
+        shift=(float(entry["shift"]["x"]), float(entry["shift"]["y"])), clearance=float(entry["clearance"]),
+        address_pt=float(entry["address_pt"]), line_height=float(entry["line_height"]),
+    )
+
+
+def _rect(facts: Any) -> Rect:
+    return Rect(float(facts["left"]), float(facts["top"]), float(facts["width"]), float(facts["height"]))
+
+
+def for_profile(envelope: Any) -> Envelope:
+    """The envelope a collector's ``[envelope]`` names: its ``stock``, or else the windows it gives itself.
+
+    Windows given in the profile (``return_window``, ``address_window``, page coordinates) keep
+    working as before: the address fills the window from its top at 9.5 pt, with no clearance or
+    shift assumed, since the profile does not say which envelope they belong to.
+    """
+    envelope = envelope if isinstance(envelope, dict) else {}
+    if envelope.get("stock"):
+        chosen = stock(str(envelope["stock"]))
+        if "return_window" in envelope and chosen.return_window is None:
+            chosen = replace(chosen, return_window=_rect(envelope["return_window"]))
+        return chosen
+    address = _rect(envelope.get("address_window", {"left": 0.75, "top": 2.0, "width": 4.0, "height": 1.125}))
+    back = _rect(envelope.get("return_window", {"left": 0.75, "top": 0.5, "width": 3.25, "height": 0.875}))
+    return Envelope(
+        id="profile", title="the windows the collector's profile gives", source="collector profile [envelope]",
+        address_window=address, return_window=back, envelope_windows={}, size=(9.5, 4.125), insert=(0.0, 0.0),
+        panel=(8.5, 11 / 3), shift=(0.0, 0.0), clearance=0.0, address_pt=9.5, line_height=1.18, stock=False,
+    )
+
+
+@dataclass(frozen=True)
+class _Font:
+    units: float
+    ascent: float
+    descent: float
+    advance: dict[int, float]
+    top: dict[int, float]
+    bottom: dict[int, float]
+
+
+@functools.cache
+def _font() -> _Font:
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 - WeasyPrint's own dependency, loaded on first measure
+
+    font = TTFont(fonts_dir() / FONT)
+    units = float(font["head"].unitsPerEm)
+    glyf, hmtx = font["glyf"], font["hmtx"]
+    advance, top, bottom = {}, {}, {}
+    for code, name in font.getBestCmap().items():
+        glyph = glyf[name]
+        glyph.recalcBounds(glyf)
+        advance[code] = hmtx[name][0] / units
+        top[code] = getattr(glyph, "yMax", 0) / units
+        bottom[code] = getattr(glyph, "yMin", 0) / units
+    return _Font(units, font["hhea"].ascent / units, -font["hhea"].descent / units, advance, top, bottom)
+
+
+@dataclass(frozen=True)
+class AddressLayout:
+    """Where the address lines and the barcode go in the window, in page coordinates."""
+
+    envelope: Envelope
+    box: Rect  # the box the template positions the lines in (its top is set so the first baseline lands right)
+    first_baseline: float
+    pitch: float  # inches between baselines
+    max_lines: int
+    barcode_box: Rect  # the bars: from the full bars' top to their bottom
+
+    def lines_fit(self, lines: Sequence[str]) -> str | None:
+        """Why these address lines cannot print in the window (None: they fit), measured by the font's metrics."""
+        font, size = _font(), self.envelope.address_pt / 72
+        area = self.envelope.clear_area if self.envelope.stock else self.envelope.address_window
+        if not self.envelope.stock:
+            # A profile's own windows, as before: a long line wraps inside the window; refused only when the
+            # wrapped lines would run past the window's lines (it used to hide them).
+            wrapped = sum(_wrapped_lines(line, area.width / size, font) for line in lines)
+            if wrapped > self.max_lines:
+                return (f"the address takes {wrapped} lines at {self.envelope.address_pt:g} pt, wrapped; "
+                        f"the window holds {self.max_lines}")
+            return None
+        if len(lines) > self.max_lines:
+            return (f"the address has {len(lines)} lines; the {self.envelope.id} window holds {self.max_lines} "
+                    f"at {self.envelope.address_pt:g} pt with the barcode and USPS clearances")
+        for index, line in enumerate(lines):
+            width = sum(font.advance.get(ord(ch), 0.6) for ch in line) * size
+            if self.box.left + width > area.right + 1e-9:
+                return (f"address line {index + 1} ({line!r}) is {width:.2f} in wide at {self.envelope.address_pt:g} pt; "
+                        f"the {self.envelope.id} window leaves {area.right - self.box.left:.2f} in")
+            baseline = self.first_baseline + index * self.pitch
+            if index == 0 and baseline - max((font.top.get(ord(c), 0) for c in line), default=0) * size < area.top - 1e-9:
+                return f"address line 1 ({line!r}) reaches above the {self.envelope.id} window's clear area"
+            low = baseline - min((font.bottom.get(ord(c), 0) for c in line), default=0) * size
+            if low > self.barcode_box.top - imb.CLEAR_ABOVE + 1e-9:
+                return (f"address line {index + 1} ({line!r}) reaches into the barcode's clear zone in the "
+                        f"{self.envelope.id} window")
+        return None
+
+
+def _wrapped_lines(line: str, room_em: float, font: _Font) -> int:
+    """How many lines ``line`` takes when wrapped at spaces in ``room_em`` (a word longer than the room takes its own lines)."""
+    count, used = 1, 0.0
+    space = font.advance.get(ord(" "), 0.3)
+    for word in line.split(" "):
+        width = sum(font.advance.get(ord(ch), 0.6) for ch in word)
+        if used and used + space + width > room_em:
+            count, used = count + 1, 0.0
+        used = used + space + width if used else width
+        while used > room_em:
+            count, used = count + 1, used - room_em
+    return count
+
+
+def address_layout(envelope: Envelope) -> AddressLayout:
+    """Lines from the top of the clear area, the barcode at its bottom (USPS: the barcode may go below the address)."""
+    font, size = _font(), envelope.address_pt / 72
+    pitch = envelope.line_height * size
+    half_leading = (pitch - (font.ascent + font.descent) * size) / 2
+    if envelope.stock:
+        area = envelope.clear_area
+        first = area.top + _FIRST_BASELINE_EM * size
+        box_top = first - half_leading - font.ascent * size
+    else:
+        area = envelope.address_window
+        box_top = area.top
+        first = box_top + half_leading + font.ascent * size
+    bars = Rect(area.left, area.bottom - imb.FULL_HEIGHT, imb.LENGTH, imb.FULL_HEIGHT)
+    # As many lines as fit when each reaches no lower than its baseline (capitals and digits; a line
+    # with descenders is measured on its own by lines_fit).
+    room = bars.top - imb.CLEAR_ABOVE - first
+    max_lines = 5 if not envelope.stock else max(0, math.floor(room / pitch + 1e-9) + 1)
+    box = Rect(area.left, box_top, area.width, max_lines * pitch)
+    return AddressLayout(envelope, box, first, pitch, max_lines, bars)
+
+
+def address_lines(owners: Sequence[str], line1: str, line2: str, last_line: str) -> list[str]:
+    """The lines of the window, in order, as the template prints them."""
+    return [*owners, line1, *([line2] if line2 else []), last_line]
+
+
+def template_values(layout: AddressLayout, margin_left: float = 0.6, margin_top: float = 0.6) -> dict[str, Any]:
+    """What ``envelope.html.j2`` positions: boxes relative to the page's content box, in inches and points."""
+    envelope = layout.envelope
+    back = envelope.return_window
+    return {
+        "stock": envelope.id,
+        "address": {"left": round(layout.box.left - margin_left, 4), "top": round(layout.box.top - margin_top, 4),
+                    "width": round(layout.box.width, 4), "font_pt": envelope.address_pt,
+                    "line_pt": round(layout.pitch * 72, 3), "lines": layout.max_lines},
+        "return": None if back is None else {"left": round(back.left - margin_left, 4), "top": round(back.top - margin_top, 4),
+                                             "width": back.width, "height": back.height},
+    }

@@ -1,0 +1,170 @@
+"""Print production: envelope windows, the address's fit, the Intelligent Mail barcode, padding pages, sheets and order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from conftest import CITY_DATE, csv_text, read_csv, row
+from typer.testing import CliRunner
+
+from notices import Options, run
+from notices.assemble import blank_pdf
+from notices.cli import app
+from notices.compliance import shared_pages
+from notices.postal import envelopes, imb
+
+# USPS-B-3200's published examples (ReportLab's own test vectors): one tracking code, each routing length.
+SPEC_TRACKING = "01234567094987654321"
+SPEC_BARS = {
+    "": "ATTFATTDTTADTAATTDTDTATTDAFDDFADFDFTFFFFFTATFAAAATDFFTDAADFTFDTDT",
+    "01234": "DTTAFADDTTFTDTFTFDTDDADADAFADFATDDFTAAAFDTTADFAAATDFDTDFADDDTDFFT",
+    "012345678": "ADFTTAFDTTTTFATTADTAAATFTFTATDAAAFDDADATATDTDTTDFDTDATADADTDFFTFA",
+    "01234567891": "AADTFFDFTDADTAADAATFDTDDAAADDTDTTDAFADADDDTFFFDDTTTADFAAADFTDAADA",
+}
+INCH = 72.0
+PAGE_HEIGHT = 11.0
+
+
+@pytest.mark.parametrize("routing", sorted(SPEC_BARS))
+def test_the_encoder_gives_the_specifications_bars(routing: str) -> None:
+    """The encoder turns the specification's example codes into its published 65 bars."""
+    assert imb.encode(SPEC_TRACKING, routing) == SPEC_BARS[routing]
+
+
+def test_a_pieces_barcode_follows_profile_sequence_and_zip() -> None:
+    """Tracking code = barcode ID, service type, Mailer ID, serial from the sequence; routing from the ZIP+4."""
+    mailer = imb.Mailer("00", "300", "123456", serial_start=1000)
+    code = imb.barcode(mailer, 7, "21218-1234")
+    assert code.tracking == "00300123456000001007"
+    assert code.routing == "212181234"
+    assert code.bars == imb.encode(code.tracking, code.routing)
+    assert imb.barcode(mailer, 7, "21218-1234") == code  # a rerun gives the same serial and bars
+    assert imb.routing_code("21218") == "21218" and imb.routing_code("2121") == ""
+
+
+def test_shards_draw_disjoint_serials() -> None:
+    """Shards split the sequence, so their serials never meet."""
+    mailer = imb.Mailer("00", "300", "123456789")
+    shards = [{imb.serial(mailer, seq) for seq in range(1, 101) if seq % 4 == index} for index in range(4)]
+    assert sum(len(s) for s in shards) == len(set().union(*shards)) == 100
+
+
+def test_the_double_window_lies_where_the_fold_puts_it() -> None:
+    """The recipient window, 1 x 4 in at 0.625 in from the left and 1 in from the bottom, lands on the first panel."""
+    stock = envelopes.stock("no10-double-window")
+    assert stock.panel[1] == pytest.approx(11 / 3)
+    window = stock.address_window
+    assert (window.left, window.width, window.height) == pytest.approx((0.625 - 0.5, 4.0, 1.0))
+    assert window.top == pytest.approx(4.125 - 1.0 - 1.0 - (4.125 - 11 / 3) / 2)
+    shown = json.loads(CliRunner().invoke(app, ["envelopes", "show", "no10-double-window", "--json"]).output)
+    assert shown["address_window"]["points"]["width"] == pytest.approx(288.0)
+    assert shown["clear_area"]["inches"]["height"] == pytest.approx(0.5)
+
+
+def _char_boxes(pdf: Path, wanted: list[str]) -> list[tuple[float, float, float, float]]:
+    """The ink boxes (left, top, right, bottom in page inches from the top-left) of the characters of ``wanted`` lines."""
+    page = pypdfium2.PdfDocument(str(pdf))[0]
+    text = page.get_textpage()
+    whole = text.get_text_range()
+    boxes = []
+    for line in wanted:
+        # The occurrence on the first panel (the owner's name also prints lower down, in the facts table).
+        starts = [i for i in range(len(whole)) if whole.startswith(line, i)]
+        start = next(i for i in starts if PAGE_HEIGHT - text.get_charbox(i)[3] / INCH < 11 / 3)
+        for index in range(start, start + len(line)):
+            if whole[index].isspace():
+                continue
+            left, bottom, right, top = text.get_charbox(index)
+            boxes.append((left / INCH, PAGE_HEIGHT - top / INCH, right / INCH, PAGE_HEIGHT - bottom / INCH))
+    return boxes
+
+
+@pytest.fixture(scope="module")
+def single_window_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+    """A small roll rendered for the single-window stock, in ZIP order: one record too long for the window."""
+    folder = tmp_path_factory.mktemp("postal")
+    rows = [
+        row(account_id="01-01-0001-001", owner_name="MARCUS T WILLIAMS", owner_name_2="DENISE R WILLIAMS",
+            mailing_address_1="3011 GUILFORD AVE", mailing_zip="21218-1234"),
+        row(account_id="01-01-0001-002", owner_name="ANN LEE", mailing_zip="21201"),
+        row(account_id="01-01-0001-003", owner_name="HARBORVIEW ROWHOMES LLC", owner_name_2="C/O JANE DOE",
+            mailing_address_1="400 E PRATT ST", mailing_address_2="STE 800", mailing_zip="21202"),
+        row(account_id="01-01-0001-004", owner_name="BOB ROE", mailing_zip="21030"),
+    ]
+    roll = folder / "roll.csv"
+    roll.write_text(csv_text(rows), "utf-8")
+    out = folder / "out"
+    run(Options(roll, out, "baltimore-city", "final-notice", CITY_DATE, workers=1, envelope="no10-single-window", sort="zip"))
+    return out, read_csv(out / "manifest.csv")
+
+
+def test_the_address_keeps_its_clearance_at_every_extreme_of_the_insert(single_window_run: tuple[Path, list[dict[str, str]]]) -> None:
+    """Measured in the PDF, the address and the bars stay 1/8 in inside the window wherever the insert moves."""
+    out, manifest = single_window_run
+    stock = envelopes.stock("no10-single-window")
+    layout = envelopes.address_layout(stock)
+    first = next(r for r in manifest if r["account_id"] == "01-01-0001-001")
+    lines = ["MARCUS T WILLIAMS", "DENISE R WILLIAMS", "3011 GUILFORD AVE", "BALTIMORE MD 21218-1234"]
+    ink = _char_boxes(out / "pieces" / first["piece_file"], lines)
+    bars = [(x, y, x + w, y + h) for x, y, w, h in imb.bar_rects(first["imb_bars"], layout.barcode_box.left, layout.barcode_box.bottom)]
+    assert len(ink) == sum(len(line.replace(" ", "")) for line in lines) and len(bars) == 65
+    for dx, dy in stock.corners():
+        window = stock.address_window.moved(-dx, -dy)  # the insert moves one way, the window the other on the page
+        for left, top, right, bottom in ink + bars:
+            assert left >= window.left + stock.clearance - 1e-6 and right <= window.right - stock.clearance + 1e-6
+            assert top >= window.top + stock.clearance - 1e-6 and bottom <= window.bottom - stock.clearance + 1e-6
+    lowest_text = max(bottom for _, _, _, bottom in ink)
+    assert min(top for _, top, _, _ in bars) - lowest_text >= imb.CLEAR_ABOVE - 1e-6
+    assert stock.address_pt >= 8
+
+
+def test_an_address_the_window_cannot_hold_is_rejected_with_the_reason(single_window_run: tuple[Path, list[dict[str, str]]]) -> None:
+    """Five lines do not fit the single window with the barcode: the record is rejected, not printed cut."""
+    out, _ = single_window_run
+    rejected = {r["account_id"]: r for r in read_csv(out / "rejects.csv")}
+    assert "01-01-0001-003" in rejected
+    assert rejected["01-01-0001-003"]["field"] == "mailing_address"
+    assert "5 lines" in rejected["01-01-0001-003"]["reason"]
+    layout = envelopes.address_layout(envelopes.stock("no10-double-window"))
+    assert "wide" in str(layout.lines_fit(["W" * 60, "1 MAIN ST", "BALTIMORE MD 21201"]))
+
+
+def test_the_manifest_records_barcode_sheets_and_zip_order(single_window_run: tuple[Path, list[dict[str, str]]]) -> None:
+    """Each printed piece has its tracking code, routing code, 65 bars and sheets; the print file runs in ZIP+4 order."""
+    _, manifest = single_window_run
+    printed = sorted((r for r in manifest if r["status"] == "rendered"), key=lambda r: int(r["print_sequence"]))
+    assert [r["account_id"] for r in printed] == ["01-01-0001-004", "01-01-0001-002", "01-01-0001-001"]
+    assert [r["sort_key"] for r in printed] == sorted(r["sort_key"] for r in printed)
+    for r in printed:
+        assert len(r["imb_tracking"]) == 20 and len(r["imb_bars"]) == 65
+        assert r["imb_bars"] == imb.encode(r["imb_tracking"], r["imb_routing"])
+        assert int(r["sheets"]) == -(-int(r["pages"]) // 2)
+    assert printed[-1]["imb_routing"] == "212181234"
+
+
+def test_sorting_changes_no_pieces_bytes(single_window_run: tuple[Path, list[dict[str, str]]], tmp_path: Path) -> None:
+    """The same roll in input order gives the same piece files, byte for byte: only the print file's order differs."""
+    out, manifest = single_window_run
+    again = tmp_path / "input-order"
+    run(Options(out.parent / "roll.csv", again, "baltimore-city", "final-notice", CITY_DATE, workers=1,
+                envelope="no10-single-window"))
+    plain = {r["account_id"]: r for r in read_csv(again / "manifest.csv")}
+    for r in manifest:
+        if r["status"] == "rendered":
+            assert plain[r["account_id"]]["sha256"] == r["sha256"]
+    assert [r["print_sequence"] for r in read_csv(again / "manifest.csv") if r["status"] == "rendered"] == ["1", "2", "3"]
+
+
+def test_a_padding_page_says_it_is_blank_and_the_check_reads_it_as_blank() -> None:
+    """The padding back page shows its words as drawn outlines: an operator sees them, the statute check sees no text."""
+    pdf = blank_pdf()
+    assert b" c\n" in pdf and b"/Font" not in pdf
+    assert shared_pages(pdf)[0].text == ""
+    page = pypdfium2.PdfDocument(pdf)[0]
+    image = page.render(scale=1).to_pil().convert("L")
+    width, height = image.size
+    dark = [x for x in range(width) for y in range(height // 2 - 12, height // 2 + 4) if image.getpixel((x, y)) < 160]
+    assert dark and abs((min(dark) + max(dark)) / 2 - width / 2) < 3  # centred words
