@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CITY_CSV, ROOT
+from conftest import CITY_CSV, ROOT, subset_csv
 
 distributed = pytest.importorskip("distributed")
 
@@ -43,8 +43,30 @@ QUIET = ("--no-dashboard", "--dashboard-address", "127.0.0.1:0")
 ALLOW_PLACEHOLDERS = "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; from notices.cli import main; main()"
 
 
+# The sample's accounts that fit the envelope window: one (02-04-1398-031) has an address too long
+# for it and is rejected, which is not what these tests are about.
+TOO_LONG_FOR_THE_WINDOW = {"02-04-1398-031"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def roll(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Baltimore City sample, less the account whose address does not fit the window."""
+    path = tmp_path_factory.mktemp("roll") / "city.csv"
+    subset_csv(CITY_CSV, [a for a in sample_accounts() if a not in TOO_LONG_FOR_THE_WINDOW], path)
+    ROLL[:] = [path]
+    return path
+
+
+ROLL: list[Path] = []
+
+
+def sample_accounts() -> list[str]:
+    with open(CITY_CSV, newline="", encoding="utf-8") as handle:
+        return list(dict.fromkeys(row["account_id"] for row in csv.DictReader(handle)))
+
+
 def command(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-c", ALLOW_PLACEHOLDERS, "render", str(CITY_CSV), "-c", "baltimore-city",
+    return [sys.executable, "-c", ALLOW_PLACEHOLDERS, "render", str(ROLL[0]), "-c", "baltimore-city",
             "-d", "2027-02-01", "-o", str(out), "--chunk", str(CHUNK), "--no-progress", "--json", *extra]
 
 
@@ -133,8 +155,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
 
 
 def accounts() -> list[str]:
-    with open(CITY_CSV, newline="", encoding="utf-8") as handle:
-        return list(dict.fromkeys(row["account_id"] for row in csv.DictReader(handle)))
+    return [a for a in sample_accounts() if a not in TOO_LONG_FOR_THE_WINDOW]
 
 
 def check_once(out: Path, summary: dict[str, Any]) -> None:
