@@ -107,7 +107,7 @@ class Composer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
         env.filters.update(formatting.filters(self.locale))
         env.filters["field"] = field
         # Every profile fact a template reads is noted (``read``), so a run can tell which placeholder

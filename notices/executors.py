@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import sys
@@ -75,6 +76,25 @@ def _rss_bytes(pid: int) -> int | None:
             return int(handle.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _start_fork_server() -> None:
+    """Start the fork server so that it preloads the package this process runs, not one in the working folder.
+
+    Python 3.11's fork server is started with ``-c`` and ignores the parent's sys.path, so the working
+    folder comes first there: run from a source checkout beside an installed copy (the README's quick
+    start), it would preload the checkout's package, whose data folders are not the installed one's.
+    PYTHONSAFEPATH (Python 3.11+) keeps the working folder out of that one process's path.
+    """
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if previous is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous
 
 
 def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
@@ -203,6 +223,7 @@ class LocalPool:
             # input), so their memory does not grow with the mailing; preloading WeasyPrint there
             # makes starting or replacing a worker cheap.
             self.ctx.set_forkserver_preload(list(preload))
+            _start_fork_server()
         self.peaks_kb: list[int] = []  # the peak RSS of every worker that has finished, in KiB
         self.cpu_seconds = 0.0  # CPU time of every worker that has finished (as last reported)
         self.replaced = 0

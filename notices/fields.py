@@ -31,6 +31,7 @@ from importlib import metadata
 from typing import Any, Literal, TypeVar
 
 from weasyprint.formatting_structure import boxes
+from weasyprint.text import ffi
 from weasyprint.text.line_break import split_first_line
 
 T = TypeVar("T")
@@ -39,7 +40,14 @@ PROVEN = {"weasyprint": "70.0", "pydyf": "0.13.0"}
 
 
 def proven_toolchain() -> bool:
-    """Whether the installed WeasyPrint and pydyf are the versions layout reuse was proven with."""
+    """Whether the installed WeasyPrint and pydyf are the versions layout reuse was proven with, subsetting with HarfBuzz.
+
+    Without HarfBuzz-subset WeasyPrint subsets fonts with fontTools, and then a piece written into a
+    kept layout is not byte-identical to one laid out alone (tests/test_fields.py, run without the
+    library, shows it): reuse stays off there.
+    """
+    if ffi.harfbuzz_subset is None:
+        return False
     try:
         return all(metadata.version(name) == version for name, version in PROVEN.items())
     except metadata.PackageNotFoundError:

@@ -91,7 +91,7 @@ def detect_format(path: Path, given: str | None = None) -> Format:
     if given:
         if given not in ("csv", "jsonl"):
             raise InputError("Unknown input format; use csv or jsonl", field="format", value=given)
-        return given  # type: ignore[return-value]
+        return given  # type: ignore[return-value]  # one of Format's two values, checked just above
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return "csv"

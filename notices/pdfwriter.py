@@ -86,7 +86,7 @@ def read_fragment(pdf: bytes, pages: int) -> Fragment:
         stream_at = pdf.find(b"\nstream\n", start)
         if stream_at == -1 or stream_at > head_end:
             return pdf[start:head_end]
-        length = int(re.search(rb"/Length (\d+)", pdf[start:stream_at]).group(1))  # type: ignore[union-attr]
+        length = int(re.search(rb"/Length (\d+)", pdf[start:stream_at]).group(1))  # type: ignore[union-attr]  # our own writer always writes /Length
         end = stream_at + len(b"\nstream\n") + length + len(b"\nendstream")
         return pdf[start:end]
 
@@ -321,7 +321,7 @@ def blank_page_words(width: float, height: float, size: float = 8.0) -> bytes:
     y = height / 2
     ops: list[str] = ["q", "0.35 g"]
 
-    class _Pen(BasePen):  # type: ignore[misc]
+    class _Pen(BasePen):  # type: ignore[misc]  # fontTools' pens carry no type information
         def __init__(self, origin: float) -> None:
             super().__init__(glyphs)
             self.origin = origin

@@ -223,6 +223,7 @@ class Preview:
         seen = -1
         while not self.stop.is_set():
             async with self.condition:
+                # A default argument pins the generation seen; mypy cannot type a lambda's default (the ignore).
                 await self.condition.wait_for(lambda last=seen: self.generation != last or self.stop.is_set())  # type: ignore[misc]
             if self.stop.is_set():
                 return

@@ -68,6 +68,9 @@ def isolate_fonts() -> None:
         tmp.write_text(text)
         tmp.replace(conf)
     os.environ["FONTCONFIG_FILE"] = str(conf)
+    # Without HarfBuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps each subset with
+    # the time unless SOURCE_DATE_EPOCH is set: a fixed stamp keeps the same input giving the same bytes.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
 
 class _Denied(FatalURLFetchingError):

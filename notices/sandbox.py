@@ -217,7 +217,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         _slices_through_getitem(source)
         source.set_environment(self)
         # Jinja types compile by overloads on a literal raw; this passes any caller's raw through.
-        return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
+        return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]  # see the comment above
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, Markup) and attr not in _MARKUP_METHODS:

@@ -102,20 +102,20 @@ def _block(raw: dict[str, object], texts: dict[str, str], spanish: dict[str, str
     return Block(
         id=str(raw["id"]),
         citation=str(raw["citation"]),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # checked against BlockKind above
         title=str(raw["title"]),
         document=str(raw["document"]),
-        order=int(raw["order"]),  # type: ignore[call-overload]
-        in_force_from=raw["in_force_from"],  # type: ignore[arg-type]
-        in_force_until=raw.get("in_force_until"),  # type: ignore[arg-type]
+        order=int(raw["order"]),  # type: ignore[call-overload]  # TOML gives an int; int() refuses anything else
+        in_force_from=raw["in_force_from"],  # type: ignore[arg-type]  # a TOML date; the registry test holds it to that
+        in_force_until=raw.get("in_force_until"),  # type: ignore[arg-type]  # a TOML date or absent
         text=text,
         applies_when=str(raw.get("applies_when", "always")),
         optional=bool(raw.get("optional", False)),
         note=str(raw.get("note", "")),
         translation_es=translation_es,
-        expect=tuple(str(e) for e in raw.get("expect", ())),  # type: ignore[attr-defined]
+        expect=tuple(str(e) for e in raw.get("expect", ())),  # type: ignore[attr-defined]  # a TOML array of strings
         check=_check_name(raw),
-        detect=tuple(str(e) for e in raw.get("detect", ())),  # type: ignore[attr-defined]
+        detect=tuple(str(e) for e in raw.get("detect", ())),  # type: ignore[attr-defined]  # a TOML array of strings
     )
 
 
