@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from .assemble import pdf_info, print_file_name, write_print_file
+from .cluster import DaskExecutor
 from .collectors import load_collector
 from .compose import Composer, printed_placeholders, refuse_placeholders
 from .control import Control, read_control, reconcile
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError
-from .executors import DaskExecutor, LocalPool, cpu_seconds, peak_rss_kb
+from .executors import LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
 from .inputs import read_accounts
 from .job import Job, JobSpec, Shape, make_job, shape

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from notices.cluster import DaskExecutor
 from notices.errors import ConfigError, RenderError
-from notices.executors import DaskExecutor
 
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")

@@ -1,0 +1,22 @@
+"""Turn command lines into library calls and results into text, JSON and exit codes.
+
+The only module that prints or exits. Exit codes (also in the README):
+
+    0  every record was rendered (or the checked PDFs are compliant)
+    1  the run finished, but some records were rejected: see rejects.csv
+    2  bad usage, configuration or input file: nothing was rendered
+    3  a piece or insert failed the statute check: it was quarantined, not printed
+    4  the output folder cannot be used: another run holds it, a resume found its inputs changed,
+       or it holds files notices did not write (it never deletes or overwrites those); or the
+       Dask cluster was lost mid-run (what is journaled is kept: --resume finishes the run)
+    5  internal error: records in did not equal rendered + rejected + quarantined
+    6  unexpected error (a bug or a broken installation): one line on stderr, the details in
+       OUT/.notices/error.log (or in the temporary folder when there is no output folder)
+"""
+
+from __future__ import annotations
+
+from . import pages, profiles, render  # noqa: F401 - each registers its commands on the app
+from .app import app, main
+
+__all__ = ["app", "main"]

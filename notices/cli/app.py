@@ -1,0 +1,101 @@
+"""Hold what every command shares: the Typer app, the exit codes, and the edge where errors become exits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from typer.exceptions import TyperException
+
+from .._version import __version__
+from ..errors import BatchError, ComplianceError, NoticesError
+
+EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_COMPLIANCE, EXIT_LOCKED, EXIT_INTERNAL, EXIT_CRASH = 0, 1, 2, 3, 4, 5, 6
+ERROR_LOG = "error.log"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
+collectors_app = typer.Typer(no_args_is_help=True, help="List collector profiles and show what they hold.")
+app.add_typer(collectors_app, name="collectors")
+envelopes_app = typer.Typer(no_args_is_help=True, help="List envelope stocks and show their windows on the page.")
+app.add_typer(envelopes_app, name="envelopes")
+
+
+HOME_HELP = "The collector's workspace folder (see `notices init`); default: $NOTICES_HOME. Its profiles and templates come first."
+
+
+def home_option() -> Any:
+    """The --home option every command takes (a fresh OptionInfo per command)."""
+    return typer.Option(None, "--home", metavar="DIR", help=HOME_HELP)
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def json_ok(summary: Any) -> None:
+    """Print a successful run's summary for a pipeline and exit 0."""
+    typer.echo(json.dumps({"ok": True, "exit_code": EXIT_OK, **summary.to_dict()}, indent=1))
+    raise typer.Exit(EXIT_OK)
+
+
+def fail(exc: NoticesError, as_json: bool) -> NoReturn:
+    code = EXIT_LOCKED if isinstance(exc, BatchError) else EXIT_COMPLIANCE if isinstance(exc, ComplianceError) else EXIT_USAGE
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "exit_code": code, **exc.to_dict()}, indent=1))
+    else:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def guard(out: Path | None, as_json: bool) -> Iterator[None]:
+    """Turn the library's errors into their exit codes, and anything unexpected into exit 6 with a log, never a traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits: Typer reports them
+        raise
+    except NoticesError as exc:
+        fail(exc, as_json)
+    except Exception as exc:  # noqa: BLE001 - the edge of the program: whatever escaped the library is reported here
+        log = _write_crash_log(out, exc)
+        message = f"unexpected error ({type(exc).__name__}: {exc}); details in {log}"
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "exit_code": EXIT_CRASH, "error": type(exc).__name__, "message": message,
+                                   "log": str(log)}, indent=1))
+        else:
+            typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_CRASH) from None
+
+
+def _write_crash_log(out: Path | None, exc: BaseException) -> Path:
+    """The traceback, with the versions that matter, in the output folder's state folder (else the temporary folder)."""
+    text = f"notices {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n\n" + "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for folder in ([out / ".notices"] if out is not None else []) + [Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log = folder / (ERROR_LOG if folder.name == ".notices" else f"notices-{ERROR_LOG}")
+            log.write_text(text, encoding="utf-8")
+            return log
+        except OSError:
+            continue
+    return Path("(no writable folder for the log)")
+
+
+
+
+def main() -> None:
+    app()
+
+
