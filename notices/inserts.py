@@ -267,7 +267,7 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
 
 
 def _write_manifest(out: Path, summary: InsertsSummary) -> list[Path]:
-    rows = [[asdict(row)[column] for column in MANIFEST_COLUMNS] for row in summary.inserts]
+    rows = [[getattr(row, column) for column in MANIFEST_COLUMNS] for row in summary.inserts]
     atomic_write(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
     head = {k: v for k, v in summary.to_dict().items() if k != "inserts"}
     data = {"summary": head, "inserts": [asdict(row) for row in summary.inserts]}

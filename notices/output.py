@@ -274,7 +274,7 @@ def manifest_json(summary: Summary, ordered: Sequence[Outcome]) -> bytes:
 
 def write_manifest(out: Path, ordered: Sequence[Outcome], summary: Summary) -> list[Path]:
     """Write manifest.csv, manifest.json and rejects.csv: one row per input account, one per reason it was not printed."""
-    rows = [[asdict(outcome)[column] for column in MANIFEST_COLUMNS] for outcome in ordered]
+    rows = [[getattr(outcome, column) for column in MANIFEST_COLUMNS] for outcome in ordered]  # no copy of each row
     rejects: list[list[object]] = []
     for outcome in ordered:
         if outcome.status == "rejected":

@@ -133,7 +133,11 @@ def test_importing_a_module_changes_nothing_outside_it() -> None:
     """Importing every module of the package sets no environment variable (font isolation is an explicit call)."""
     code = ("import os, pkgutil, importlib, notices\nbefore = dict(os.environ)\n"
             "for m in pkgutil.walk_packages(notices.__path__, 'notices.'):\n"
-            "    importlib.import_module(m.name)\n"
+            "    try:\n"
+            "        importlib.import_module(m.name)\n"
+            "    except ModuleNotFoundError as e:\n"  # an optional extra (the preview's server) not installed here
+            "        if (e.name or '').startswith('notices'):\n"
+            "            raise\n"
             "print(sorted(set(os.environ.items()) ^ set(before.items())))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "[]"
