@@ -122,18 +122,22 @@ class OutputFolder:
     # -- what is ours -----------------------------------------------------------------------
     def owned(self) -> set[str]:
         """Every file (relative path) an earlier run of notices recorded writing here, pieces from its journal."""
-        names: set[str] = set()
-        record = self.state / OUTPUTS
-        if record.is_file():
-            names.update(json.loads(record.read_text("utf-8")))
+        names = self._recorded()
         for entry in self._journal_entries():
             if entry.get("piece_file"):
                 names.add(f"pieces/{entry['piece_file']}")
         return names
 
+    def _recorded(self) -> set[str]:
+        record = self.state / OUTPUTS
+        return set(json.loads(record.read_text("utf-8"))) if record.is_file() else set()
+
     def claim(self, *paths: Path) -> None:
-        """Record files this run wrote, so a later run may replace them (and only them)."""
-        names = self.owned() | {p.relative_to(self.root).as_posix() for p in paths}
+        """Record files this run wrote, so a later run may replace them (and only them).
+
+        Pieces need no record here: the journal, which stays beside it, already names them.
+        """
+        names = self._recorded() | {p.relative_to(self.root).as_posix() for p in paths}
         atomic_write(self.state / OUTPUTS, json.dumps(sorted(names), indent=0).encode("utf-8"))
 
     def clear(self, will_write: Iterable[str] = (), force: bool = False) -> None:

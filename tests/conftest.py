@@ -115,6 +115,12 @@ def bad_roll_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     return run(Options(BAD_ROLL, out, "baltimore-city", "final-notice", CITY_DATE, workers=1)), out
 
 
+# A CLI process for tests about the pieces and print file of a real run: the shipped profiles hold
+# placeholders, which a real run refuses (tests/test_placeholders.py), so this process lets them print.
+CLI_ALLOWING_PLACEHOLDERS = ("import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
+                             "from notices.cli import main; main()")
+
+
 def job_for(collector_id: str, mailing: str, day: dt.date, language: str = "en", *, reuse_layouts: bool = False,
             with_inserts: bool = False) -> Any:
     """A worker's Job for a collector, mailing and date, as a run builds it (with the run's inserts if asked)."""

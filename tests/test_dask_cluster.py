@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CITY_CSV, ROOT, subset_csv
+from conftest import CITY_CSV, CLI_ALLOWING_PLACEHOLDERS, ROOT, subset_csv
 
 distributed = pytest.importorskip("distributed")
 
@@ -36,11 +36,6 @@ RUN_TIMEOUT = 300.0  # seconds for one render; a cluster that hangs fails the te
 START_TIMEOUT = 60.0  # seconds for the scheduler and its workers to come up
 # --no-dashboard still starts an HTTP server (health, metrics), on 0.0.0.0:8787 unless told otherwise.
 QUIET = ("--no-dashboard", "--dashboard-address", "127.0.0.1:0")
-
-
-# The shipped profile has placeholders, which a real run refuses (tests/test_placeholders.py); this
-# test is about the pieces and the print file of a real run, so its CLI process lets them print.
-ALLOW_PLACEHOLDERS = "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; from notices.cli import main; main()"
 
 
 # The sample's accounts that fit the envelope window: one (02-04-1398-031) has an address too long
@@ -66,7 +61,7 @@ def sample_accounts() -> list[str]:
 
 
 def command(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-c", ALLOW_PLACEHOLDERS, "render", str(ROLL[0]), "-c", "baltimore-city",
+    return [sys.executable, "-c", CLI_ALLOWING_PLACEHOLDERS, "render", str(ROLL[0]), "-c", "baltimore-city",
             "-d", "2027-02-01", "-o", str(out), "--chunk", str(CHUNK), "--no-progress", "--json", *extra]
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CLI_ALLOWING_PLACEHOLDERS, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import baltimore_city_accounts, write_csv
@@ -22,13 +22,8 @@ COUNT = 80
 KILLS = 20
 
 
-# The shipped profile has placeholders, which a real run refuses (tests/test_placeholders.py); this
-# test is about the pieces and the print file of a real run, so its CLI process lets them print.
-ALLOW_PLACEHOLDERS = "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; from notices.cli import main; main()"
-
-
 def command(source: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-c", ALLOW_PLACEHOLDERS, "render", str(source), "-c", "baltimore-city",
+    return [sys.executable, "-c", CLI_ALLOWING_PLACEHOLDERS, "render", str(source), "-c", "baltimore-city",
             "-d", "2027-02-01", "-o", str(out), "--workers", "2", "--chunk", "4", "--no-progress", "--json", *extra]
 
 
