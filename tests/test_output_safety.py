@@ -131,7 +131,7 @@ class TestExitCodes:
         def broken(*_: Any, **__: Any) -> Any:
             raise RuntimeError("something no one expected")
 
-        monkeypatch.setattr(batch, "load", broken)
+        monkeypatch.setattr(batch, "index_input", broken)
         result = render(roll, tmp_path / "out")
         assert result.exit_code == 6, result.output
         assert "Traceback" not in result.output and "something no one expected" in result.output
