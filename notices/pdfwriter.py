@@ -11,9 +11,11 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -115,9 +117,9 @@ class PdfStreamWriter:
 
     def __init__(self, target: BinaryIO, *, info: dict[str, str] | None = None) -> None:
         self.out = target
-        self.offsets: dict[int, int] = {}
+        self.offsets = _Offsets()
         self.next_id = 3  # 1 catalog, 2 page tree
-        self.pages: list[int] = []
+        self.pages = array("L")  # page object numbers: 4 bytes a page, for a print file of 100,000 pieces too
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
         self._blank_content: int | None = None
@@ -267,9 +269,13 @@ class PdfStreamWriter:
 
     def close(self) -> None:
         """Write the page tree, catalog, info, cross-reference table and trailer."""
-        kids = " ".join(f"{n} 0 R" for n in self.pages)
         self.offsets[2] = self._tell()
-        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [{kids}] >>\nendobj\n".encode())
+        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [".encode())
+        for start in range(0, len(self.pages), _BLOCK):
+            # The page tree's kids a block at a time: one string for all of them would grow with the mailing.
+            self._write_raw(" ".join(f"{n} 0 R" for n in self.pages[start : start + _BLOCK]).encode()
+                            + (b" " if start + _BLOCK < len(self.pages) else b""))
+        self._write_raw(b"] >>\nendobj\n")
         self.offsets[1] = self._tell()
         self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
         info_number = self._alloc()
@@ -278,15 +284,69 @@ class PdfStreamWriter:
         self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("ascii"))
         xref_at = self._tell()
         size = self.next_id
-        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
-        for number in range(1, size):
-            offset = self.offsets.get(number)
-            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
-        digest = self._digest.hexdigest()[:32]
+        digest = self._digest.hexdigest()[:32]  # of everything before the cross-reference table
+        self._write_raw(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
+        for block in self.offsets.table(size):
+            self._write_raw(block)
+        self.offsets.close()
         trailer = (f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\n"
                    f"startxref\n{xref_at}\n%%EOF\n")
-        self._write_raw("".join(lines).encode() + trailer.encode())
+        self._write_raw(trailer.encode())
 
+
+
+_BLOCK = 65536  # entries of the page tree and the cross-reference table written, or kept in memory, at a time
+
+
+class _Offsets:
+    """Where each object starts in the file, for its cross-reference table, in object-number order.
+
+    Objects are written about in the order their numbers were given, so the offsets of a run of numbers
+    that has no gap are final: past a block of them they go to a temporary file, already as table
+    entries. A print file of 100,000 pieces has two million objects; their offsets in a dict would be
+    the largest thing the main process holds.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, int] = {}  # 1 and 2 (written last), and numbers written before a lower one
+        self._next = 3  # the lowest number not yet in ``_ready`` or the file
+        self._ready = array("Q")
+        self._spill: IO[bytes] | None = None
+
+    def __setitem__(self, number: int, offset: int) -> None:
+        self._waiting[number] = offset
+        while self._next in self._waiting:
+            self._ready.append(self._waiting.pop(self._next))
+            self._next += 1
+        if len(self._ready) >= _BLOCK:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            self._spill.write(_entries(self._ready))
+            self._ready = array("Q")
+
+    def table(self, size: int) -> Iterator[bytes]:
+        """The table's entries for objects 1 .. size - 1, a block at a time (a number never written is a free entry)."""
+        yield b"".join(_entry(self._waiting.get(number)) for number in (1, 2) if number < size)
+        if self._spill is not None:
+            self._spill.seek(0)
+            while block := self._spill.read(20 * _BLOCK):
+                yield block
+        yield _entries(self._ready)
+        for start in range(self._next, size, _BLOCK):
+            yield b"".join(_entry(self._waiting.get(number)) for number in range(start, min(size, start + _BLOCK)))
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+
+
+def _entry(offset: int | None) -> bytes:
+    return b"%010d 00000 n \n" % offset if offset is not None else b"0000000000 00000 f \n"
+
+
+def _entries(offsets: array[int]) -> bytes:
+    return b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
 
 
 @functools.lru_cache(maxsize=8)
