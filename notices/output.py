@@ -7,6 +7,7 @@ resumed run finish without gaps or duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -14,7 +15,8 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from types import TracebackType
@@ -120,13 +122,18 @@ class OutputFolder:
             self._lock = None
 
     # -- what is ours -----------------------------------------------------------------------
-    def owned(self) -> set[str]:
-        """Every file (relative path) an earlier run of notices recorded writing here, pieces from its journal."""
-        names = self._recorded()
+    def owned(self) -> Iterator[str]:
+        """Every file (relative path) an earlier run of notices recorded writing here, pieces from its journal (some twice)."""
+        yield from self._recorded()
         for entry in self._journal_entries():
             if entry.get("piece_file"):
-                names.add(f"pieces/{entry['piece_file']}")
-        return names
+                yield f"pieces/{entry['piece_file']}"
+
+    def _present(self) -> Iterator[str]:
+        """Every file (relative path) in the folder but the state folder, one at a time."""
+        for path in self.root.rglob("*"):
+            if (path.is_file() or path.is_symlink()) and STATE not in path.relative_to(self.root).parts:
+                yield path.relative_to(self.root).as_posix()
 
     def _recorded(self) -> set[str]:
         record = self.state / OUTPUTS
@@ -146,10 +153,18 @@ class OutputFolder:
         Files notices did not write stop the run, named, unless ``force``: then they stay as they are.
         Even then, a file it did not write is never overwritten by one it is about to write.
         """
-        ours = self.owned()
-        present = sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
-                         if (p.is_file() or p.is_symlink()) and STATE not in p.relative_to(self.root).parts)
-        foreign = [name for name in present if name not in ours and not _torn(name)]
+        # An earlier run's names are looked up on disk: a folder of 100,000 pieces would otherwise be held twice over.
+        with contextlib.closing(sqlite3.connect("")) as ours:  # "": a private database in a temporary file
+            ours.execute("CREATE TABLE names (name TEXT PRIMARY KEY) WITHOUT ROWID")
+            ours.executemany("INSERT OR IGNORE INTO names VALUES (?)", ((name,) for name in self.owned()))
+
+            def is_ours(name: str) -> bool:
+                return ours.execute("SELECT 1 FROM names WHERE name = ?", (name,)).fetchone() is not None
+
+            self._clear(is_ours, will_write, force)
+
+    def _clear(self, is_ours: Callable[[str], bool], will_write: Iterable[str], force: bool) -> None:
+        foreign = sorted(name for name in self._present() if not is_ours(name) and not _torn(name))
         strangers = set(foreign)
         clash = sorted(name for name in will_write if name in strangers) if strangers else []
         if clash or (foreign and not force):
@@ -159,8 +174,8 @@ class OutputFolder:
                     "choose an empty folder, or pass --force to write beside them (they are left as they are)")
             raise ForeignFiles(f"The output folder holds files notices did not write: {shown}", file=str(self.root),
                                hint=hint)
-        for name in present:
-            if name in ours or _torn(name):
+        for name in self._present():
+            if _torn(name) or is_ours(name):
                 (self.root / name).unlink()
         for folder in (self.pieces, self.print):
             if folder.is_dir() and not any(folder.iterdir()):
