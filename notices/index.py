@@ -116,6 +116,12 @@ class RunIndex:
             query = self.db.execute("SELECT line, kind, data FROM rows WHERE account_id = x'' AND line = ?", (first_line,))
         return query.fetchall()
 
+    def shared_keys(self) -> set[str]:
+        """The id keys that more than one account id share (almost always none: each such account is rejected)."""
+        found = self.db.execute("SELECT id_key FROM accounts WHERE id_key IS NOT NULL GROUP BY id_key "
+                                "HAVING COUNT(DISTINCT account_id) > 1")
+        return {_text(key) for key, in found}
+
     def twin_of(self, account_id: str, id_key: str) -> tuple[str, int] | None:
         """The first account whose id differs from this one's but has the same key (case, spacing, look-alikes set aside)."""
         found = self.db.execute("SELECT account_id, first_line FROM accounts WHERE id_key = ? AND account_id != ? "

@@ -211,6 +211,7 @@ def read_into(index: RunIndex, path: Path, *, fmt: str | None = None, encoding: 
 
 def raw_accounts(index: RunIndex, reading: Reading) -> Iterator[RawAccount]:
     """The accounts of a file read into ``index``, one at a time, in the order they start in the file."""
+    shared = index.shared_keys()
     for account_id, first_line in index.accounts():
         rows = index.rows_of(account_id, first_line)
         if reading.kind == "csv":
@@ -219,7 +220,8 @@ def raw_accounts(index: RunIndex, reading: Reading) -> Iterator[RawAccount]:
             account = _jsonl_account(reading.name, first_line, rows[[line for line, _, _ in rows].index(first_line)][2])
             if account_id:
                 _flag_repeated_object(account, [line for line, _, _ in rows])
-        if account.account_id and (twin := index.twin_of(account.account_id, id_key(account.account_id))):
+        key = id_key(account.account_id) if account.account_id else ""
+        if key in shared and (twin := index.twin_of(account.account_id, key)):
             account.broken.append(_twin_flaw(account, *twin))
         yield account
 
