@@ -39,8 +39,14 @@ CREATE TABLE checked (seq INTEGER PRIMARY KEY, ok INTEGER NOT NULL, r INTEGER, s
                       account_id TEXT NOT NULL, in_run INTEGER NOT NULL DEFAULT 1, data BLOB NOT NULL);
 CREATE TABLE outcomes (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, sort_key TEXT NOT NULL, data TEXT NOT NULL,
                        spool_at INTEGER, spool_len INTEGER);
+CREATE INDEX outcomes_in_zip_order ON outcomes (status, sort_key, seq);
 CREATE TABLE placed (seq INTEGER PRIMARY KEY, print_sequence INTEGER NOT NULL, first_page INTEGER, last_page INTEGER);
 """
+
+_NUMBERED = "INSERT INTO accounts (account_id, first_line, id_key) SELECT account_id, line, id_key(account_id) FROM ({}) ORDER BY line"
+_EACH_ROW = _NUMBERED.format("SELECT account_id, line FROM rows")
+_BY_ID = _NUMBERED.format("SELECT account_id, MIN(line) AS line FROM rows WHERE account_id != x'' GROUP BY account_id "
+                          "UNION ALL SELECT account_id, line FROM rows WHERE account_id = x''")
 
 
 class RunIndex:
@@ -90,12 +96,12 @@ class RunIndex:
         objects are whole accounts) one per row.
         """
         self.db.execute("CREATE INDEX rows_by_account ON rows (account_id, line)")
-        found = self.db.execute("SELECT account_id, line FROM rows ORDER BY line" if row_each else
-                                "SELECT account_id, MIN(line) FROM rows WHERE account_id != x'' GROUP BY account_id "
-                                "UNION ALL SELECT account_id, line FROM rows WHERE account_id = x'' ORDER BY 2")
-        self._many("INSERT INTO accounts (account_id, first_line, id_key) VALUES (?, ?, ?)",
-                   ((account_id, line, _key(id_key(_text(account_id))) if account_id else None)
-                    for account_id, line in found.fetchall()))
+        self.db.create_function("id_key", 1, lambda account_id: _key(id_key(_text(account_id))) if account_id else None,
+                                deterministic=True)
+        # In one statement, so that no account is held in this process on the way.
+        self.db.execute("BEGIN")
+        self.db.execute(_EACH_ROW if row_each else _BY_ID)
+        self.db.execute("COMMIT")
         self.db.execute("CREATE INDEX accounts_by_key ON accounts (id_key)")
         return int(self.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
 

@@ -295,7 +295,7 @@ class PdfStreamWriter:
 
 
 
-_BLOCK = 65536  # entries of the page tree and the cross-reference table written, or kept in memory, at a time
+_BLOCK = 4096  # entries of the page tree and the cross-reference table written, or kept in memory, at a time
 
 
 class _Offsets:
