@@ -38,11 +38,19 @@ def test_a_pieces_barcode_follows_profile_sequence_and_zip() -> None:
     """Tracking code = barcode ID, service type, Mailer ID, serial from the sequence; routing from the ZIP+4."""
     mailer = imb.Mailer("00", "300", "123456", serial_start=1000)
     code = imb.barcode(mailer, 7, "21218-1234")
-    assert code.tracking == "00300123456000001007"
+    assert code.tracking == "00300123456000001006"  # the first piece gets serial_start
     assert code.routing == "212181234"
     assert code.bars == imb.encode(code.tracking, code.routing)
     assert imb.barcode(mailer, 7, "21218-1234") == code  # a rerun gives the same serial and bars
     assert imb.routing_code("21218") == "21218" and imb.routing_code("2121") == ""
+
+
+def test_a_delivery_point_makes_the_routing_code_eleven_digits() -> None:
+    """ZIP+4 and the two delivery-point digits give the 11-digit routing code; a five-digit ZIP ignores them."""
+    mailer = imb.Mailer("00", "300", "123456")
+    code = imb.barcode(mailer, 1, "21218-1234", "07")
+    assert code.routing == "21218123407" and code.bars == imb.encode(code.tracking, "21218123407")
+    assert imb.routing_code("21218", "07") == "21218"
 
 
 def test_shards_draw_disjoint_serials() -> None:
