@@ -147,10 +147,10 @@ def reserve(path: Path, key: str, count: int, mailer: Mailer, *, collector: str 
                 return entry.block
         live = [r for r in mine if r.live(today, mailer.retention_days)]
         taken = [span for r in live for span in r.spans()]
-        # After the newest live block in this range, so serials go round the range rather than back to its start.
-        ours = [r for r in live if (r.low, r.last) == (low, last)]
-        newest = max(ours, key=lambda r: (r.used, r.reserved), default=None)
-        starts = [] if newest is None else [newest.spans()[-1][1]]
+        # After the newest block in this range (expired or not), so serials go round the range rather than back to its start.
+        ours = [r for r in mine if (r.low, r.last) == (low, last)]
+        newest = max(enumerate(ours), key=lambda pair: (pair[1].reserved, pair[0]), default=None)
+        starts = [] if newest is None else [newest[1].spans()[-1][1]]
         starts += [end for _, end in sorted(taken)] + [low]
         for start in starts:
             start = low if start == last + 1 else start
