@@ -86,7 +86,7 @@ def test_no_text_prints_in_the_marks_clear_zone(marked_run: tuple[Path, Summary,
 
 
 def test_a_piece_over_the_envelopes_capacity_goes_to_the_flat_print_file(marked_run: tuple[Path, Summary, list[dict[str, str]]]) -> None:
-    out, summary, manifest = marked_run
+    _, summary, manifest = marked_run
     flags = {r["account_id"]: (r["over_capacity"], r["flat"], r["print_sequence"]) for r in manifest}
     assert flags == {"A-1": ("False", "False", "1"), "A-2": ("False", "False", "2"), "A-3": ("True", "True", "1")}
     assert summary.over_capacity == 1 and summary.flat_print_file.endswith("-flat.pdf")
