@@ -141,10 +141,11 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         names = [f"pieces/{piece_name(seq, item.account_id)}" for seq, item in checked if isinstance(item, Record)]
         names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
         identity = run_identity(options, collector)
+        done = folder.prepare(identity, options.resume, names, options.force)  # a refused resume reserves no serials
         block = None if options.proof else serials.for_run(
             collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
             collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
-        done = folder.prepare(serials.with_block(identity, block), options.resume, names, options.force)
+        serials.settle(folder.state, block, options.resume)
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
                        serials=block)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from notices import Options, run
 from notices.cli import app
-from notices.errors import ConfigError, SerialsExhausted
+from notices.errors import ConfigError, ResumeMismatch, SerialsExhausted
 from notices.postal import imb, serials
 
 MAILER = imb.Mailer("00", "300", "123456789")  # six-digit serials: 0 .. 999999
@@ -154,3 +154,8 @@ def test_a_resume_reuses_the_block_and_without_a_workspace_the_folder_keeps_the_
     assert _tracking(out) == before
     run(Options(roll, out, "baltimore-city", "final-notice", CITY_DATE, workers=1, home=None, serial_range="5000-9999"))
     assert [int(t[-6:]) for t in _tracking(out)] == [5000, 5001, 5002]
+    noted = out / ".notices" / "serials-block.json"
+    noted.write_text(noted.read_text().replace("5000", "6000"), "utf-8")  # as if the ledger had handed out another block
+    with pytest.raises(ResumeMismatch, match="serials changed"):
+        run(Options(roll, out, "baltimore-city", "final-notice", CITY_DATE, workers=1, home=None, serial_range="5000-9999",
+                    resume=True))

@@ -174,7 +174,8 @@ def _print_summary(s: Any) -> None:
     if getattr(s, "proof", False):
         typer.echo("print file: none (a proof: every page is marked PROOF - NOT FOR MAILING and is not for the printer)")
     else:
-        typer.echo(f"print file: {s.print_file or 'none (no piece was rendered)'}")
+        empty = "none (every piece goes flat)" if s.flat_print_file else "none (no piece was rendered)"
+        typer.echo(f"print file: {s.print_file or empty}")
         if s.flat_print_file:
             typer.echo(f"flat mail:  {s.flat_print_file}")
     if s.over_capacity:

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, SerialsExhausted
+from ..errors import ConfigError, ResumeMismatch, SerialsExhausted
 from . import imb
 from .imb import Mailer, SerialBlock
 
 LEDGER = "serials.json"
 LOCK = "serials.lock"
+RUN_BLOCK = "serials-block.json"  # in the output folder's state: the block this folder's run was given
 STATE = ".notices"  # the workspace's (or the output folder's) state folder
 
 
@@ -114,7 +115,12 @@ def read(path: Path) -> list[Reservation]:
 
 
 def _write(path: Path, reservations: list[Reservation]) -> None:
-    data = json.dumps({"version": 1, "reservations": [r.to_dict() for r in reservations]}, indent=1).encode("utf-8")
+    _write_json(path, {"version": 1, "reservations": [r.to_dict() for r in reservations]})
+
+
+def _write_json(path: Path, value: Any) -> None:
+    data = json.dumps(value, indent=1).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
         handle.write(data)
@@ -180,9 +186,22 @@ def for_run(facts: dict[str, Any] | None, profile_file: str | None, path: Path, 
                    notice_date=notice_date, today=today)
 
 
-def with_block(identity: dict[str, str], block: SerialBlock | None) -> dict[str, str]:
-    """The run's identity with its block, so a resume that would draw other serials is refused rather than mixed."""
-    return identity if block is None else {**identity, "serials": json.dumps(block.to_dict(), sort_keys=True)}
+def settle(state: Path, block: SerialBlock | None, resume: bool) -> None:
+    """Note the run's block in the output folder's state; a resume whose block differs is refused rather than mixed.
+
+    (The same run finds its block in the ledger for the retention days; past them, or with another ledger, it may not.)
+    """
+    path = state / RUN_BLOCK
+    now = None if block is None else block.to_dict()
+    if resume and path.exists():
+        before = json.loads(path.read_text("utf-8"))
+        if before != now:
+            raise ResumeMismatch("Cannot resume: serials changed since the run began", file=str(state.parent),
+                                 value=f"{before} -> {now}",
+                                 hint="the ledger gave this run another block (its reservation expired, or another "
+                                      "ledger or serial range is in use): start a new run without --resume")
+        return
+    _write_json(path, now)
 
 
 def summary(home: Path | None, out: Path, block: SerialBlock | None) -> dict[str, Any]:
