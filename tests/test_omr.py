@@ -113,3 +113,15 @@ def test_an_unknown_inserter_names_the_known_ones_and_show_gives_the_geometry() 
     shown = json.loads(CliRunner().invoke(app, ["inserters", "show", "pb-di-count", "--json"]).output)
     assert shown["code"][0] == "benchmark" and shown["clear_zone"]["top"] >= 0.75
     assert "pb-di-every" in CliRunner().invoke(app, ["inserters", "list"]).output
+
+
+def test_the_inserter_option_is_checked_before_anything_renders() -> None:
+    from notices.collectors import load_collector
+    from notices.postal import production
+
+    collector = production.with_options(load_collector("baltimore-city"), inserter="pb-di-count")
+    made = production.for_run(collector, None)
+    assert made.inserter is not None and made.inserter.id == "pb-di-count" and made.sheet_capacity == 5
+    with pytest.raises(ConfigError, match="Unknown inserter") as caught:
+        production.with_options(load_collector("baltimore-city"), inserter="pb-nope")
+    assert caught.value.field == "inserter"

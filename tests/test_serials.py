@@ -159,3 +159,8 @@ def test_a_resume_reuses_the_block_and_without_a_workspace_the_folder_keeps_the_
     with pytest.raises(ResumeMismatch, match="serials changed"):
         run(Options(roll, out, "baltimore-city", "final-notice", CITY_DATE, workers=1, home=None, serial_range="5000-9999",
                     resume=True))
+
+
+def test_serials_list_needs_a_workspace_or_a_folder() -> None:
+    result = CliRunner().invoke(app, ["serials", "list"], env={"NOTICES_HOME": ""})
+    assert result.exit_code == 2 and "--home" in result.output
