@@ -165,7 +165,8 @@ def reserve(path: Path, key: str, count: int, mailer: Mailer, *, collector: str 
             candidate = Reservation(key, mailer.mailer_id, start, count, low, last, today, today, collector, mailing, notice_date)
             if not _overlaps(candidate.spans(), taken):
                 # Expired blocks the new one covers are handed out again: drop them, so the ledger says who holds what.
-                kept = [r for r in entries if r.mailer_id != mailer.mailer_id or r in live
+                holding = {id(r) for r in live}
+                kept = [r for r in entries if r.mailer_id != mailer.mailer_id or id(r) in holding
                         or not _overlaps(r.spans(), candidate.spans())]
                 _write(path, [*kept, candidate])
                 return candidate.block
