@@ -74,6 +74,11 @@ def print_file_name(mailing: str, collector_id: str, day: dt.date, shard: tuple[
     return f"{mailing}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
+def flat_name(name: str) -> str:
+    """The flat-mailing print file beside the letter one: pieces too thick for the envelope, in their own sequence."""
+    return name.removesuffix(".pdf") + "-flat.pdf"
+
+
 def write_print_file(target: Path, outcomes: Iterable[Outcome], statement_of: Callable[[Outcome], Fragment],
                      inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str],
                      placed: Callable[[Iterable[Outcome]], None]) -> int:

@@ -20,8 +20,9 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from .assemble import pdf_info, print_file_name, write_print_file
+from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
 from .compose import Composer, printed_placeholders, refuse_placeholders
@@ -38,7 +39,8 @@ from .options import Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
-from .postal import envelopes, imb
+from .postal import envelopes, production, serials
+from .postal.imb import SerialBlock
 from .render import printable
 from .resolve import Plan, plan
 from .validate import Rules, validate
@@ -62,6 +64,7 @@ def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
     written back as its record or rejection; the control figures are checked once the file is read.
     """
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
+    collector = production.with_options(collector, options.inserter, options.serial_range)
     the_plan = plan(collector, options.mailing, options.date)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
@@ -158,14 +161,16 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         collector, the_plan = index_input(options, index)
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
+        span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
             index.take_shard(*options.shard)
-        summary, stats = _run_indexed(options, collector, the_plan, index, progress)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
-    summary.notes = list(stats.notes)
+    summary.notes = list(stats.notes) + serials.notes(options.home, block)
+    summary.serials = serials.summary(options.home, options.out, block)
     summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds, 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in stats.peaks_kb]
     summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
@@ -173,21 +178,28 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     return summary
 
 
-def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex,
-                 progress: ProgressHook | None) -> tuple[Summary, _PoolStats]:
+def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
+                 progress: ProgressHook | None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
     """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest."""
     folder = OutputFolder(options.out)
     folder.lock()
     try:
         names = itertools.chain((f"pieces/{piece_name(seq, account_id)}" for seq, account_id in index.piece_accounts()),
                                 (f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"))
-        for seq, entry in folder.prepare(run_identity(options, collector), options.resume, names, options.force):
+        identity = run_identity(options, collector)
+        for seq, entry in folder.prepare(identity, options.resume, names, options.force):
             if entry is None:
                 index.forget(seq)
             else:
                 index.add_outcomes([(entry, None)])
         resumed = sum(index.counts().values())
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof)
+        # After the folder's checks: a refused resume reserves no serials.
+        block = None if options.proof else serials.for_run(
+            collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
+            collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
+        serials.settle(folder.state, block, options.resume)
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
+                       serials=block)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         stats = _render_all(options, job, index, folder, progress)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
@@ -199,7 +211,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
     finally:
         folder.drop_spool()
         folder.unlock()
-    return summary, stats
+    return summary, stats, block
 
 
 @dataclass(frozen=True)
@@ -223,7 +235,7 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     chunks = index.chunks_to_render(max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof)
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -307,20 +319,18 @@ class _Consumer:
         )
         if result.pdf is None:
             return dataclasses.replace(base, reason=result.error, findings=result.findings)
-        # The same barcode the worker drew: a pure function of the profile, the sequence and the ZIP.
-        code = imb.for_piece(self.job.collector.imb, result.seq, record.mailing.zip, self.job.collector.profile_file)
-        sheets = -(-result.pages // 2) if self.job.collector.duplex else result.pages
+        # The same barcode and marks the worker drew: pure functions of the profile, the run's serial block and the record.
+        made = self.job.production
+        code = made.barcode(result.seq, record)
+        sheets = production.sheets_of(result.pages, made.duplex)
+        marks = " ".join(c for _, c in made.marks(result.statement_pages, sheets))
+        over = made.over_capacity(sheets)
         return dataclasses.replace(base, piece_file=piece_name(result.seq, record.account_id), pages=result.pages,
                                    statement_pages=result.statement_pages, sha256=hashlib.sha256(result.pdf).hexdigest(),
-                                   sheets=sheets, sort_key=zip_sort_key(record),
+                                   sheets=sheets, sort_key=production.sort_key(record),
                                    imb_tracking=code.tracking if code else "", imb_routing=code.routing if code else "",
-                                   imb_bars=code.bars if code else "")
-
-
-def zip_sort_key(record: Record) -> str:
-    """ZIP+4 (nine digits, a five-digit ZIP padded with zeros), then the delivery point (none yet in the export)."""
-    digits = imb.routing_code(record.mailing.zip)
-    return (digits + "0000")[:9] if digits else "999999999"
+                                   imb_bars=code.bars if code else "", omr_marks=marks, over_capacity=over,
+                                   flat=over and made.flat_mailing)
 
 
 def _print_name(options: Options, collector: Collector) -> str:
@@ -344,16 +354,21 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
 
     title = f"{job.plan.mailing.title}: {job.collector.name}, {options.date.isoformat()}"
     # Only the order of the print file changes with --sort: each piece's bytes (and its barcode's serial) follow its input sequence.
-    ordered, pages = index.in_print_order(options.sort), 0
+    pages = 0
     # A proof is never a mailing: its pieces are written to look at, but no print file to feed a printer.
     printed = index.counts().get("rendered", 0) > 0 and not options.proof
-    if printed:
-        folder.print.mkdir(parents=True, exist_ok=True)
-        pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
-                                 info=pdf_info(job.plan, title), placed=index.place)
-        folder.claim(target)
-    else:
-        index.place(ordered)
+    written: list[Path] = []
+    for path, flat in ((target, False), (target.with_name(flat_name(target.name)), True)):
+        # Pieces for flat mailing go to a print file of their own, numbered in its own sequence.
+        ordered = index.in_print_order(options.sort, flat=flat)
+        if printed and index.printed(flat=flat):
+            folder.print.mkdir(parents=True, exist_ok=True)
+            pages += write_print_file(path, ordered, statement_of, job.shared, duplex=job.collector.duplex,
+                                      info=pdf_info(job.plan, title), placed=index.place)
+            written.append(path)
+        else:
+            index.place(ordered)
+    folder.claim(*written)
     folder.drop_spool()
     counts = index.counts()
     summary = Summary(
@@ -363,7 +378,9 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
         rejected=counts.get("rejected", 0),
         quarantined=counts.get("quarantined", 0),
         pages=pages,
-        print_file=str(target) if printed else "",
+        print_file=str(target) if target in written else "",
+        flat_print_file=next((str(p) for p in written if p != target), ""),
+        over_capacity=index.over_capacity(),
         manifest=str(options.out / "manifest.csv"),
         rejects=str(options.out / "rejects.csv"),
         out=str(options.out),

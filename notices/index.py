@@ -37,9 +37,9 @@ CREATE TABLE rows (account_id BLOB NOT NULL, line INTEGER NOT NULL, kind INTEGER
 CREATE TABLE accounts (seq INTEGER PRIMARY KEY, account_id BLOB NOT NULL, first_line INTEGER NOT NULL, id_key BLOB);
 CREATE TABLE checked (seq INTEGER PRIMARY KEY, ok INTEGER NOT NULL, r INTEGER, s INTEGER, p INTEGER,
                       account_id TEXT NOT NULL, in_run INTEGER NOT NULL DEFAULT 1, data BLOB NOT NULL);
-CREATE TABLE outcomes (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, sort_key TEXT NOT NULL, data TEXT NOT NULL,
-                       spool_at INTEGER, spool_len INTEGER);
-CREATE INDEX outcomes_in_zip_order ON outcomes (status, sort_key, seq);
+CREATE TABLE outcomes (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, sort_key TEXT NOT NULL, flat INTEGER NOT NULL,
+                       over_capacity INTEGER NOT NULL, data TEXT NOT NULL, spool_at INTEGER, spool_len INTEGER);
+CREATE INDEX outcomes_in_zip_order ON outcomes (status, flat, sort_key, seq);
 CREATE TABLE placed (seq INTEGER PRIMARY KEY, print_sequence INTEGER NOT NULL, first_page INTEGER, last_page INTEGER);
 """
 
@@ -201,13 +201,14 @@ class RunIndex:
     # -- outcomes ------------------------------------------------------------------------------
     def add_outcomes(self, entries: Iterable[tuple[dict[str, Any], tuple[int, int] | None]]) -> None:
         """Outcomes as their journal entries (``asdict(outcome)``), each with where its statement is spooled, if it is."""
-        self._many("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
-                   ((entry["seq"], entry["status"], entry.get("sort_key") or "", json.dumps(entry), *(spool or (None, None)))
-                    for entry, spool in entries))
+        self._many("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   ((entry["seq"], entry["status"], entry.get("sort_key") or "", bool(entry.get("flat")),
+                     bool(entry.get("over_capacity")), json.dumps(entry), *(spool or (None, None))) for entry, spool in entries))
 
     def add_rejections(self) -> None:
         """An outcome for every rejected record of the run: they are in the manifest, not the journal."""
-        self._many("INSERT OR REPLACE INTO outcomes (seq, status, sort_key, data) VALUES (?, 'rejected', '', ?)",
+        self._many("INSERT OR REPLACE INTO outcomes (seq, status, sort_key, flat, over_capacity, data) "
+                   "VALUES (?, 'rejected', '', 0, 0, ?)",
                    ((seq, json.dumps(asdict(_rejected(seq, item)))) for seq, item in self._rejections()))
 
     def _rejections(self) -> Iterator[tuple[int, Rejection]]:
@@ -235,13 +236,23 @@ class RunIndex:
         found = self.db.execute("SELECT spool_at, spool_len FROM outcomes WHERE seq = ?", (seq,)).fetchone()
         return None if found is None or found[0] is None else (int(found[0]), int(found[1]))
 
-    def in_print_order(self, sort: str) -> Iterator[Outcome]:
-        """The rendered pieces in the print file's order, numbered: input order, or ZIP+4 then input order (``zip``)."""
+    def printed(self, *, flat: bool) -> int:
+        """How many rendered pieces go to the letter print file, or (``flat``) to the flat-mailing one."""
+        return int(self.db.execute("SELECT COUNT(*) FROM outcomes WHERE status = 'rendered' AND flat = ?",
+                                   (flat,)).fetchone()[0])
+
+    def over_capacity(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM outcomes WHERE over_capacity").fetchone()[0])
+
+    def in_print_order(self, sort: str, *, flat: bool = False) -> Iterator[Outcome]:
+        """The rendered pieces of a print file (the letter one, or the ``flat``-mailing one), in its order, numbered in it:
+        input order, or ZIP+4 then input order (``zip``)."""
         after = "(sort_key, seq) > (?, ?) ORDER BY sort_key, seq" if sort == "zip" else "? = ? AND seq > ? ORDER BY seq"
         last: tuple[str, int] = ("", 0)
         place = 0
-        while batch := self.db.execute(f"SELECT sort_key, seq, data FROM outcomes WHERE status = 'rendered' AND {after} "  # noqa: S608 - one of two fixed texts
-                                       "LIMIT ?", (*last, BATCH) if sort == "zip" else ("", "", last[1], BATCH)).fetchall():
+        while batch := self.db.execute(f"SELECT sort_key, seq, data FROM outcomes WHERE status = 'rendered' AND flat = ? "  # noqa: S608 - one of two fixed texts
+                                       f"AND {after} LIMIT ?",
+                                       (flat, *last, BATCH) if sort == "zip" else (flat, "", "", last[1], BATCH)).fetchall():
             for _, _, data in batch:
                 place += 1
                 yield _outcome(data, print_sequence=place)
