@@ -74,15 +74,18 @@ def print_file_name(mailing: str, collector_id: str, day: dt.date, shard: tuple[
 
 
 def write_print_file(target: Path, outcomes: Sequence[Outcome], statement_of: Callable[[Outcome], Fragment],
-                     inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str]) -> tuple[list[Outcome], int]:
+                     inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str], variant: str = "print",
+                     lang: str = "en") -> tuple[list[Outcome], int]:
     """Write every rendered piece in mailing order into one file; returns the outcomes with their print pages, and the page count.
+
+    ``variant`` and ``lang``: the PDF standard (``notices.standards``) the file is written for, as its pieces were.
 
     Written under a temporary name and renamed when synced, so a crash never leaves a partial print file.
     """
     placed: list[Outcome] = []
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "wb") as handle:
-        writer = PdfStreamWriter(handle, info=info)
+        writer = PdfStreamWriter(handle, info=info, variant=variant, lang=lang)
         for outcome in outcomes:
             if outcome.status != "rendered":
                 placed.append(outcome)

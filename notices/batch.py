@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
+from . import standards
 from .assemble import pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
@@ -112,6 +113,7 @@ def _check_options(options: Options) -> None:
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
     if options.executor == "dask" and not options.scheduler:
         raise ConfigError("The Dask executor needs --scheduler ADDRESS", field="scheduler")
+    standards.check_variant(options.pdf_variant)
     if options.sort not in ("input", "zip"):
         raise ConfigError("Unknown print order: use input or zip", field="sort", value=options.sort)
     if options.shard is not None:
@@ -138,7 +140,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         names = [f"pieces/{piece_name(seq, item.account_id)}" for seq, item in checked if isinstance(item, Record)]
         names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
         done = folder.prepare(run_identity(options, collector), options.resume, names, options.force)
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof)
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
+                       pdf_variant=options.pdf_variant)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         outcomes, stats = _render_all(options, job, checked, folder, done, progress)
         summary = _finish(options, job, outcomes, folder, records_in=len(checked))
@@ -197,7 +200,8 @@ def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFold
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     todo.sort(key=lambda item: (shape(item[1]), item[0]))
     chunks = _chunks(todo, max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof)
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof,
+                   job.pdf_variant)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -324,7 +328,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
     if printed:
         folder.print.mkdir(parents=True, exist_ok=True)
         ordered, pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
-                                          info=pdf_info(job.plan, title))
+                                          info=pdf_info(job.plan, title), variant=job.pdf_variant, lang=job.language)
         folder.claim(target)
     ordered.sort(key=lambda o: o.seq)  # the manifest stays in input order; print_sequence gives the print file's
     folder.drop_spool()
@@ -347,6 +351,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         placeholders=list(job.collector.placeholders),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
         proof=options.proof,
+        pdf_variant=options.pdf_variant,
     )
     folder.claim(*write_manifest(options.out, ordered, summary))
     return summary
