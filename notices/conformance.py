@@ -101,8 +101,8 @@ def check(pdf: bytes, name: str = "") -> Conformance:
         findings.append("the file is encrypted")
     findings += _active_content(catalog)
     findings += _fonts(reader)
-    info = reader.metadata or {}
-    title = str(info.get("/Title", "")) if info else ""
+    info: Any = reader.metadata or {}
+    title = str(info.get("/Title", ""))
     if result.declared == PDF_A:
         findings += _pdfa(reader, pdf, catalog, xmp, compressed, title, str(info.get("/Producer", "")))
     elif result.declared == PDF_UA:
@@ -137,8 +137,8 @@ def _fonts(reader: PdfReader) -> list[str]:
         resources = resources.get_object() if resources is not None else None
         if not isinstance(resources, DictionaryObject):
             return
-        fonts = resources.get("/Font")
-        for ref in (fonts.get_object().values() if isinstance(fonts, DictionaryObject) else ()):
+        fonts = _get(resources, "/Font")
+        for ref in (fonts.values() if isinstance(fonts, DictionaryObject) else ()):
             key = ref.idnum if isinstance(ref, IndirectObject) else id(ref)
             if key in seen:
                 continue
@@ -155,8 +155,8 @@ def _fonts(reader: PdfReader) -> list[str]:
                 found.append(f"font {name} is not embedded")
             elif not re.match(r"^[A-Z]{6}\+", name):
                 found.append(f"font {name} is embedded whole, not subset")
-        xobjects = resources.get("/XObject")
-        for ref in (xobjects.get_object().values() if isinstance(xobjects, DictionaryObject) else ()):
+        xobjects = _get(resources, "/XObject")
+        for ref in (xobjects.values() if isinstance(xobjects, DictionaryObject) else ()):
             key = ref.idnum if isinstance(ref, IndirectObject) else id(ref)
             if key in seen:
                 continue
@@ -194,7 +194,7 @@ def _pdfa(reader: PdfReader, pdf: bytes, catalog: DictionaryObject, xmp: str, co
     else:
         profile = pdfa[0].get("/DestOutputProfile")
         profile = profile.get_object() if profile is not None else None
-        if not isinstance(profile, StreamObject) or not profile.get_data()[36:40] == b"acsp":
+        if not isinstance(profile, StreamObject) or profile.get_data()[36:40] != b"acsp":
             found.append("the output intent has no embedded ICC profile")
         elif int(profile.get("/N", 0)) != 3:
             found.append(f"the output intent's ICC profile has {profile.get('/N')} components; notices draws RGB and grey")
@@ -225,7 +225,7 @@ def _pdfua(reader: PdfReader, catalog: DictionaryObject, xmp: str, title: str) -
         found.append("no structure tree with a parent tree")
         return found
     elements = _tree_elements(root)
-    parent_tree = _numbers(root["/ParentTree"].get_object())
+    parent_tree = _numbers(_get(root, "/ParentTree"))
     mapped_orphans = 0
     for index, page in enumerate(reader.pages, start=1):
         if page.get("/Tabs") != "/S":
@@ -266,7 +266,7 @@ def _tree_elements(root: DictionaryObject) -> dict[int, DictionaryObject]:
     return elements
 
 
-def _numbers(tree: DictionaryObject) -> dict[int, list[int | None]]:
+def _numbers(tree: Any) -> dict[int, list[int | None]]:
     """A number tree (flat /Nums or /Kids) as key -> element numbers by marked-content id."""
     out: dict[int, list[int | None]] = {}
     nums = tree.get("/Nums")
@@ -296,7 +296,7 @@ def _page_marking(page: Any, index: int, mcids: list[int | None], elements: dict
             if tag == "/Artifact":
                 stack.append("artifact")
             elif isinstance(properties, DictionaryObject) and "/MCID" in properties:
-                mcid = int(properties["/MCID"])
+                mcid = int(_get(properties, "/MCID"))
                 element = mcids[mcid] if mcid < len(mcids) else None
                 if element is None:
                     found.append(f"page {index}: marked-content id {mcid} is not in the parent tree")
