@@ -13,7 +13,8 @@ embedded files, every font embedded (FontFile2/FontFile3/FontFile) and subset (a
   ``Lang``; ``DisplayDocTitle``; the XMP title equal to the info title; every page ``/Tabs /S``;
   every piece of content on every page (text, paths, images) inside a marked-content sequence with
   an MCID that the parent tree maps to an element of the tree, or inside an ``/Artifact``; every
-  structure element reachable from the root (no orphan); every ``Figure`` with alternate text.
+  structure element reachable from the root (no orphan); every ``Figure`` with alternate text;
+  element IDs in an IDTree, and every table cell's ``/Headers`` naming one of them.
 """
 
 from __future__ import annotations
@@ -242,6 +243,35 @@ def _pdfua(reader: PdfReader, catalog: DictionaryObject, xmp: str, title: str) -
     for number, element in elements.items():
         if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip():
             found.append(f"figure element {number} has no alternate text")
+    found += _ids(root, elements)
+    return found
+
+
+def _ids(root: DictionaryObject, elements: dict[int, DictionaryObject]) -> list[str]:
+    """Element IDs in the IDTree (PDF requires it once one exists), and every table cell's /Headers naming one."""
+    named = {str(e["/ID"]) for e in elements.values() if "/ID" in e}
+    if not named:
+        return []
+    tree = _get(root, "/IDTree")
+    if tree is None:
+        return ["structure elements have IDs but the structure tree has no IDTree"]
+    known: set[str] = set()
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        names = _get(node, "/Names")
+        known.update(str(key) for key in (names or [])[::2])
+        todo.extend(kid.get_object() for kid in (_get(node, "/Kids") or []))
+    found = []
+    if named - known:
+        found.append(f"{len(named - known)} element IDs are missing from the IDTree")
+    for element in elements.values():
+        attributes = _get(element, "/A")
+        headers = _get(attributes, "/Headers") if isinstance(attributes, DictionaryObject) else None
+        missing = [str(h) for h in (headers or []) if str(h) not in known]
+        if missing:
+            found.append(f"a table cell names headers that no element has: {', '.join(missing[:3])}")
+            break
     return found
 
 

@@ -74,8 +74,10 @@ _REF = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
 _UP = re.compile(rb"/P\s+(\d+) 0 R")  # a structure element's parent (not /Pg: \s+ right after /P)
 _PAGE = re.compile(rb"/Pg\s+(\d+) 0 R")
 # WeasyPrint names a table's header cells "<table object number>-<row>-<column>": the number is
-# renumbered with the table, so the IDs stay unique once many pieces share one file.
+# renumbered with the table, so the IDs stay unique once many pieces share one file, and written with
+# ten digits, so that IDs sort as the tables were written and the IDTree can grow piece by piece.
 _HEADER_ID = re.compile(rb"\((\d+)(-\d+-\d+)\)")
+_ELEMENT_ID = re.compile(rb"/ID\s*\((\d{10}-\d+-\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ class StructureTree:
         self.document = alloc()
         self.parts: list[int] = []
         self.nums: list[int] = []  # key (a page's /StructParents) -> the number of its array
+        self.ids: list[int] = []  # the IDTree's leaves, in the order of their keys
 
     def keys(self, structure: Structure) -> dict[int, int]:
         """Reserve a ParentTree key for each marked page of ``structure`` (source page number -> key)."""
@@ -224,9 +227,15 @@ class StructureTree:
 
         def header(match: re.Match[bytes]) -> bytes:
             number = numbers.get(int(match.group(1)))
-            return match.group(0) if number is None else b"(%d%s)" % (number, match.group(2))
+            return match.group(0) if number is None else b"(%010d%s)" % (number, match.group(2))
 
         out = [(numbers[n], _HEADER_ID.sub(header, _REF.sub(renumber, data))) for n, data in structure.objects]
+        named = sorted((found.group(1), number) for number, data in out for found in [_ELEMENT_ID.search(data)] if found)
+        if named:  # a leaf of the IDTree, which PDF requires once an element has an ID
+            leaf = self.alloc()
+            names = " ".join(f"({key.decode()}) {number} 0 R" for key, number in named)
+            out.append((leaf, f"<< /Limits [({named[0][0].decode()}) ({named[-1][0].decode()})] /Names [{names}] >>".encode()))
+            self.ids.append(leaf)
         kids = " ".join(f"{numbers[n]} 0 R" for n in structure.top)
         out.append((part, f"<< /Type /StructElem /S /Part /P {self.document} 0 R /K [{kids}] >>".encode()))
         self.parts.append(part)
@@ -241,12 +250,18 @@ class StructureTree:
         root, tree = self.alloc(), self.alloc()
         kids = " ".join(f"{n} 0 R" for n in self.parts)
         nums = " ".join(f"{key} {array} 0 R" for key, array in enumerate(self.nums))
-        return root, [
+        objects = [
             (self.document, f"<< /Type /StructElem /S /Document /P {root} 0 R /K [{kids}] >>".encode()),
             (tree, f"<< /Nums [{nums}] >>".encode()),
-            (root, f"<< /Type /StructTreeRoot /K [{self.document} 0 R] /ParentTree {tree} 0 R "
-                   f"/ParentTreeNextKey {len(self.nums)} >>".encode()),
         ]
+        ids = ""
+        if self.ids:
+            id_tree = self.alloc()
+            objects.append((id_tree, ("<< /Kids [" + " ".join(f"{n} 0 R" for n in self.ids) + "] >>").encode()))
+            ids = f" /IDTree {id_tree} 0 R"
+        objects.append((root, f"<< /Type /StructTreeRoot /K [{self.document} 0 R] /ParentTree {tree} 0 R "
+                              f"/ParentTreeNextKey {len(self.nums)}{ids} >>".encode()))
+        return root, objects
 
 
 def with_key(page: bytes, key: int) -> bytes:

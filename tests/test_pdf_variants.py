@@ -154,6 +154,38 @@ def test_the_checks_find_what_a_declared_variant_lacks(outputs: dict[tuple[str, 
     assert any("neither tagged content nor an artifact" in f for f in check(untagged_padding).findings)
     unmarked = accessible.replace(b"/Marked true", b"/Marked null")
     assert "MarkInfo does not say Marked true" in check(unmarked).findings
+    no_id_tree = _files(outputs["final-notice", PDF_UA])[-1].read_bytes().replace(b"/IDTree", b"/IDTrex")
+    assert "structure elements have IDs but the structure tree has no IDTree" in check(no_id_tree).findings
+
+
+def test_table_header_ids_stay_unique_and_resolved_across_the_print_file(outputs: dict[tuple[str, str], Path]) -> None:
+    """Every piece's tables name their header cells alike in WeasyPrint; in one file they must not collide."""
+    reader = PdfReader(_files(outputs["final-notice", PDF_UA])[-1])
+    ids: list[str] = []
+    headers: list[str] = []
+    todo = [reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0].get_object()]
+    while todo:
+        element = todo.pop()
+        if "/ID" in element:
+            ids.append(str(element["/ID"]))
+        attributes = element.get("/A")
+        if attributes is not None and "/Headers" in attributes.get_object():
+            headers += [str(h) for h in attributes.get_object()["/Headers"]]
+        kids = element.get("/K", [])
+        todo += [k.get_object() for k in (kids if isinstance(kids, list) else [kids]) if hasattr(k, "idnum")]
+    assert ids and len(ids) == len(set(ids))
+    assert headers and set(headers) <= set(ids)
+
+
+@pytest.mark.parametrize("variant", [PDF_A, PDF_UA])
+def test_a_standard_gives_the_same_bytes_whatever_the_chunk(outputs: dict[tuple[str, str], Path], variant: str,
+                                                           tmp_path: Path) -> None:
+    source, day, lines = MAILINGS["final-notice"]
+    roll = _head(source, lines, tmp_path / "roll.csv")
+    run(Options(roll, tmp_path / "out", "baltimore-city", "final-notice", day, workers=1, chunk=1, pdf_variant=variant))
+    made = outputs["final-notice", variant]
+    for mine, theirs in zip(_files(tmp_path / "out"), _files(made), strict=True):
+        assert mine.name == theirs.name and mine.read_bytes() == theirs.read_bytes(), mine.name
 
 
 def test_a_resumed_print_file_keeps_the_tags_read_back_from_a_piece(outputs: dict[tuple[str, str], Path]) -> None:
