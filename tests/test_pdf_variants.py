@@ -232,6 +232,16 @@ def test_check_reports_the_declared_variant_and_our_verdict(outputs: dict[tuple[
     assert standard == {"declared": PDF_UA, "ok": True, "findings": []}
 
 
+def test_check_exits_3_for_a_file_that_declares_a_standard_it_does_not_meet(outputs: dict[tuple[str, str], Path],
+                                                                           tmp_path: Path) -> None:
+    archive = _files(outputs["final-notice", PDF_A])[0]
+    broken = tmp_path / archive.name
+    broken.write_bytes(archive.read_bytes().replace(b"/S /GTS_PDFA1", b"/S /GTS_PDFX1"))
+    result = runner.invoke(app, ["check", str(broken), "-c", "baltimore-city", "-d", "2027-02-01"])
+    assert result.exit_code == 3, result.output
+    assert "standard: pdf/a-2b" in result.output and "GTS_PDFA1" in result.output
+
+
 def test_a_standard_is_laid_out_in_full_never_into_a_kept_layout() -> None:
     from notices.collectors import load_collector
     from notices.resolve import plan
