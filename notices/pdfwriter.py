@@ -232,12 +232,11 @@ class PdfStreamWriter:
 
     def add_fragment(self, fragment: Fragment) -> int:
         """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
+        if self._tree is not None and fragment.structure is not None:
+            return self._add_tagged_fragment(fragment)
         numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
         numbers[fragment.parent] = 2
         self.next_id += len(fragment.objects)
-        structure = fragment.structure if self._tree is not None else None
-        keys = self._tree.keys(structure) if self._tree is not None and structure is not None else {}
-        pages = set(fragment.pages)
 
         def renumber(match: re.Match[bytes]) -> bytes:
             number = numbers.get(int(match.group(1)))
@@ -245,44 +244,62 @@ class PdfStreamWriter:
 
         for number, body in fragment.objects:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
-            head = _REFERENCE.sub(renumber, head)
-            if number in keys:
-                head = standards.with_key(head, keys[number])
-            if self._tree is not None and number in pages:
-                head = standards.with_tab_order(head)
-            self._write_body(numbers[number], head + marker + data)
+            self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)
-        if self._tree is not None and structure is not None:
-            self._write_structure(structure, {page: numbers[page] for page in fragment.pages}, keys)
         return len(fragment.pages)
-
-    def _write_structure(self, structure: standards.Structure, pages: dict[int, int], keys: dict[int, int]) -> None:
-        assert self._tree is not None
-        for number, body in self._tree.add(structure, pages, keys):
-            self._write_body(number, body)
 
     def add_shared(self, name: str, pdf: bytes) -> int:
         """Add the pages of a part that repeats: its content and fonts are written the first time only."""
         structure = _shared_structure(pdf) if self._tree is not None else None
-        keys = self._tree.keys(structure) if self._tree is not None and structure is not None else {}
-        sources = _page_numbers(_shared_reader(pdf))
+        if structure is not None:
+            return self._add_tagged_shared(name, pdf, structure)
         if name not in self._shared:
             reader = _shared_reader(pdf)
+            bodies: list[bytes] = []
+            self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
+            self._shared[name] = bodies
+            return len(bodies)
+        for body in self._shared[name]:
+            # A page may sit once in the page tree: repeat the small page dictionary, share the rest.
+            number = self._alloc()
+            self._write_body(number, body)
+            self.pages.append(number)
+        return len(self._shared[name])
+
+    # -- tagged files (PDF/UA): each page keyed into the parent tree, each document's tags written for its pages --
+    def _add_tagged_fragment(self, fragment: Fragment) -> int:
+        assert self._tree is not None and fragment.structure is not None
+        keys = self._tree.keys(fragment.structure)
+        pages = set(fragment.pages)
+        objects = [(number, standards.tagged_page(body, keys.get(number)) if number in pages else body)
+                   for number, body in fragment.objects]
+        added = self.add_fragment(Fragment(fragment.pages, objects, fragment.parent))
+        self._write_structure(fragment.structure, dict(zip(fragment.pages, self.pages[-added:], strict=True)), keys)
+        return added
+
+    def _add_tagged_shared(self, name: str, pdf: bytes, structure: standards.Structure) -> int:
+        """A shared part's pages, as ``add_shared`` writes them, and a copy of its tags pointing at this occurrence's pages."""
+        assert self._tree is not None
+        keys = self._tree.keys(structure)
+        reader = _shared_reader(pdf)
+        sources = _page_numbers(reader)
+        if name not in self._shared:
             bodies: list[bytes] = []
             numbers = self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
             self._shared[name] = bodies
         else:
             numbers = []
             for source, body in zip(sources, self._shared[name], strict=True):
-                # A page may sit once in the page tree: repeat the small page dictionary, share the rest
-                # (in a tagged file each occurrence has its own tags, pointing at its own page).
-                number = self._alloc()
-                self._write_body(number, standards.with_key(body, keys[source]) if source in keys else body)
-                numbers.append(number)
+                numbers.append(self._alloc())
+                self._write_body(numbers[-1], standards.tagged_page(body, keys.get(source)))
         self.pages.extend(numbers)
-        if self._tree is not None and structure is not None:
-            self._write_structure(structure, dict(zip(sources, numbers, strict=True)), keys)
+        self._write_structure(structure, dict(zip(sources, numbers, strict=True)), keys)
         return len(numbers)
+
+    def _write_structure(self, structure: standards.Structure, pages: dict[int, int], keys: dict[int, int]) -> None:
+        assert self._tree is not None
+        for number, body in self._tree.add(structure, pages, keys):
+            self._write_body(number, body)
 
     def add_blank(self, media_box: Sequence[float] = (0, 0, 612, 792)) -> None:
         """A padding back page that says so ("This page intentionally left blank"), so an operator can tell it from a misfeed.

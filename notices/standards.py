@@ -264,6 +264,11 @@ class StructureTree:
         return root, objects
 
 
+def tagged_page(page: bytes, key: int | None) -> bytes:
+    """A serialized page dictionary keyed into the parent tree (when it has marked content) and in structure tab order."""
+    return with_tab_order(page if key is None else with_key(page, key))
+
+
 def with_key(page: bytes, key: int) -> bytes:
     """A serialized page dictionary with ``/StructParents key`` (replacing one it had)."""
     if b"/StructParents" in page:
