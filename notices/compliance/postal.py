@@ -291,8 +291,10 @@ def _fit(piece: _Piece, kind: str, envelope: Envelope, window: _Window, boxes: S
         return
     for side in bad:
         outside = [g for g in named if _margin(g.box, side, window) < window.clearance - _SLACK]
-        piece.add(kind, FIT_CITATION, "error", f"{_named(outside)} comes within {worst[side]:.3f} in of the {name}'s {side} edge "
-                  f"(at the insert's {'extreme' if envelope.stock else 'place'}); it needs {window.clearance:g} in", page)
+        where = (f"{-worst[side]:.3f} in past the {name}'s {side} edge" if worst[side] < 0
+                 else f"within {worst[side]:.3f} in of the {name}'s {side} edge")
+        piece.add(kind, FIT_CITATION, "error", f"{_named(outside)}: {where} (at the insert's {'extreme' if envelope.stock else 'place'}); "
+                  f"it needs {window.clearance:g} in clear", page)
 
 
 def _margin(box: Box, side: str, window: _Window) -> float:
