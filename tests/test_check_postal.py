@@ -73,13 +73,17 @@ def test_a_damaged_barcode_does_not_read() -> None:
 
 
 def _piece(address_shift: tuple[float, float] = (0.0, 0.0), bar_shift: float = 0.0, bars: str | None = None,
-           pages: int = 2) -> bytes:
-    """A piece for the single window as its layout places it: the address lines, the bars (drawn through a scaled
-    matrix, as another program might), and its other pages; every page says something."""
-    layout = envelopes.address_layout(SINGLE)
+           pages: int = 2, stock: envelopes.Envelope = SINGLE, back: tuple[float, float] | None = None) -> bytes:
+    """A piece for a stock as its layout places it: the address lines, the bars (drawn through a scaled matrix, as
+    another program might), the return address's top-left corner at ``back``, and its other pages; every page says something."""
+    layout = envelopes.address_layout(stock)
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=(612, 792))
-    page.setFont("Helvetica", SINGLE.address_pt)
+    if back is not None:
+        page.setFont("Helvetica", 8)  # three lines at 8 pt fit the 7/8 in window with 1/4 in each side
+        for index, line in enumerate(["Bureau of Revenue Collections", "200 Holliday Street", "Baltimore MD 21202"]):
+            page.drawString(back[0] * 72, (11 - back[1]) * 72 - 7 - index * 8.4, line)
+    page.setFont("Helvetica", stock.address_pt)
     for index, line in enumerate(ADDRESS):
         baseline = layout.first_baseline + index * layout.pitch + address_shift[1]
         page.drawString((layout.box.left + address_shift[0]) * 72, (11 - baseline) * 72, line)
@@ -103,9 +107,9 @@ def _row(**changes: str) -> dict[str, str]:
             "imb_routing": ROUTING, "imb_bars": imb.encode(TRACKING, ROUTING), "print_first_page": "1", **changes}
 
 
-def _check(pdf: bytes, row: dict[str, str] | None = None) -> list[Finding]:
+def _check(pdf: bytes, row: dict[str, str] | None = None, stock: envelopes.Envelope = SINGLE) -> list[Finding]:
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    target = PostalTarget(SINGLE, duplex=True, manifest=None if row is None else (row,))
+    target = PostalTarget(stock, duplex=True, manifest=None if row is None else (row,))
     return check_postal(pdf, Report("piece.pdf", pages), target)
 
 
@@ -159,6 +163,19 @@ def test_a_sheet_count_the_manifest_does_not_give_is_named() -> None:
     assert len(found) == 1 and found[0][0] == "sheets" and "3 pages on 2 sheets" in found[0][1]
     over = _errors(_check(_piece(pages=12)))
     assert len(over) == 1 and "envelope holds 5" in over[0][1]
+
+
+def test_the_return_address_is_held_to_the_double_windows_upper_window() -> None:
+    """Set 1/4 in inside the return window it passes; set flush with the window's edge (as the template sets it now) it
+    is named, at the insert's extreme, while the recipient block below stays fine."""
+    double = envelopes.stock("no10-double-window")
+    window = double.return_window
+    assert window is not None
+    inside = _check(_piece(stock=double, back=(window.left + 0.25, window.top + 0.25)), stock=double)
+    assert _errors(inside) == [] and {"envelope-address", "envelope-return", "imb"} <= {f.block for f in inside}
+    flush = _errors(_check(_piece(stock=double, back=(window.left, window.top)), stock=double))
+    assert [block for block, _ in flush] == ["envelope-return", "envelope-return"]
+    assert "in past the return window's left edge" in flush[0][1] and "in past the return window's top edge" in flush[1][1]
 
 
 def test_a_blank_page_that_does_not_say_so_is_named() -> None:

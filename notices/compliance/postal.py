@@ -123,20 +123,20 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
 
 def _summarised(pieces: Sequence[_Piece], target: PostalTarget) -> list[Finding]:
     """A print file: every piece's failures, and one row per kind of check that every piece passes."""
-    matched = " and match the manifest" if target.manifest is not None else ""
+    matched = " and matches the manifest" if target.manifest is not None else ""
     said = {
-        _ADDRESS: f"every address{' and barcode' if target.barcode else ''} inside the {target.envelope.id} address window"
+        _ADDRESS: f"the address{' and barcode' if target.barcode else ''} inside the {target.envelope.id} address window"
                   + (" with the clearances at every position of the insert" if target.envelope.stock else ""),
-        _RETURN: f"every return address inside the {target.envelope.id} return window with the clearances",
-        _IMB: f"every barcode reads and keeps USPS-B-3200's dimensions{matched}",
-        _SHEETS: f"every piece fits the envelope ({target.max_sheets} sheets){matched}",
+        _RETURN: f"the return address inside the {target.envelope.id} return window with the clearances",
+        _IMB: f"the barcode reads{', keeps' if matched else ' and keeps'} USPS-B-3200's dimensions{matched}",
+        _SHEETS: f"the piece fits the envelope ({target.max_sheets} sheets){matched}",
     }
     out: list[Finding] = []
     for kind, message in said.items():
         rows = [f for piece in pieces for f in piece.findings if f.block == kind]
         bad = [f for f in rows if f.status != "ok"]
         if rows and not bad:
-            out.append(Finding(kind, rows[0].citation, "ok", f"all {len(pieces)} pieces: {message}"))
+            out.append(Finding(kind, rows[0].citation, "ok", f"each of the {len(pieces)} pieces: {message}"))
         out += bad
     out += [f for piece in pieces for f in piece.findings if f.block not in said]
     return out
