@@ -26,10 +26,10 @@ _TOKEN = re.compile(
     rb"|[A-Za-z'\"*][A-Za-z0-9'\"*]*",
     re.DOTALL,
 )
-_NUMBER = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)")
+_OPERAND_HEADS = frozenset(b"%([]<>{}/0123456789+-.")
 _FILL = frozenset({b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
 _DISCARD = frozenset({b"n", b"S", b"s"})
-_EI = re.compile(rb"\sEI(?=[\s/]|$)")
+_INLINE_IMAGE = re.compile(rb"(?<![A-Za-z])BI(?![A-Za-z]).*?(?<![A-Za-z])ID\s.*?\sEI(?![A-Za-z])", re.DOTALL)
 _MAX_DEPTH = 4  # form XObjects inside form XObjects: deeper ones are not followed
 
 
@@ -87,20 +87,18 @@ class _Reader:
         operands: list[bytes] = []
         path: list[list[tuple[float, float]]] = []  # subpaths, in page points
         white = False
-        pos, end = 0, len(data)
-        while pos < end:
-            match = _TOKEN.search(data, pos)
-            if match is None:
-                break
-            token, pos = match.group(), match.end()
-            head = token[:1]
-            if head in b"%([]<>{}/" or _NUMBER.fullmatch(token):
-                if head != b"%":
+        in_text = False
+        if b"BI" in data:
+            data = _INLINE_IMAGE.sub(b" ", data)
+        for token in _TOKEN.findall(data):
+            if token[0] in _OPERAND_HEADS:
+                if token[0] != 37:  # a comment is no operand
                     operands.append(token)
                 continue
-            if token == b"ID":  # inline image data: binary up to EI
-                stop = _EI.search(data, pos)
-                pos = stop.end() if stop else end
+            if in_text:  # a text object paints no path: only its end matters here
+                in_text = token != b"ET"
+            elif token == b"BT":
+                in_text = True
             elif token == b"q":
                 stack.append(ctm)
             elif token == b"Q":
@@ -128,7 +126,7 @@ class _Reader:
             elif token in (b"g", b"rg", b"k"):
                 values = _numbers(operands[-{b"g": 1, b"rg": 3, b"k": 4}[token]:])
                 white = all(v >= 0.999 for v in values) if token != b"k" else all(v <= 0.001 for v in values)
-            elif token in (b"sc", b"scn") and operands and all(_NUMBER.fullmatch(o) for o in operands):
+            elif token in (b"sc", b"scn") and operands and all(o[0] not in b"/([<" for o in operands):
                 white = False  # a colour space we do not follow is taken as ink
             elif token == b"Do" and operands and depth < _MAX_DEPTH:
                 self._form(operands[-1], resources, ctm, depth)
@@ -175,24 +173,36 @@ def filled_rectangles(page: PageObject) -> list[Box]:
     return reader.found
 
 
-def glyphs(document: Any, index: int) -> list[Glyph]:  # pypdfium2 has no type hints
-    """The characters page ``index`` shows (spaces aside), each with its ink box and line, by PDFium."""
+def glyphs(document: Any, index: int, band: tuple[float, float] | None = None) -> list[Glyph]:  # pypdfium2 has no type hints
+    """The characters page ``index`` shows (spaces aside), each with its ink box and line, by PDFium.
+
+    ``band`` (top, bottom, in inches): only the lines whose first character stands between them, as
+    the address check looks at the top panel only and a glyph box costs a call into PDFium.
+    """
     page = document[index]
     textpage = page.get_textpage()
     try:
         height = page.get_height()
         count = textpage.count_chars()
         text = textpage.get_text_range(0, count)
-        exact = len(text) == count
-        found, line, spaced = [], 0, False
-        for i in range(count):
-            char = text[i] if exact else textpage.get_text_range(i, 1)
+        if len(text) != count:  # characters outside the basic plane: one by one
+            text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
+        found: list[Glyph] = []
+        line, spaced = 0, False
+        wanted: bool | None = None  # whether this line is measured: decided by its first character
+        for i, char in enumerate(text):
             if char.isspace():
-                line += char == "\n"
+                if char == "\n":
+                    line, wanted = line + 1, None
                 spaced = True
                 continue
-            left, bottom, right, top = textpage.get_charbox(i)
-            found.append(Glyph(char, Box(left / 72, (height - top) / 72, right / 72, (height - bottom) / 72), line, spaced))
+            if wanted is not False:
+                left, bottom, right, top = textpage.get_charbox(i)
+                box = Box(left / 72, (height - top) / 72, right / 72, (height - bottom) / 72)
+                if wanted is None:
+                    wanted = band is None or (band[0] <= box.bottom and box.top <= band[1])
+                if wanted:
+                    found.append(Glyph(char, box, line, spaced))
             spaced = False
         return found
     finally:

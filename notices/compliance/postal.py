@@ -104,11 +104,12 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     pieces = [_Piece(f"piece {k + 1}" if print_file else "", bounds[k], bounds[k + 1]) for k in range(len(starts))]
     reader = PdfReader(io.BytesIO(pdf))
     document = pypdfium2.PdfDocument(pdf)
+    band = _band(target.envelope)
     try:
         for piece in pieces:
             row = _manifest_row(target, report.file, piece, print_file)
             page = reader.pages[piece.first]
-            _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first), row)
+            _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
             _sheets(piece, target, row)
             for number in range(piece.first, piece.end):
                 if document[number].get_textpage().count_chars() == 0 and not draws_outlines(reader.pages[number]):
@@ -119,6 +120,15 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     if not print_file:
         return pieces[0].findings
     return _summarised(pieces, target)
+
+
+def _band(envelope: Envelope) -> tuple[float, float]:
+    """The part of the first page whose lines the check measures: the windows' footprints, with room for a line that
+    runs past them and for the barcode's clear zone."""
+    views = [w.footprint_on_page() for name in ("address_window", "return_window") if (w := _window(envelope, name))]
+    if not views:
+        return (0.0, math.inf)
+    return (min(v.top for v in views) - 0.5, max(v.bottom for v in views) + 0.5)
 
 
 def _summarised(pieces: Sequence[_Piece], target: PostalTarget) -> list[Finding]:
