@@ -134,10 +134,12 @@ def _band(envelope: Envelope) -> tuple[float, float]:
 def _summarised(pieces: Sequence[_Piece], target: PostalTarget) -> list[Finding]:
     """A print file: every piece's failures, and one row per kind of check that every piece passes."""
     matched = " and matches the manifest" if target.manifest is not None else ""
+    stock = target.envelope.stock
+    whose = f"the {target.envelope.id}" if stock else "the profile's own"
+    cleared = " with the clearances at every position of the insert" if stock else ""
     said = {
-        _ADDRESS: f"the address{' and barcode' if target.barcode else ''} inside the {target.envelope.id} address window"
-                  + (" with the clearances at every position of the insert" if target.envelope.stock else ""),
-        _RETURN: f"the return address inside the {target.envelope.id} return window with the clearances",
+        _ADDRESS: f"the address{' and barcode' if target.barcode else ''} inside {whose} address window{cleared}",
+        _RETURN: f"the return address inside {whose} return window{cleared}",
         _IMB: f"the barcode reads{', keeps' if matched else ' and keeps'} USPS-B-3200's dimensions{matched}",
         _SHEETS: f"the piece fits the envelope ({target.max_sheets} sheets){matched}",
     }
@@ -287,7 +289,7 @@ def _fit(piece: _Piece, kind: str, envelope: Envelope, window: _Window, boxes: S
         "top": min(b.top for b in boxes) + oy - dy - window.top,
         "bottom": window.bottom - (max(b.bottom for b in boxes) + oy + dy),
     }
-    margins = ", ".join(f"{side} {value:.3f}" for side, value in worst.items())
+    margins = ", ".join(f"{side} {round(value, 3) + 0.0:.3f}" for side, value in worst.items())  # no "-0.000"
     name = window.name.replace("_", " ")
     below = [g for g in named if g.box.bottom > fold + _SLACK]
     if below:
@@ -296,8 +298,9 @@ def _fit(piece: _Piece, kind: str, envelope: Envelope, window: _Window, boxes: S
     bad = [side for side, value in worst.items() if value < window.clearance - _SLACK]
     if not bad:
         shift = f" at every position of the insert (±{dx:g} in across, ±{dy:g} in up and down)" if envelope.stock else ""
-        piece.add(kind, FIT_CITATION, "ok", f"{what} inside the {envelope.id} {name}{shift}, "
-                  f"{window.clearance:g} in clear (worst margins, in: {margins})", page)
+        whose = f"the {envelope.id}" if envelope.stock else "the profile's own"
+        cleared = f"{window.clearance:g} in clear" if envelope.stock else "no clearance assumed"
+        piece.add(kind, FIT_CITATION, "ok", f"{what} inside {whose} {name}{shift}, {cleared} (worst margins, in: {margins})", page)
         return
     for side in bad:
         outside = [g for g in named if _margin(g.box, side, window) < window.clearance - _SLACK]
