@@ -157,6 +157,13 @@ def test_a_barcode_the_manifest_does_not_give_is_named() -> None:
     assert len(found) == 1 and found[0][0] == "imb" and "the manifest gives tracking 00300999999000000008" in found[0][1]
 
 
+def test_a_piece_the_manifest_does_not_list_is_named() -> None:
+    """A manifest from another run: the piece is not in it, and its barcode is still read and reported."""
+    findings = _check(_piece(), _row(piece_file="000009-other.pdf"))
+    assert _errors(findings) == [("manifest", "the manifest has no rendered piece with this piece file piece.pdf")]
+    assert any(f.block == "imb" and f.status == "ok" and "reads tracking 00300999999000000007" in f.message for f in findings)
+
+
 def test_a_sheet_count_the_manifest_does_not_give_is_named() -> None:
     """Three pages where the manifest records two: the piece is not what the run wrote."""
     found = _errors(_check(_piece(pages=3), _row()))
@@ -267,3 +274,20 @@ def test_notices_check_reports_print_production_with_the_statute(single_window_s
     assert any(f["block"].startswith("tp-") for f in findings)
     # The Date line in the window (test above) is a finding, so the piece is not compliant: exit 3.
     assert result.exit_code == 3
+
+
+def test_a_print_file_is_measured_piece_by_piece_against_the_manifest(
+        single_window_samples: tuple[Path, list[dict[str, str]], bool]) -> None:
+    """The print file is cut at each statement; each piece's barcode and sheets match its manifest row (by first page)."""
+    out, rows, _ = single_window_samples
+    if "city" not in out.name or "sale" in out.name:
+        pytest.skip("one mailing is enough for the print file")
+    printed = next((out / "print").glob("*.pdf"))
+    result = CliRunner().invoke(app, ["check", str(printed), "-c", "baltimore-city", "-d", CITY_DATE.isoformat(),
+                                      "--envelope", "no10-single-window", "--manifest", str(out / "manifest.csv"), "--json"])
+    findings = json.loads(result.output)["files"][0]["findings"]
+    summary = {f["block"]: f["message"] for f in findings if f["status"] == "ok" and f["block"] in ("imb", "sheets")}
+    assert summary == {
+        "imb": f"each of the {len(rows)} pieces: the barcode reads, keeps USPS-B-3200's dimensions and matches the manifest",
+        "sheets": f"each of the {len(rows)} pieces: the piece fits the envelope (5 sheets) and matches the manifest",
+    }

@@ -48,6 +48,7 @@ _SLACK = 0.002  # measuring slack: PDFium's glyph boxes stray from the font's ou
 _BLOCK_GAP = 0.1  # lines further apart than this are not one address block
 _BAR_SHAPE = (0.008, 0.035, 0.02, 0.25)  # what may be a bar: width and height ranges, wide enough to find a misprinted one
 _ADDRESS, _RETURN, _IMB, _SHEETS, _BLANK = "envelope-address", "envelope-return", "imb", "sheets", "padding-page"
+_MANIFEST = "manifest"
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,17 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     print_file = len(starts) > 1
     pieces = [_Piece(f"piece {k + 1}" if print_file else "", bounds[k], bounds[k + 1]) for k in range(len(starts))]
     reader = PdfReader(io.BytesIO(pdf))
-    document = pypdfium2.PdfDocument(pdf)
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except pypdfium2.PdfiumError as exc:
+        raise InputError(f"PDFium cannot read the PDF to measure it ({exc})", file=report.file or None) from None
     band = _band(target.envelope)
     try:
         for piece in pieces:
             row = _manifest_row(target, report.file, piece, print_file)
+            if target.manifest is not None and row is None:
+                where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
+                piece.add(_MANIFEST, "", "error", f"the manifest has no rendered piece with this {where}", piece.first + 1)
             page = reader.pages[piece.first]
             _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
             _sheets(piece, target, row)
