@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2
 from pypdf import PdfReader
@@ -109,9 +110,12 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     except pypdfium2.PdfiumError as exc:
         raise InputError(f"PDFium cannot read the PDF to measure it ({exc})", file=report.file or None) from None
     band = _band(target.envelope)
+    # Each piece's manifest row, by its first page in a print file, by its file name otherwise.
+    key = "print_first_page" if print_file else "piece_file"
+    rows = None if target.manifest is None else {r[key]: r for r in target.manifest}
     try:
         for piece in pieces:
-            row = _manifest_row(target, report.file, piece, print_file)
+            row = _manifest_row(rows, report.file, piece, print_file)
             if target.manifest is not None and row is None:
                 where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
                 piece.add(_MANIFEST, "", "error", f"the manifest has no rendered piece with this {where}", piece.first + 1)
@@ -119,7 +123,7 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
             _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
             _sheets(piece, target, row)
             for number in range(piece.first, piece.end):
-                if document[number].get_textpage().count_chars() == 0 and not draws_outlines(reader.pages[number]):
+                if not _has_text(document, number) and not draws_outlines(reader.pages[number]):
                     piece.add(_BLANK, "", "error", "the page is blank and does not say so: a padding page says "
                               "\"This page intentionally left blank\"", number + 1)
     finally:
@@ -161,13 +165,20 @@ def _summarised(pieces: Sequence[_Piece], target: PostalTarget) -> list[Finding]
     return out
 
 
-def _manifest_row(target: PostalTarget, file: str, piece: _Piece, print_file: bool) -> dict[str, str] | None:
-    if target.manifest is None:
+def _manifest_row(rows: dict[str, dict[str, str]] | None, file: str, piece: _Piece, print_file: bool) -> dict[str, str] | None:
+    if rows is None:
         return None
-    if print_file:
-        return next((r for r in target.manifest if r["print_first_page"] == str(piece.first + 1)), None)
-    name = Path(file).name
-    return next((r for r in target.manifest if r["piece_file"] == name), None)
+    return rows.get(str(piece.first + 1) if print_file else Path(file).name)
+
+
+def _has_text(document: Any, index: int) -> bool:  # pypdfium2 has no type hints
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        return bool(textpage.count_chars())
+    finally:
+        textpage.close()
+        page.close()
 
 
 # --------------------------------------------------------------------------------------------
