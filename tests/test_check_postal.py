@@ -142,6 +142,15 @@ def test_a_barcode_shifted_into_the_clearance_is_named() -> None:
     assert found[0][1].startswith(f"{low} bars of the barcode: within 0.075 in of the address window's bottom edge")
 
 
+def test_an_address_line_in_the_barcodes_clear_zone_is_named() -> None:
+    """The three lines one line and 0.02 in lower: the last comes within 0.028 in of the bars (still inside the window)."""
+    pitch = envelopes.address_layout(SINGLE).pitch
+    found = _errors(_check(_piece(address_shift=(0.0, pitch + 0.02)), _row()))
+    # The glyphs that reach into the zone are named: the hyphen, at mid-height, does not.
+    assert found == [("imb", "the barcode breaks the specification: 'BALTIMORE MD 212011234' in its clear zone "
+                      "(0.125 in across, 0.028 in above and below)")]
+
+
 def test_two_swapped_bars_do_not_read() -> None:
     """Two different bars swapped: the barcode is no valid code, and says so."""
     bars = imb.encode(TRACKING, ROUTING)

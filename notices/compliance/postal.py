@@ -209,12 +209,6 @@ def _first_page(piece: _Piece, target: PostalTarget, rects: Sequence[Box], shown
         boxes = [g.box for g in block] + ([b for b, _ in bars] if bars else [])
         what = f"the address ({len({g.line for g in block})} lines{' and the barcode' if bars else ''})"
         _fit(piece, _ADDRESS, envelope, window, boxes, block + [Glyph("|", b, -1) for b, _ in bars or []], what, page)
-        if bars:
-            above = [g.box.bottom for g in block if g.box.bottom <= bars[0][0].top + _SLACK]
-            top = min(b.top for b, _ in bars)
-            if above and top - max(above) < CLEAR_ABOVE_BELOW - _SLACK:
-                piece.add(_ADDRESS, FIT_CITATION, "error", f"the address line above the barcode is {top - max(above):.3f} in from "
-                          f"its bars; USPS-B-3200 asks {CLEAR_ABOVE_BELOW} in", page)
     for line in others:
         text = _text(line)
         piece.add(_ADDRESS, FIT_CITATION, "error", f"{text[:40]!r}, not part of the address, shows through the {envelope.id} "
