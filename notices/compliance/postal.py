@@ -34,9 +34,6 @@ from .report import Finding, Report
 FIT_CITATION = "USPS DMM 601.6.3"
 IMB_CITATION = "USPS-B-3200"
 SHEETS_CITATION = ""
-# A #10 envelope takes at most this many tri-folded sheets of 20 lb paper (the usual inserter limit),
-# unless the stock says otherwise (``max_sheets``).
-SHEETS_PER_ENVELOPE = 5
 # USPS-B-3200's ranges, in inches: a bar's extent above and below the tracker's centre line.
 BAR_WIDTH = (0.015, 0.025)
 BAR_PITCH = (0.0416, 0.050)  # centre to centre: 20 to 24 bars per inch
@@ -58,15 +55,14 @@ class PostalTarget:
 
     envelope: Envelope
     duplex: bool
-    max_sheets: int = SHEETS_PER_ENVELOPE
     manifest: tuple[dict[str, str], ...] | None = None
     barcode: bool = True  # the profile prints an Intelligent Mail barcode: a piece without one is a finding
 
 
 def postal_target(envelope: Envelope, collector: Collector, manifest: Path | None = None) -> PostalTarget:
     """What a collector's pieces are held to in this envelope (``manifest``: a run's manifest.csv to match them to)."""
-    return PostalTarget(envelope, collector.duplex, int(getattr(envelope, "max_sheets", SHEETS_PER_ENVELOPE)),
-                        read_manifest(manifest) if manifest is not None else None, imb.mailer(collector.imb) is not None)
+    return PostalTarget(envelope, collector.duplex, read_manifest(manifest) if manifest is not None else None,
+                        imb.mailer(collector.imb) is not None)
 
 
 @dataclass
@@ -112,7 +108,8 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     band = _band(target.envelope)
     # Each piece's manifest row, by its first page in a print file, by its file name otherwise.
     key = "print_first_page" if print_file else "piece_file"
-    rows = None if target.manifest is None else {r[key]: r for r in target.manifest}
+    flat = report.file.endswith("-flat.pdf")  # the flat-mailing print file numbers its pages on its own
+    rows = None if target.manifest is None else {r[key]: r for r in target.manifest if not print_file or _flat(r) == flat}
     try:
         for piece in pieces:
             row = _manifest_row(rows, report.file, piece, print_file)
@@ -152,7 +149,7 @@ def _summarised(pieces: Sequence[_Piece], target: PostalTarget) -> list[Finding]
         _ADDRESS: f"the address{' and barcode' if target.barcode else ''} inside {whose} address window{cleared}",
         _RETURN: f"the return address inside {whose} return window{cleared}",
         _IMB: f"the barcode reads{', keeps' if matched else ' and keeps'} USPS-B-3200's dimensions{matched}",
-        _SHEETS: f"the piece fits the envelope ({target.max_sheets} sheets){matched}",
+        _SHEETS: "its sheets within the envelope's capacity" + (", as many as the manifest gives" if matched else ""),
     }
     out: list[Finding] = []
     for kind, message in said.items():
@@ -169,6 +166,10 @@ def _manifest_row(rows: dict[str, dict[str, str]] | None, file: str, piece: _Pie
     if rows is None:
         return None
     return rows.get(str(piece.first + 1) if print_file else Path(file).name)
+
+
+def _flat(row: dict[str, str]) -> bool:
+    return row.get("flat", "").lower() in ("true", "1")
 
 
 def _has_text(document: Any, index: int) -> bool:  # pypdfium2 has no type hints
@@ -428,14 +429,17 @@ def _barcode(piece: _Piece, bars: Sequence[_Bar], rects: Sequence[Box], shown: S
 
 
 def _sheets(piece: _Piece, target: PostalTarget, row: dict[str, str] | None) -> None:
+    """The piece's pages and sheets, against the envelope's capacity (a piece the manifest sends flat has none) and the manifest."""
     pages = piece.end - piece.first
     sheets = -(-pages // 2) if target.duplex else pages
     side = "duplex" if target.duplex else "simplex"
     said = f"{pages} pages on {sheets} sheets ({side})"
+    capacity = target.envelope.sheet_capacity
+    flat = row is not None and _flat(row)
     bad = False
-    if sheets > target.max_sheets:
+    if capacity and sheets > capacity and not flat:
         bad = True
-        piece.add(_SHEETS, SHEETS_CITATION, "error", f"{said}: the {target.envelope.id} envelope holds {target.max_sheets}",
+        piece.add(_SHEETS, SHEETS_CITATION, "error", f"{said}: the {target.envelope.id} envelope takes {capacity}",
                   piece.first + 1)
     if row is not None and (row["pages"], row["sheets"]) != (str(pages), str(sheets)):
         bad = True
@@ -443,4 +447,5 @@ def _sheets(piece: _Piece, target: PostalTarget, row: dict[str, str] | None) -> 
                   f"for account {row['account_id']}", piece.first + 1)
     if not bad:
         agrees = ", as the manifest gives" if row is not None else ""
-        piece.add(_SHEETS, SHEETS_CITATION, "ok", f"{said}{agrees}; the envelope holds {target.max_sheets}", piece.first + 1)
+        room = "a flat piece" if flat else f"the envelope takes {capacity}" if capacity else "the envelope's capacity is not limited"
+        piece.add(_SHEETS, SHEETS_CITATION, "ok", f"{said}{agrees}; {room}", piece.first + 1)
