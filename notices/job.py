@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pypdf import PdfReader
 
 from . import standards
 from .compose import Composer
 from .fields import Layouts, proven_toolchain
 from .model import Collector, Record
 from .pdfwriter import Fragment
-from .postal import envelopes
+from .postal import envelopes, production
+from .postal.imb import SerialBlock
 from .render import Renderer
 from .resolve import Part, Plan
 from .workspace import template_roots
@@ -51,6 +55,17 @@ class Job:
     layouts: Layouts | None = None  # a laid-out piece per skeleton, when reusing layouts
     pdf_variant: str = standards.PRINT  # the PDF standard every file is written for (notices.standards)
     page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
+    serials: SerialBlock | None = None  # the run's block from the serial ledger (notices.postal.serials); drawn by the main process
+
+    @functools.cached_property
+    def production(self) -> production.Production:
+        """The barcode, OMR marks and sheet capacity settings of the run (notices.postal.production)."""
+        return production.for_run(self.collector, self.serials)
+
+    @functools.cached_property
+    def insert_pages(self) -> list[int]:
+        """Each insert's page count, in order: a piece's sheets are known before it is written."""
+        return [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in self.inserts]
 
     @property
     def statement(self) -> Part:
@@ -69,7 +84,8 @@ class Job:
 
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
-             renderer: PdfRenderer | None = None, proof: bool = False, pdf_variant: str = standards.PRINT) -> Job:
+             renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None,
+             pdf_variant: str = standards.PRINT) -> Job:
     # A standard's files are only ever laid out in full (standards.full_layout): the one place that says so.
     reuse_layouts = reuse_layouts and not standards.full_layout(pdf_variant)
     return Job(
@@ -81,6 +97,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
         layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
+        serials=serials,
         pdf_variant=pdf_variant,
     )
 
@@ -104,11 +121,12 @@ class JobSpec:
     reuse_layouts: bool
     inserts: tuple[tuple[str, bytes], ...]
     proof: bool = False
+    serials: SerialBlock | None = None  # the run's block of barcode serials: workers draw none themselves
     pdf_variant: str = standards.PRINT
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
-                        inserts=self.inserts, proof=self.proof, pdf_variant=self.pdf_variant)
+                        inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""
