@@ -81,16 +81,17 @@ def flat_name(name: str) -> str:
 
 def write_print_file(target: Path, outcomes: Iterable[Outcome], statement_of: Callable[[Outcome], Fragment],
                      inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str],
-                     placed: Callable[[Iterable[Outcome]], None]) -> int:
+                     placed: Callable[[Iterable[Outcome]], None], variant: str = "print", lang: str = "en") -> int:
     """Write the rendered pieces, as they come in mailing order, into one file; returns its page count.
 
     Each piece is handed to ``placed`` with its pages in the print file, a few at a time as they are
-    written (so a mailing of any length is never held). Written under a temporary name and renamed
-    when synced, so a crash never leaves a partial print file.
+    written (so a mailing of any length is never held). ``variant`` and ``lang``: the PDF standard
+    (``notices.standards``) the file is written for, as its pieces were. Written under a temporary
+    name and renamed when synced, so a crash never leaves a partial print file.
     """
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "wb") as handle:
-        writer = PdfStreamWriter(handle, info=info)
+        writer = PdfStreamWriter(handle, info=info, variant=variant, lang=lang)
         for batch in _batches(outcomes, 512):
             done = []
             for outcome in batch:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import standards
 from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
@@ -144,6 +145,7 @@ def _check_options(options: Options) -> None:
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
     if options.executor == "dask" and not options.scheduler:
         raise ConfigError("The Dask executor needs --scheduler ADDRESS", field="scheduler")
+    standards.check_variant(options.pdf_variant)
     if options.sort not in ("input", "zip"):
         raise ConfigError("Unknown print order: use input or zip", field="sort", value=options.sort)
     if options.shard is not None:
@@ -199,7 +201,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
             collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
         serials.settle(folder.state, block, options.resume)
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
-                       serials=block)
+                       serials=block, pdf_variant=options.pdf_variant)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         stats = _render_all(options, job, index, folder, progress)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
@@ -235,7 +237,8 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     chunks = index.chunks_to_render(max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials)
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials,
+                   job.pdf_variant)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -364,7 +367,8 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
         if printed and index.printed(flat=flat):
             folder.print.mkdir(parents=True, exist_ok=True)
             pages += write_print_file(path, ordered, statement_of, job.shared, duplex=job.collector.duplex,
-                                      info=pdf_info(job.plan, title), placed=index.place)
+                                      info=pdf_info(job.plan, title), placed=index.place, variant=job.pdf_variant,
+                                      lang=job.language)
             written.append(path)
         else:
             index.place(ordered)
@@ -392,6 +396,7 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
         placeholders=list(job.collector.placeholders),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
         proof=options.proof,
+        pdf_variant=options.pdf_variant,
     )
     folder.claim(*write_manifest(options.out, index.outcomes(), summary))
     return summary
