@@ -99,6 +99,7 @@ class Layout:
         self.slots = slots
         self.fields = fields
         self.context = _Context()
+        self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
 
     @property
     def pages(self) -> int:
@@ -160,10 +161,12 @@ class Layout:
 class Layouts:
     """The last laid-out piece of each skeleton, per process (least recently used dropped first; pieces come shape by shape)."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 4, draw_once: bool = True) -> None:
         self.size = size
+        self.draw_once = draw_once  # draw each kept layout once and only the fields per piece (``drawn``)
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0
+        self.drawn = 0  # pieces whose pages were the kept drawing with their fields drawn in
 
     def get(self, key: str) -> Layout | Literal[False] | None:
         """The layout for this skeleton, None when its fields cannot be swapped, False when none is kept."""

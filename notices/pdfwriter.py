@@ -7,6 +7,7 @@ occurrences is a small page object pointing at the same content streams, fonts a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -42,6 +43,20 @@ class Fragment:
     pages: list[int] = field(default_factory=list)
     objects: list[tuple[int, bytes]] = field(default_factory=list)
     parent: int = 2
+    # Objects the same in every fragment of one key (the fonts and resources of a page drawn once,
+    # ``drawn.Drawn``): a file writes them the first time and points the others at them.
+    common: str = ""
+    common_objects: frozenset[int] = frozenset()
+
+    def lean(self) -> Fragment:
+        """The fragment without the bodies of its common objects: enough for a file that has written them already."""
+        if not self.common:
+            return self
+        return dataclasses.replace(self, objects=[(n, body) for n, body in self.objects if n not in self.common_objects])
+
+    def commons(self) -> list[tuple[int, bytes]]:
+        """The bodies of its common objects (none when the fragment is lean)."""
+        return [(n, body) for n, body in self.objects if n in self.common_objects]
 
 
 _CONTENTS = re.compile(rb"/Contents\s*(\d+ 0 R|\[[^\]]*\])")
@@ -65,7 +80,7 @@ def overlay(fragment: Fragment, page: int, content: bytes) -> Fragment:
     added = [(first + i, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)) for i, stream in enumerate(streams)]
     contents = b"/Contents [%d 0 R %s %d 0 R]" % (first, own, first + 1)
     bodies[number] = head[:found.start()] + contents + head[found.end():] + marker + data
-    return Fragment(list(fragment.pages), sorted([*bodies.items(), *added]), fragment.parent)
+    return dataclasses.replace(fragment, pages=list(fragment.pages), objects=sorted([*bodies.items(), *added]))
 
 
 def read_fragment(pdf: bytes, pages: int) -> Fragment:
@@ -120,6 +135,7 @@ class PdfStreamWriter:
         self.pages: list[int] = []
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
+        self._common: dict[str, dict[int, int]] = {}  # a fragment's common key -> its objects' numbers in this file
         self._blank_content: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -216,15 +232,23 @@ class PdfStreamWriter:
 
     def add_fragment(self, fragment: Fragment) -> int:
         """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
-        numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
+        written = self._common.setdefault(fragment.common, {}) if fragment.common else {}
+        numbers = {number: written[number] for number in fragment.common_objects if number in written}
+        todo = [(number, body) for number, body in sorted(fragment.objects) if number not in numbers]
+        for number, _ in todo:
+            numbers[number] = self._alloc()
+            if number in fragment.common_objects:
+                written[number] = numbers[number]
+        missing = fragment.common_objects - numbers.keys()
+        if missing:
+            raise ValueError(f"a lean fragment of {fragment.common} before its common objects (object {min(missing)})")
         numbers[fragment.parent] = 2
-        self.next_id += len(fragment.objects)
 
         def renumber(match: re.Match[bytes]) -> bytes:
             number = numbers.get(int(match.group(1)))
             return match.group(0) if number is None else b"%d 0 R" % number
 
-        for number, body in fragment.objects:
+        for number, body in todo:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
             self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)

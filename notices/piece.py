@@ -18,7 +18,8 @@ from .assemble import add_mailpiece, blank_pdf, pdf_info
 from .compliance import PageFacts, Target, check_composed, check_pdf, errors, read_pages, shared_pages
 from .deadlines import statement_dates
 from .errors import ComplianceError, ConfigError, NoticesError, RenderError
-from .fields import skeleton
+from .drawn import draw
+from .fields import Layout, skeleton
 from .formatting import long_date, money
 from .job import Job, shape
 from .model import Record
@@ -133,14 +134,29 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is False:
             results.update(_lay_out_alone(job, seq, records, drafts, keep=True))
             continue
-        # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
-        statement = layout.write(values, lambda document: job.renderer.fragment(document, document.pages)) if layout else None
+        if layout is not None and layout.drawn is None and job.layouts.draw_once:
+            # Drawn with the kept piece's own words, before another piece's are swapped in.
+            layout.drawn = draw(layout, job.renderer.objects) or False
+        statement = layout.write(values, lambda document: _write_statement(job, layout, document)) if layout else None
         if layout is None or statement is None:
             rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
         job.layouts.reused += 1
         results[seq] = dataclasses.replace(_finish_piece(job, seq, record, statement, layout.pages), reused=True)
     return rest
+
+
+def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
+    """A kept layout holding this piece's words as a statement's pages: its fields drawn into the kept drawing
+    (``drawn``) where their glyphs are in its fonts, else the pages drawn in full."""
+    assert job.layouts is not None
+    if job.layouts.draw_once and layout.drawn is not False:
+        fragment = layout.drawn.fragment() if layout.drawn is not None else None
+        if fragment is not None:
+            job.layouts.drawn += 1
+            return fragment
+    # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
+    return job.renderer.fragment(document, document.pages)
 
 
 def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],

@@ -202,6 +202,10 @@ class Renderer:
         The same objects ``write`` would put in a file, taken before WeasyPrint serializes the whole
         file (object streams, cross-references) only for the piece writer to parse it back.
         """
+        return objects_of(self.objects(document, pages, what))
+
+    def objects(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Any:
+        """Some pages of a laid-out document as WeasyPrint's PDF (a pydyf PDF), before it is serialized."""
         captured: list[Any] = []
 
         def take(_document: Any, pdf: Any) -> None:
@@ -210,7 +214,7 @@ class Renderer:
 
         with _no_warnings(what), contextlib.suppress(_Taken):
             document.copy(list(pages)).write_pdf(finisher=take)
-        return _objects(captured[0])
+        return captured[0]
 
     def pdf(self, html: str, what: str = "piece") -> bytes:
         return self.write(self.layout(html, what), what=what)
@@ -223,7 +227,7 @@ class _Taken(Exception):
 _PAGE_ONLY = ("Annots", "B", "StructParents", "Metadata", "PieceInfo")  # what a copied page leaves behind
 
 
-def _objects(pdf: Any) -> Fragment:
+def objects_of(pdf: Any) -> Fragment:
     """The page objects of a pydyf PDF and every object they reach, serialized."""
     pages = list(pdf.pages["Kids"][::3])
     for number in pages:
