@@ -222,8 +222,8 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
             if id(box) in slots:
                 page_of[id(box)] = number
             stack.extend(getattr(box, "children", None) or ())
-    streams: dict[int, Any] = {}
     found: dict[str, Any] = {}
+    scratch: dict[Any, Any] = {}
 
     def draw_text(stream: Any, box: Any, offset_x: Any = 0, text_overflow: Any = "clip", block_ellipsis: Any = "none") -> Any:
         if id(box) not in slots:
@@ -233,7 +233,12 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
         joined = bool(stream.stream) and stream.stream[-1] == b"ET"
         before = _state(stream)
         args = (offset_x, text_overflow, block_ellipsis)
-        popped, items = _draw_field(stream, box, args)
+        # Drawn with fonts of its own: the shared fonts must not depend on which piece of the shape was kept.
+        fonts, stream._fonts = stream._fonts, scratch
+        try:
+            popped, items = _draw_field(stream, box, args)
+        finally:
+            stream._fonts = fonts
         if popped is None or items[-1:] != [b"ET"]:
             raise _Uncut  # no text object: nothing to cut
         mark = _Mark(_MARK)

@@ -146,6 +146,24 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
     return rest
 
 
+def _keep(job: Job, html: str, document: Any) -> Fragment | None:
+    """Keep a piece laid out alone for the next pieces of its skeleton, and write it as they will be written.
+
+    The piece goes through its kept layout like any later piece (its own words swapped into its own
+    boxes): whether a piece's fields are drawn into the shape's drawing must not depend on whether it
+    came first, or its bytes would depend on the worker and chunk it landed in. None: write it in full.
+    """
+    assert job.layouts is not None
+    key, values = skeleton(html)
+    layout = job.layouts.keep(key, document, values)
+    if layout is None or not job.layouts.draw_once:
+        return None
+    layout.drawn = draw(layout, job.renderer.objects) or False
+    if layout.drawn is False:
+        return None
+    return layout.write(values, lambda kept: _write_statement(job, layout, kept))
+
+
 def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
     """A kept layout holding this piece's words as a statement's pages: its fields drawn into the kept drawing
     (``drawn``) where their glyphs are in its fonts, else the pages drawn in full."""
@@ -187,12 +205,13 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
             if end - first != drafts[seq].pages:
                 wrong.append(seq)
                 continue
-            statement = job.renderer.fragment(document, document.pages[first:end])
+            statement = None
+            if keep and len(todo) == 1 and job.layouts is not None:
+                statement = _keep(job, drafts[seq].html, document)
+            if statement is None:
+                statement = job.renderer.fragment(document, document.pages[first:end])
             out[seq] = _finish_piece(job, seq, records[seq], statement, end - first)
         if not wrong:
-            if keep and len(todo) == 1 and job.layouts is not None:
-                key, values = skeleton(drafts[todo[0]].html)
-                job.layouts.keep(key, document, values)
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past their guess.
         for seq in wrong:

@@ -11,7 +11,7 @@ import pytest
 from conftest import job_for
 
 from notices import Options, batch
-from notices.fields import Layouts, proven_toolchain, skeleton, vet
+from notices.fields import Layouts, Misfit, proven_toolchain, skeleton, vet
 from notices.model import Record
 from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer
@@ -98,7 +98,11 @@ def test_a_lone_field_in_a_block_can_take_other_words() -> None:
     ('<p style="text-transform: uppercase"><span class="field">Alice Smith</span></p>', ""),
 ], ids=["copied into generated text", "auto-layout table", "not alone on its line", "floated", "text-transform"])
 def test_a_field_whose_width_could_matter_is_never_swapped(body: str, css: str) -> None:
-    assert vet(_document(body, css), ["Alice Smith"]) is None
+    try:
+        layout = vet(_document(body, css), ["Alice Smith"])
+    except Misfit:  # the words, not the boxes, fail: the next piece of the skeleton is tried
+        layout = None
+    assert layout is None
 
 
 def test_the_skeleton_leaves_out_field_words_piece_number_and_page_name() -> None:

@@ -1,0 +1,114 @@
+"""Pieces whose fields are drawn into a shape's page drawn once read as laid out alone: words, positions, statute findings; and the same bytes whichever piece was kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import job_for
+from test_fields import MAILINGS, _records
+
+from notices.compliance import Target, check_pdf, page_texts
+from notices.fields import proven_toolchain
+from notices.model import Record
+from notices.pdfwriter import Fragment, PdfStreamWriter
+from notices.piece import PieceResult, must_show, render_chunk
+
+pytestmark = pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is off without the proven WeasyPrint and HarfBuzz-subset")
+
+
+def _render(collector: str, items: list[tuple[int, Record]], mailing: str, day: dt.date, language: str, *,
+            reuse: bool, draw_once: bool = True, chunk: int = 8) -> tuple[dict[int, PieceResult], object]:
+    job = job_for(collector, mailing, day, language, reuse_layouts=reuse, with_inserts=True)
+    if job.layouts is not None:
+        job.layouts.draw_once = draw_once
+    results = {}
+    for start in range(0, len(items), chunk):
+        for result in render_chunk(job, items[start:start + chunk]):
+            results[result.seq] = result
+    return results, job
+
+
+def _bbox_words(pdf: bytes, folder: Path, name: str) -> str:
+    """pdftotext's words, each with its box, page by page (what a reader's text selection and search see)."""
+    source, target = folder / f"{name}.pdf", folder / f"{name}.html"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(source), str(target)], check=True, capture_output=True)
+    return target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("collector", "sample", "mailing", "day", "language", "share"), MAILINGS)
+def test_fields_drawn_into_a_page_drawn_once_read_as_a_full_layout(
+        collector: str, sample: str, mailing: str, day: dt.date, language: str, share: float, tmp_path: Path) -> None:
+    """Every mailing, collector and language: the same words at the same places (pdftotext -bbox), the same
+    text for the statute check (PDFium), the same findings, as each piece laid out and drawn on its own."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    items = _records(collector, sample, mailing, day)
+    drawn, job = _render(collector, items, mailing, day, language, reuse=True)
+    alone, _ = _render(collector, items, mailing, day, language, reuse=False)
+    assert sorted(drawn) == sorted(alone) == [seq for seq, _ in items]
+    records = dict(items)
+    for seq in alone:
+        ours, theirs = drawn[seq], alone[seq]
+        assert (ours.pdf is None) == (theirs.pdf is None), f"piece {seq}: rendered on one path only"
+        if theirs.pdf is None:
+            assert ours.error == theirs.error
+            continue
+        assert ours.pdf is not None
+        assert _bbox_words(ours.pdf, tmp_path, f"{seq}-drawn") == _bbox_words(theirs.pdf, tmp_path, f"{seq}-alone"), f"piece {seq}"
+        assert page_texts(ours.pdf) == page_texts(theirs.pdf), f"piece {seq}"
+        target = Target(job.collector, job.plan, tuple(must_show(job, records[seq])), records[seq].first_advertisement_date)
+        assert check_pdf(ours.pdf, target).findings == check_pdf(theirs.pdf, target).findings, f"piece {seq}"
+    # Not vacuous: where pieces share layouts, most of them had only their fields drawn.
+    assert job.layouts.drawn >= int(job.layouts.reused * 0.8)
+    assert job.layouts.drawn >= int(len(items) * share * 0.8)
+
+
+def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first() -> None:
+    """A worker keeps the first piece of a shape it meets; another worker, or another chunk size, meets another first."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    day = dt.date(2027, 2, 1)
+    forward, job = _render("baltimore-city", items, "final-notice", day, "en", reuse=True)
+    backward, _ = _render("baltimore-city", items[::-1], "final-notice", day, "en", reuse=True, chunk=3)
+    assert job.layouts.drawn > len(items) // 3
+    assert [s for s in forward if forward[s].pdf != backward[s].pdf] == []
+
+
+def test_a_field_with_a_glyph_the_shared_fonts_lack_is_drawn_in_full() -> None:
+    """A character outside the fonts drawn once (here Vietnamese) makes that piece's page drawn whole, with the same words."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    seq, first = items[0]
+    day = dt.date(2027, 2, 1)
+    twins = [(seq, first), (seq + 1, dataclasses.replace(first, owners=("Trần Thị Hoa",))),
+             (seq + 2, dataclasses.replace(first, owners=("ANN LEE",)))]
+    drawn, job = _render("baltimore-city", twins, "final-notice", day, "en", reuse=True, chunk=3)
+    alone, _ = _render("baltimore-city", twins, "final-notice", day, "en", reuse=False, chunk=3)
+    assert [drawn[s].reused for s, _ in twins] == [False, True, True]
+    assert job.layouts.drawn == 2  # the first piece's and ANN LEE's fields went into the drawing, not the third's
+    assert all(page_texts(drawn[s].pdf or b"") == page_texts(alone[s].pdf or b"") for s, _ in twins)
+
+
+def test_a_print_file_writes_a_shapes_fonts_once() -> None:
+    """The fonts and resources of a page drawn once are written once in a file however many pieces carry them."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    drawn, _ = _render("baltimore-city", items, "final-notice", dt.date(2027, 2, 1), "en", reuse=True)
+    parts: list[Fragment] = [r.print_part for r in drawn.values() if r.print_part is not None and r.print_part.common]
+    key = parts[0].common
+    same = [p for p in parts if p.common == key]
+    assert len(same) >= 2
+    sizes = []
+    for count in (1, len(same)):
+        out = __import__("io").BytesIO()
+        writer = PdfStreamWriter(out)
+        for index, part in enumerate(same[:count]):
+            writer.add_fragment(part if index == 0 else part.lean())
+        writer.close()
+        sizes.append(len(out.getvalue()))
+    shared = sum(len(body) for _, body in same[0].commons())
+    # Each further piece adds its pages and content, never the fonts again.
+    assert (sizes[1] - sizes[0]) / (len(same) - 1) < shared / 4
