@@ -55,7 +55,7 @@ _MARK = b"%field"
 class _Mark(bytes):
     """Where a field's text was drawn in a page's content stream, in place of its operators."""
 
-    index: int
+    cut: int
 
 
 def _state(stream: Any) -> tuple[Any, ...]:
@@ -242,7 +242,7 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
         if popped is None or items[-1:] != [b"ET"]:
             raise _Uncut  # no text object: nothing to cut
         mark = _Mark(_MARK)
-        mark.index = len(cuts)
+        mark.cut = len(cuts)
         cuts[id(box)] = _Cut(page_of.get(id(box), -1), args, before, _state(stream), joined, popped)
         stream.stream.extend([mark, b"ET"])
         found.setdefault("resources", stream._resources)
@@ -307,7 +307,7 @@ def _drawn(layout: Any, pdf: Any, cuts: dict[int, _Cut], found: dict[str, Any]) 
                 if run:
                     parts.append(b"\n".join(run))
                     run = []
-                parts.append(item.index)
+                parts.append(item.cut)
                 continue
             run.append(pydyf._to_bytes(item))
         if run:

@@ -54,6 +54,13 @@ class Fragment:
             return self
         return dataclasses.replace(self, objects=[(n, body) for n, body in self.objects if n not in self.common_objects])
 
+    def with_commons(self, bodies: Sequence[tuple[int, bytes]]) -> Fragment:
+        """A lean fragment made whole again with its common objects' bodies (``commons`` of another of its key)."""
+        if not self.common or not bodies:
+            return self
+        have = {n for n, _ in self.objects}
+        return dataclasses.replace(self, objects=sorted([*self.objects, *((n, b) for n, b in bodies if n not in have)]))
+
     def commons(self) -> list[tuple[int, bytes]]:
         """The bodies of its common objects (none when the fragment is lean)."""
         return [(n, body) for n, body in self.objects if n in self.common_objects]

@@ -9,6 +9,7 @@ pieces in one WeasyPrint call. Every piece file is then checked as ``notices che
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from typing import Any
 from .assemble import add_mailpiece, blank_pdf, pdf_info
 from .compliance import PageFacts, Target, check_composed, check_pdf, errors, read_pages, shared_pages
 from .deadlines import statement_dates
-from .errors import ComplianceError, ConfigError, NoticesError, RenderError
 from .drawn import draw
+from .errors import ComplianceError, ConfigError, NoticesError, RenderError
 from .fields import Layout, skeleton
 from .formatting import long_date, money
 from .job import Job, shape
@@ -137,7 +138,7 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is not None and layout.drawn is None and job.layouts.draw_once:
             # Drawn with the kept piece's own words, before another piece's are swapped in.
             layout.drawn = draw(layout, job.renderer.objects) or False
-        statement = layout.write(values, lambda document: _write_statement(job, layout, document)) if layout else None
+        statement = layout.write(values, functools.partial(_write_statement, job, layout)) if layout else None
         if layout is None or statement is None:
             rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
@@ -161,7 +162,7 @@ def _keep(job: Job, html: str, document: Any) -> Fragment | None:
     layout.drawn = draw(layout, job.renderer.objects) or False
     if layout.drawn is False:
         return None
-    return layout.write(values, lambda kept: _write_statement(job, layout, kept))
+    return layout.write(values, functools.partial(_write_statement, job, layout))
 
 
 def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
@@ -169,12 +170,13 @@ def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
     (``drawn``) where their glyphs are in its fonts, else the pages drawn in full."""
     assert job.layouts is not None
     if job.layouts.draw_once and layout.drawn is not False:
-        fragment = layout.drawn.fragment() if layout.drawn is not None else None
+        fragment: Fragment | None = layout.drawn.fragment() if layout.drawn is not None else None
         if fragment is not None:
             job.layouts.drawn += 1
             return fragment
     # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
-    return job.renderer.fragment(document, document.pages)
+    whole: Fragment = job.renderer.fragment(document, document.pages)
+    return whole
 
 
 def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],

@@ -29,6 +29,8 @@ def _render(collector: str, items: list[tuple[int, Record]], reuse: bool, monkey
             chunk: int = 8, mailing: str = "final-notice", day: dt.date = DAY,
             language: str = "en") -> tuple[dict[int, PieceResult], Any]:
     job = job_for(collector, mailing, day, language, reuse_layouts=reuse, with_inserts=True)
+    if job.layouts is not None:
+        job.layouts.draw_once = False  # the pages drawn in full, as a full layout draws them (test_drawn.py: drawn once)
     results = {}
     for start in range(0, len(items), chunk):
         for result in render_chunk(job, items[start:start + chunk]):
