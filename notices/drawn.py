@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,9 +84,52 @@ class _Cut:
 
 @dataclass
 class _Page:
+    """A page's content stream as the kept drawing wrote it, cut at its fields, its unchanging parts compressed once."""
+
     number: int  # of its content stream in ``objects``
     extra: dict[Any, Any]
-    parts: list[bytes | int]  # the kept stream's operators, joined, and the index of each cut, in order
+    parts: list[tuple[bytes, bytes] | int]  # in order: (operators, their deflate blocks), or the index of a cut
+
+    @classmethod
+    def cut(cls, number: int, extra: dict[Any, Any], parts: list[bytes | int]) -> _Page:
+        """Operators are joined by newlines (as pydyf joins them); each unchanging run is compressed once, on its own.
+
+        Each run ends with a full flush, so no later block refers back into it: the runs and each
+        piece's field text, compressed apart, join into one valid deflate stream (``stream``).
+        """
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        units: list[tuple[bytes, bytes] | int] = []
+        for index, part in enumerate(parts):
+            if isinstance(part, int):
+                units.append(part)
+                continue
+            raw = part if index == len(parts) - 1 else part + b"\n"
+            units.append((raw, compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)))
+        return cls(number, extra, units)
+
+    def stream(self, fields: list[list[bytes]]) -> bytes:
+        """The page's content stream object with these operators in its cuts, as pydyf would write it."""
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        blocks, checksum = [_ZLIB_HEADER], 1
+        for unit in self.parts:
+            if isinstance(unit, int):
+                ops = fields[unit]
+                if not ops:
+                    continue
+                raw = b"\n".join(ops) + b"\n"
+                block = compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
+            else:
+                raw, block = unit
+            checksum = zlib.adler32(raw, checksum)
+            blocks.append(block)
+        blocks += [_FINAL_BLOCK, checksum.to_bytes(4, "big")]
+        data = b"".join(blocks)
+        extra = pydyf.Dictionary({**self.extra, "Filter": "/FlateDecode", "Length": len(data)})
+        return b"\n".join((extra.data, b"stream", data, b"endstream"))
+
+
+_ZLIB_HEADER = b"\x78\xda"  # deflate, 32 KiB window, best compression
+_FINAL_BLOCK = b"\x03\x00"  # an empty last block: the runs before it end with a full flush, not the stream
 
 
 class Drawn:
@@ -113,16 +157,10 @@ class Drawn:
             if ops is None:
                 return None
             drawn[id(slot.box)] = ops
-        order = list(self.cuts)
+        fields = [drawn[key] for key in self.cuts]
         bodies = dict(self.objects.objects)
         for page in self.pages:
-            items: list[bytes] = []
-            for part in page.parts:
-                if isinstance(part, bytes):
-                    items.append(part)
-                else:
-                    items.extend(drawn[order[part]])
-            bodies[page.number] = pydyf.Stream(items, dict(page.extra), compress=True).data
+            bodies[page.number] = page.stream(fields)
         self.written += 1
         return Fragment(list(self.objects.pages), sorted(bodies.items()), self.objects.parent,
                         self.objects.common, self.objects.common_objects)
@@ -140,22 +178,25 @@ class Drawn:
         if cut.joined:
             stream.stream.append(b"ET")
         faces = dict(self.fonts)
-        saved = {key: (font.to_unicode, set(font.widths), set(font.missing)) for key, font in faces.items()}
+        # Glyph widths and missing glyphs are only ever added to: their counts tell whether the drawing added one.
+        saved = {key: (font.to_unicode, len(font.widths), len(font.missing)) for key, font in faces.items()}
         for font in faces.values():
             font.to_unicode = {}
+        grown = True
         try:
             popped, items = _draw_field(stream, box, cut.args)
             used = {key: font.to_unicode for key, font in faces.items()}
-            grown = any(set(font.widths) != saved[key][1] or set(font.missing) != saved[key][2] for key, font in faces.items())
+            grown = any((len(font.widths), len(font.missing)) != saved[key][1:] for key, font in faces.items())
         finally:
             for key in set(self.fonts) - set(faces):
                 del self.fonts[key]  # a face the kept drawing does not have
             for key, font in faces.items():
                 font.to_unicode, widths, missing = saved[key]
-                for glyph in set(font.widths) - widths:
-                    del font.widths[glyph]
-                for point in set(font.missing) - missing:
-                    del font.missing[point]
+                if grown:  # dicts keep their order: what the drawing added is at the end
+                    for glyph in list(font.widths)[widths:]:
+                        del font.widths[glyph]
+                    for point in list(font.missing)[missing:]:
+                        del font.missing[point]
         if (grown or len(self.fonts) != len(faces) or popped != cut.popped or _state(stream) != cut.after
                 or items[-1:] != [b"ET"] or not set(stream._resources["ExtGState"]) <= self.states):
             return None
@@ -312,7 +353,9 @@ def _drawn(layout: Any, pdf: Any, cuts: dict[int, _Cut], found: dict[str, Any]) 
             run.append(pydyf._to_bytes(item))
         if run:
             parts.append(b"\n".join(run))
-        pages.append(_Page(contents, dict(stream.extra), parts))
+        if not parts or not isinstance(parts[-1], bytes):
+            return None  # a page ends with its own operators (at least the "ET" after a field)
+        pages.append(_Page.cut(contents, dict(stream.extra), parts))
     own = {p.number for p in pages} | set(fragment.pages)
     common = {n for n, _ in fragment.objects} - own
     key = hashlib.sha256(b"".join(body for n, body in fragment.objects if n in common)).hexdigest()[:24]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import job_for
+from pypdf import PdfReader
 from test_fields import MAILINGS, _records
 
 from notices.compliance import Target, check_pdf, page_texts
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is 
 
 
 def _render(collector: str, items: list[tuple[int, Record]], mailing: str, day: dt.date, language: str, *,
-            reuse: bool, draw_once: bool = True, chunk: int = 8) -> tuple[dict[int, PieceResult], object]:
+            reuse: bool, draw_once: bool = True, chunk: int = 8) -> tuple[dict[int, PieceResult], Any]:
     job = job_for(collector, mailing, day, language, reuse_layouts=reuse, with_inserts=True)
     if job.layouts is not None:
         job.layouts.draw_once = draw_once
@@ -50,6 +53,11 @@ def _bbox_words(pdf: bytes, folder: Path, name: str) -> list[tuple[str, tuple[fl
     return [("<page>", ()) if m.group(5) is None else (m.group(5), tuple(float(m.group(i)) for i in range(1, 5))) for m in found]
 
 
+def _contents(pdf: bytes, pages: int) -> list[bytes]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [reader.pages[i].get_contents().get_data() for i in range(pages)]  # type: ignore[union-attr]  # every page has content
+
+
 def _same_words_and_places(ours: list[tuple[str, tuple[float, ...]]], theirs: list[tuple[str, tuple[float, ...]]]) -> bool:
     return [w for w, _ in ours] == [w for w, _ in theirs] and all(
         abs(a - b) <= TOLERANCE for (_, one), (_, other) in zip(ours, theirs, strict=True) for a, b in zip(one, other, strict=True))
@@ -74,6 +82,8 @@ def test_fields_drawn_into_a_page_drawn_once_read_as_a_full_layout(
             assert ours.error == theirs.error
             continue
         assert ours.pdf is not None
+        # The page's operators, decompressed, are the ones a full drawing writes (only the fonts' glyph sets differ).
+        assert _contents(ours.pdf, ours.statement_pages) == _contents(theirs.pdf, theirs.statement_pages), f"piece {seq}"
         words = _bbox_words(ours.pdf, tmp_path, f"{seq}-drawn")
         assert words and _same_words_and_places(words, _bbox_words(theirs.pdf, tmp_path, f"{seq}-alone")), f"piece {seq}"
         assert page_texts(ours.pdf) == page_texts(theirs.pdf), f"piece {seq}"
@@ -118,7 +128,7 @@ def test_a_print_file_writes_a_shapes_fonts_once() -> None:
     assert len(same) >= 2
     sizes = []
     for count in (1, len(same)):
-        out = __import__("io").BytesIO()
+        out = io.BytesIO()
         writer = PdfStreamWriter(out)
         for index, part in enumerate(same[:count]):
             writer.add_fragment(part if index == 0 else part.lean())
