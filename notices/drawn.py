@@ -358,7 +358,7 @@ def _drawn(layout: Any, pdf: Any, cuts: dict[int, _Cut], found: dict[str, Any]) 
         pages.append(_Page.cut(contents, dict(stream.extra), parts))
     own = {p.number for p in pages} | set(fragment.pages)
     common = {n for n, _ in fragment.objects} - own
-    key = hashlib.sha256(b"".join(body for n, body in fragment.objects if n in common)).hexdigest()[:24]
+    key = hashlib.sha256(b"".join(b"%d %d\n" % (n, len(body)) + body for n, body in fragment.objects if n in common)).hexdigest()[:24]
     fragment = Fragment(fragment.pages, fragment.objects, fragment.parent, key, frozenset(common))
     color_profiles, output_intent, rectangle = found["profiles"]
     drawn = Drawn(layout, fragment, pages, cuts, found["fonts"], rectangle, found["resources"], color_profiles, output_intent)

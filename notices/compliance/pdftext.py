@@ -326,7 +326,7 @@ def _missing_font(font: Any, name: str) -> str | None:
 
 
 _FONTS: dict[bytes, tuple[str | None]] = {}  # a font's objects' bytes -> what _missing_font said of them
-_OBJECT_REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
+_OBJECT_REFERENCE = re.compile(rb"(?<![\d.])(\d+) (\d+) R\b")
 _STREAM_START = re.compile(rb">>\s*stream\r?\n")
 
 
@@ -343,8 +343,8 @@ class _RawObjects:
         while todo:
             current = todo.pop()
             offset = self.offsets.get(current)
-            if offset is None or len(seen) > 32:
-                return None  # in an object stream, or a font that reaches too much to be worth it
+            if offset is None or len(seen) > 32 or not self.pdf.startswith(b"%d 0 obj" % current, offset):
+                return None  # in an object stream, a table that misplaces it, or a font that reaches too much
             end = self.pdf.find(b"endobj", offset)
             if end < 0:
                 return None
@@ -353,6 +353,8 @@ class _RawObjects:
             head = body if found is None else body[:found.end()]
             digest.update(b"%d\n" % len(head) + head)
             for match in _OBJECT_REFERENCE.finditer(head):
+                if match.group(2) != b"0":
+                    return None  # only objects of generation 0 are looked up here
                 child = int(match.group(1))
                 if child not in seen:
                     seen.add(child)
