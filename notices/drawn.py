@@ -128,6 +128,7 @@ class _Page:
         return b"\n".join((extra.data, b"stream", data, b"endstream"))
 
 
+_SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
 _ZLIB_HEADER = b"\x78\xda"  # deflate, 32 KiB window, best compression
 _FINAL_BLOCK = b"\x03\x00"  # an empty last block: the runs before it end with a full flush, not the stream
 
@@ -147,16 +148,22 @@ class Drawn:
         self.color_profiles = color_profiles
         self.output_intent = output_intent
         self.states = set(resources["ExtGState"])
+        self.seen: dict[tuple[int, str, float, float], list[bytes] | None] = {}  # a field's words and place -> its operators
         self.written = 0
 
     def fragment(self) -> Fragment | None:
         """The pages with the field boxes' current words drawn in place; None when they cannot share the drawing's fonts."""
         drawn: dict[int, list[bytes]] = {}
         for slot in self.layout.slots:
-            ops = self._draw(slot.box, self.cuts[id(slot.box)])
+            box = slot.box
+            # Many fields print the same words in many pieces (a date, a blank line, a city): drawn once each.
+            key = (id(box), box.text, box.position_x, box.position_y)
+            ops = self.seen[key] if key in self.seen else self._draw(box, self.cuts[id(box)])
+            if len(self.seen) < _SEEN:
+                self.seen[key] = ops
             if ops is None:
                 return None
-            drawn[id(slot.box)] = ops
+            drawn[id(box)] = ops
         fields = [drawn[key] for key in self.cuts]
         bodies = dict(self.objects.objects)
         for page in self.pages:
