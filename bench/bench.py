@@ -385,8 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=8, help="pieces per WeasyPrint call in the project")
     parser.add_argument("--counts", default="", help="memory-flatness mode: comma-separated counts, e.g. 1000,30000")
     parser.add_argument("--size-sample", type=int, default=200, help="pieces used to size the statements for the print-file bound")
-    parser.add_argument("--stage-count", type=int, default=300,
-                        help="pieces rendered in one process to split a worker's CPU by stage (0: skip)")
+    parser.add_argument("--stage-count", type=int, default=-1,
+                        help="pieces rendered in one process to split a worker's CPU by stage (default: --count; 0: skip)")
     parser.add_argument("--reportlab-count", type=int, default=0, help="pieces for the ReportLab canvas baseline (default: --count)")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--tmp", default=None, help="working folder (default: a temporary folder, removed after)")
@@ -431,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         report["baseline_reportlab"] = reportlab
         report["ratio_vs_reportlab"] = round(project["pieces_per_second"] / reportlab["pieces_per_second"], 2)
         if args.stage_count:
-            report["worker_stages"] = measure_stages(csv, min(args.stage_count, args.count), args.chunk)
+            stage_count = args.count if args.stage_count < 0 else min(args.stage_count, args.count)
+            report["worker_stages"] = measure_stages(csv, stage_count, args.chunk)
         if args.json:
             print(json.dumps(report, indent=1))
             return 0
