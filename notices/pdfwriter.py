@@ -44,7 +44,8 @@ class Fragment:
     objects: list[tuple[int, bytes]] = field(default_factory=list)
     parent: int = 2
     # Objects the same in every fragment of one key (the fonts and resources of a page drawn once,
-    # ``drawn.Drawn``): a file writes them the first time and points the others at them.
+    # ``drawn.Drawn``): a run spools them once (``lean``). A file writes any object once whatever its
+    # key (``add_fragment`` knows objects by content).
     common: str = ""
     common_objects: frozenset[int] = frozenset()
 
@@ -116,6 +117,43 @@ def read_fragment(pdf: bytes, pages: int) -> Fragment:
     return reachable(kids, body, 2)
 
 
+_REFERENCE_NUMBER = re.compile(rb"(\d+) 0 R")
+
+
+def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
+    """Each object's identity but the ``own`` ones': a digest of its bytes with each reference replaced by the identity of
+    what it reaches, so that equal identities draw the same in any file. None for the objects on a cycle or reaching one."""
+    identities: dict[int, bytes] = {}
+    busy: set[int] = set()
+
+    def identity(number: int) -> bytes | None:
+        if number in identities:
+            return identities[number]
+        if number in busy or number in own:
+            return None
+        busy.add(number)
+        head, marker, data = bodies[number].partition(b"\nstream\n")
+        digest = hashlib.sha256()
+        last = 0
+        for match in _REFERENCE.finditer(head):
+            child = int(match.group(1))
+            if child in bodies:
+                below = identity(child)
+                if below is None:
+                    busy.discard(number)
+                    return None
+                digest.update(head[last:match.start()] + b"<" + below + b">")
+                last = match.end()
+        digest.update(head[last:] + marker + data)
+        busy.discard(number)
+        identities[number] = digest.digest()
+        return identities[number]
+
+    for number in bodies:
+        identity(number)
+    return identities
+
+
 def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
     """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
     seen, todo, objects = set(pages), list(pages), []
@@ -142,7 +180,7 @@ class PdfStreamWriter:
         self.pages: list[int] = []
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
-        self._common: dict[str, dict[int, int]] = {}  # a fragment's common key -> its objects' numbers in this file
+        self._written: dict[bytes, int] = {}  # an object's identity (its bytes and what it reaches) -> its number here
         self._blank_content: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -238,17 +276,31 @@ class PdfStreamWriter:
         return len(indexes)
 
     def add_fragment(self, fragment: Fragment) -> int:
-        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
-        written = self._common.setdefault(fragment.common, {}) if fragment.common else {}
-        numbers = {number: written[number] for number in fragment.common_objects if number in written}
-        todo = [(number, body) for number, body in sorted(fragment.objects) if number not in numbers]
-        for number, _ in todo:
+        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering.
+
+        An object the file already holds, the same bytes reaching the same objects (a shape's fonts
+        and resources, ``drawn``), is not written again: its references point at the one written.
+        Known by content, not by where the fragment came from, so a piece read back from its file
+        after a resume is written exactly as the same piece made in this run.
+        """
+        bodies = dict(fragment.objects)
+        own = set(fragment.pages)  # a page sits once in the page tree; its content is its own
+        for page in fragment.pages:
+            found = _CONTENTS.search(bodies[page].partition(b"\nstream\n")[0])
+            if found is not None:
+                own.update(int(n) for n in _REFERENCE_NUMBER.findall(found.group(1)))
+        identities = _identities(bodies, own)
+        numbers: dict[int, int] = {}
+        todo = []
+        for number, body in sorted(fragment.objects):
+            identity = identities.get(number)
+            if identity is not None and identity in self._written:
+                numbers[number] = self._written[identity]
+                continue
             numbers[number] = self._alloc()
-            if number in fragment.common_objects:
-                written[number] = numbers[number]
-        missing = fragment.common_objects - numbers.keys()
-        if missing:
-            raise ValueError(f"a lean fragment of {fragment.common} before its common objects (object {min(missing)})")
+            if identity is not None:
+                self._written[identity] = numbers[number]
+            todo.append((number, body))
         numbers[fragment.parent] = 2
 
         def renumber(match: re.Match[bytes]) -> bytes:

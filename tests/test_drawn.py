@@ -16,10 +16,11 @@ from conftest import job_for
 from pypdf import PdfReader
 from test_fields import MAILINGS, _records
 
+from notices.assemble import add_mailpiece
 from notices.compliance import Target, check_pdf, page_texts
 from notices.fields import proven_toolchain
 from notices.model import Record
-from notices.pdfwriter import Fragment, PdfStreamWriter
+from notices.pdfwriter import Fragment, PdfStreamWriter, read_fragment
 from notices.piece import PieceResult, must_show, render_chunk
 
 pytestmark = pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is off without the proven WeasyPrint and HarfBuzz-subset")
@@ -118,23 +119,32 @@ def test_a_field_with_a_glyph_the_shared_fonts_lack_is_drawn_in_full() -> None:
     assert all(page_texts(drawn[s].pdf or b"") == page_texts(alone[s].pdf or b"") for s, _ in twins)
 
 
-def test_a_print_file_writes_a_shapes_fonts_once() -> None:
-    """The fonts and resources of a page drawn once are written once in a file however many pieces carry them."""
+def test_a_print_file_writes_a_shapes_fonts_once_and_the_same_from_pieces_read_back() -> None:
+    """The fonts and resources of a page drawn once are written once in a file however many pieces carry them,
+    and a print file made from the piece files (a resumed run) has the bytes of one made from the run's own parts."""
     items = _records("baltimore-city", "baltimore-city-final-notices.csv")
-    drawn, _ = _render("baltimore-city", items, "final-notice", dt.date(2027, 2, 1), "en", reuse=True)
-    parts: list[Fragment] = [r.print_part for r in drawn.values() if r.print_part is not None and r.print_part.common]
-    key = parts[0].common
-    same = [p for p in parts if p.common == key]
+    drawn, job = _render("baltimore-city", items, "final-notice", dt.date(2027, 2, 1), "en", reuse=True)
+    done = [r for r in drawn.values() if r.print_part is not None and r.pdf is not None]
+    key = next(r.print_part.common for r in done if r.print_part is not None and r.print_part.common)
+    same = [r for r in done if r.print_part is not None and r.print_part.common == key]
     assert len(same) >= 2
-    sizes = []
-    for count in (1, len(same)):
+
+    def print_file(parts: list[Fragment], inserts: bool = True) -> bytes:
         out = io.BytesIO()
         writer = PdfStreamWriter(out)
-        for index, part in enumerate(same[:count]):
-            writer.add_fragment(part if index == 0 else part.lean())
+        for part in parts:
+            if inserts:
+                add_mailpiece(writer, part, 1, job.shared, duplex=True, own_sheet=True)
+            else:
+                writer.add_fragment(part)
         writer.close()
-        sizes.append(len(out.getvalue()))
+        return out.getvalue()
+
+    parts = [r.print_part for r in same if r.print_part is not None]
+    one, all_of_them = print_file(parts[:1], inserts=False), print_file(parts, inserts=False)
     # Each further piece adds its own objects (its page and content), never the fonts and resources again.
-    own = sum(len(body) + 64 for part in same[1:] for _, body in part.lean().objects)
-    assert sizes[1] - sizes[0] <= own
-    assert sum(len(body) for _, body in same[0].commons()) * (len(same) - 1) > own
+    own = sum(len(body) + 64 for part in parts[1:] for _, body in part.lean().objects)
+    assert len(all_of_them) - len(one) <= own
+    assert sum(len(body) for _, body in parts[0].commons()) * (len(parts) - 1) > own
+    read_back = [read_fragment(r.pdf or b"", r.statement_pages) for r in same]
+    assert print_file(read_back) == print_file(parts)
