@@ -41,6 +41,8 @@ class PdfRenderer(Protocol):
 
     def fragment(self, document: Any, pages: Sequence[Any], what: str = ...) -> Fragment: ...
 
+    def objects(self, document: Any, pages: Sequence[Any], what: str = ...) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Job:

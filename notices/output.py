@@ -104,6 +104,7 @@ class OutputFolder:
         self.print = root / "print"
         self._lock: FileLock | None = None
         self._spool: IO[bytes] | None = None
+        self._commons: dict[str, list[tuple[int, bytes]]] = {}  # a shape's common objects, spooled once (Fragment.common)
 
     def lock(self) -> None:
         if self.root.exists() and not self.root.is_dir():
@@ -253,7 +254,9 @@ class OutputFolder:
         """
         if self._spool is None:
             self._spool = open(self.state / "print.spool", "w+b")  # noqa: SIM115 - held for the run, closed by drop_spool
-        data = pickle.dumps(fragment, protocol=pickle.HIGHEST_PROTOCOL)
+        if fragment.common:  # the fonts a shape's pieces share are kept once, not spooled with every piece
+            self._commons.setdefault(fragment.common, fragment.commons())
+        data = pickle.dumps(fragment.lean(), protocol=pickle.HIGHEST_PROTOCOL)
         where = (self._spool.seek(0, os.SEEK_END), len(data))
         self._spool.write(data)
         return where
@@ -265,12 +268,13 @@ class OutputFolder:
         offset, length = where
         self._spool.seek(offset)
         fragment: Fragment = pickle.loads(self._spool.read(length))  # noqa: S301 - this run's own file
-        return fragment
+        return fragment.with_commons(self._commons.get(fragment.common, []))
 
     def drop_spool(self) -> None:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        self._commons.clear()
         (self.state / "print.spool").unlink(missing_ok=True)
 
     def record(self, *entries: dict[str, Any]) -> None:

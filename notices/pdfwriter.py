@@ -7,6 +7,7 @@ occurrences is a small page object pointing at the same content streams, fonts a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -47,6 +48,28 @@ class Fragment:
     objects: list[tuple[int, bytes]] = field(default_factory=list)
     parent: int = 2
     structure: standards.Structure | None = None  # the pages' tags, when the variant is tagged (PDF/UA)
+    # Objects the same in every fragment of one key (the fonts and resources of a page drawn once,
+    # ``drawn.Drawn``): a run spools them once (``lean``). A file writes any object once whatever its
+    # key (``add_fragment`` knows objects by content).
+    common: str = ""
+    common_objects: frozenset[int] = frozenset()
+
+    def lean(self) -> Fragment:
+        """The fragment without the bodies of its common objects: enough for a file that has written them already."""
+        if not self.common:
+            return self
+        return dataclasses.replace(self, objects=[(n, body) for n, body in self.objects if n not in self.common_objects])
+
+    def with_commons(self, bodies: Sequence[tuple[int, bytes]]) -> Fragment:
+        """A lean fragment made whole again with its common objects' bodies (``commons`` of another of its key)."""
+        if not self.common or not bodies:
+            return self
+        have = {n for n, _ in self.objects}
+        return dataclasses.replace(self, objects=sorted([*self.objects, *((n, b) for n, b in bodies if n not in have)]))
+
+    def commons(self) -> list[tuple[int, bytes]]:
+        """The bodies of its common objects (none when the fragment is lean)."""
+        return [(n, body) for n, body in self.objects if n in self.common_objects]
 
 
 _CONTENTS = re.compile(rb"/Contents\s*(\d+ 0 R|\[[^\]]*\])")
@@ -72,7 +95,7 @@ def overlay(fragment: Fragment, page: int, content: bytes) -> Fragment:
     added = [(first + i, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)) for i, stream in enumerate(streams)]
     contents = b"/Contents [%d 0 R %s %d 0 R]" % (first, own, first + 1)
     bodies[number] = head[:found.start()] + contents + head[found.end():] + marker + data
-    return Fragment(list(fragment.pages), sorted([*bodies.items(), *added]), fragment.parent, fragment.structure)
+    return dataclasses.replace(fragment, pages=list(fragment.pages), objects=sorted([*bodies.items(), *added]))
 
 
 def read_fragment(pdf: bytes, pages: int) -> Fragment:
@@ -105,6 +128,43 @@ def read_fragment(pdf: bytes, pages: int) -> Fragment:
     return fragment
 
 
+_REFERENCE_NUMBER = re.compile(rb"(\d+) 0 R")
+
+
+def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
+    """Each object's identity but the ``own`` ones': a digest of its bytes with each reference replaced by the identity of
+    what it reaches, so that equal identities draw the same in any file. None for the objects on a cycle or reaching one."""
+    identities: dict[int, bytes] = {}
+    busy: set[int] = set()
+
+    def identity(number: int) -> bytes | None:
+        if number in identities:
+            return identities[number]
+        if number in busy or number in own:
+            return None
+        busy.add(number)
+        head, marker, data = bodies[number].partition(b"\nstream\n")
+        digest = hashlib.sha256()
+        last = 0
+        for match in _REFERENCE.finditer(head):
+            child = int(match.group(1))
+            if child in bodies:
+                below = identity(child)
+                if below is None:
+                    busy.discard(number)
+                    return None
+                digest.update(head[last:match.start()] + b"<" + below + b">")
+                last = match.end()
+        digest.update(head[last:] + marker + data)
+        busy.discard(number)
+        identities[number] = digest.digest()
+        return identities[number]
+
+    for number in bodies:
+        identity(number)
+    return identities
+
+
 def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
     """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
     seen, todo, objects = set(pages), list(pages), []
@@ -132,6 +192,7 @@ class PdfStreamWriter:
         self.pages = array("L")  # page object numbers: 4 bytes a page, for a print file of 100,000 pieces too
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
+        self._written: dict[bytes, int] = {}  # an object's identity (its bytes and what it reaches) -> its number here
         self._blank_content: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
         self.variant, self.lang = standards.check_variant(variant), lang
@@ -233,18 +294,40 @@ class PdfStreamWriter:
         return len(indexes)
 
     def add_fragment(self, fragment: Fragment) -> int:
-        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
+        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering.
+
+        An object the file already holds, the same bytes reaching the same objects (a shape's fonts
+        and resources, ``drawn``), is not written again: its references point at the one written.
+        Known by content, not by where the fragment came from, so a piece read back from its file
+        after a resume is written exactly as the same piece made in this run.
+        """
         if self._tree is not None and fragment.structure is not None:
             return self._add_tagged_fragment(fragment)
-        numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
+        bodies = dict(fragment.objects)
+        own = set(fragment.pages)  # a page sits once in the page tree; its content is its own
+        for page in fragment.pages:
+            found = _CONTENTS.search(bodies[page].partition(b"\nstream\n")[0])
+            if found is not None:
+                own.update(int(n) for n in _REFERENCE_NUMBER.findall(found.group(1)))
+        identities = _identities(bodies, own)
+        numbers: dict[int, int] = {}
+        todo = []
+        for number, body in sorted(fragment.objects):
+            identity = identities.get(number)
+            if identity is not None and identity in self._written:
+                numbers[number] = self._written[identity]
+                continue
+            numbers[number] = self._alloc()
+            if identity is not None:
+                self._written[identity] = numbers[number]
+            todo.append((number, body))
         numbers[fragment.parent] = 2
-        self.next_id += len(fragment.objects)
 
         def renumber(match: re.Match[bytes]) -> bytes:
             number = numbers.get(int(match.group(1)))
             return match.group(0) if number is None else b"%d 0 R" % number
 
-        for number, body in fragment.objects:
+        for number, body in todo:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
             self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)

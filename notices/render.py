@@ -206,6 +206,10 @@ class Renderer:
         The same objects ``write`` would put in a file, taken before WeasyPrint serializes the whole
         file (object streams, cross-references) only for the piece writer to parse it back.
         """
+        return objects_of(self.objects(document, pages, what))
+
+    def objects(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Any:
+        """Some pages of a laid-out document as WeasyPrint's PDF (a pydyf PDF), before it is serialized."""
         captured: list[Any] = []
 
         def take(_document: Any, pdf: Any) -> None:
@@ -214,7 +218,7 @@ class Renderer:
 
         with _no_warnings(what), contextlib.suppress(_Taken):
             document.copy(list(pages)).write_pdf(finisher=take, **self._standard)
-        return _objects(captured[0])
+        return captured[0]
 
     @property
     def _standard(self) -> dict[str, str]:
@@ -231,7 +235,7 @@ class _Taken(Exception):
 _PAGE_ONLY = ("Annots", "B", "StructParents", "Metadata", "PieceInfo")  # what a copied page leaves behind
 
 
-def _objects(pdf: Any) -> Fragment:
+def objects_of(pdf: Any) -> Fragment:
     """The page objects of a pydyf PDF and every object they reach, serialized."""
     pages = list(pdf.pages["Kids"][::3])
     for number in pages:
