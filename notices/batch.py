@@ -27,6 +27,7 @@ from .executors import LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
 from .inputs import read_accounts
 from .job import Job, JobSpec, Shape, make_job, shape
+from .largeprint import require_summary_fits
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
 from .options import Options
 from .output import OutputFolder, outcome_from_journal, piece_name, shared_text, write_manifest
@@ -45,7 +46,7 @@ Checked = list[tuple[int, Record | Rejection]]
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
     """Read and validate the whole input first: a bad file stops the run before anything is rendered."""
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
-    the_plan = plan(collector, options.mailing, options.date)
+    the_plan = plan(collector, options.mailing, options.date, large_print=options.large_print)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
     raws = read_accounts(options.input, fmt=options.format, encoding=options.encoding)
@@ -139,6 +140,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
         done = folder.prepare(run_identity(options, collector), options.resume, names, options.force)
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof)
+        require_summary_fits(job)  # large print: a summary longer than a page stops the run before any piece
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         outcomes, stats = _render_all(options, job, checked, folder, done, progress)
         summary = _finish(options, job, outcomes, folder, records_in=len(checked))
@@ -347,6 +349,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         placeholders=list(job.collector.placeholders),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
         proof=options.proof,
+        large_print=options.large_print,
     )
     folder.claim(*write_manifest(options.out, ordered, summary))
     return summary

@@ -123,6 +123,9 @@ class Composer:
             edition=plan.edition,
             notice_date=plan.day,
             language=language,
+            # Large print (--large-print): document.html.j2 adds templates/base/large-print.css and the
+            # summary block prints the profile's large-print summary when it names one.
+            large_print=plan.large_print,
         )
         if language != "en":
             env.globals["statement_translation"] = statement_translation(language)

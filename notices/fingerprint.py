@@ -57,7 +57,7 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
              "language": options.language, "encoding": options.encoding, "format": options.format,
              "shard": list(options.shard) if options.shard else None, "envelope": options.envelope,
-             "sort": options.sort},
+             "sort": options.sort, "large_print": options.large_print},
             sort_keys=True,
         ),
     }

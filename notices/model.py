@@ -300,6 +300,7 @@ class Summary:
     resumed_pieces: int = 0
     shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
     proof: bool = False  # rendered with --proof: every page marked, no print file
+    large_print: bool = False  # rendered with --large-print: every text run at least 18 pt, checked
     executor: str = "local"
     workers: int = 0
     workers_replaced: int = 0

@@ -75,3 +75,6 @@ class Options:
     # Render although the documents print placeholder values of the profile: every page carries a
     # "PROOF - NOT FOR MAILING" band and no print file is written. Without it such a run is refused.
     proof: bool = False
+    # Large print for owners who ask for it: every text run at least 18 pt (the address in the envelope
+    # window keeps its postal size), the profile's large-print summary when it has one; checked from the PDF.
+    large_print: bool = False
