@@ -68,6 +68,7 @@ def check(
     document: Optional[str] = typer.Option(None, "--document", help="Check the whole PDF as this document (e.g. tax-sale-insert); "
                                            "comma-separated for several, in order. Default: each piece must hold every "
                                            "document of the mailing, whole and in order."),
+    large_print: bool = typer.Option(False, "--large-print", help="The PDFs are large print: also check that every text run is at least 18 pt."),
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
     home: Optional[Path] = home_option(),
 ) -> None:
@@ -75,7 +76,7 @@ def check(
     from ..compliance import check_file, target_for
 
     try:
-        target = target_for(collector, mailing, parse_date(date), home_from(home))
+        target = target_for(collector, mailing, parse_date(date), home_from(home), large_print=large_print)
     except NoticesError as exc:
         fail(exc, as_json)
     documents = [d.strip() for d in document.split(",") if d.strip()] if document else None

@@ -166,10 +166,13 @@ def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> l
     return [f for _, f in sorted(enumerate(findings), key=key)]
 
 
-def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None) -> Target:
-    """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing."""
+def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None, *, large_print: bool = False) -> Target:
+    """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing.
+
+    ``large_print``: the PDF is large print, so every text run must also be at least 18 pt.
+    """
     collector = load_collector(collector_id, home=home)
-    return Target(collector, plan(collector, mailing, day))
+    return Target(collector, plan(collector, mailing, day, large_print=large_print))
 
 
 def check_file(path: str, target: Target, documents: Sequence[str] | None = None) -> Report:
