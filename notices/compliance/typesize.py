@@ -51,7 +51,7 @@ class Run:
 def _times(inner: Matrix, outer: Matrix) -> Matrix:
     """The matrix of ``inner`` drawn inside ``outer`` (PDF row-vector convention: inner, then outer)."""
     a, b, c, d, e, f = inner
-    A, B, C, D, E, F = outer  # noqa: N806 - the PDF specification's names
+    A, B, C, D, E, F = outer
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
