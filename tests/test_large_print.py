@@ -95,6 +95,15 @@ class TestLargePrintRenders:
         assert ("If this property is your principal residence and you are having difficulty paying the taxes on the "
                 "property, there are programs that may help you.") in text
 
+    def test_the_notice_after_tax_sale_renders_in_large_print(self, tmp_path: Path) -> None:
+        roll = subset_csv(ROOT / "samples/baltimore-city-sale-results.csv", ("26-05-6289-033",), tmp_path / "sales.csv")
+        summary = run(Options(roll, tmp_path / "out", "baltimore-city", "post-sale-notice", dt.date(2027, 7, 1), workers=1,
+                              large_print=True))
+        assert summary.rendered == 1 and summary.quarantined == 0
+        report = check_file(str(_pieces(tmp_path / "out")[0]),
+                            target_for("baltimore-city", "post-sale-notice", dt.date(2027, 7, 1), large_print=True))
+        assert report.ok and any(f.block == "type-size" and f.status == "ok" for f in report.findings)
+
     def test_a_spanish_large_print_run_of_the_city_passes_too(self, tmp_path: Path) -> None:
         summary, _ = _render(tmp_path, CITY_CSV, CITY_IDS[:1], "baltimore-city", CITY_DATE, large_print=True, language="es")
         assert summary.rendered == 1 and summary.quarantined == 0
