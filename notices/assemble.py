@@ -73,6 +73,27 @@ def print_file_name(mailing: str, collector_id: str, day: dt.date, shard: tuple[
     return f"{mailing}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
+def flat_name(name: str) -> str:
+    """The flat-mailing print file beside the letter one: pieces too thick for the envelope, in their own sequence."""
+    return name.removesuffix(".pdf") + "-flat.pdf"
+
+
+def write_print_files(target: Path, outcomes: Sequence[Outcome], statement_of: Callable[[Outcome], Fragment],
+                      inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str]) -> tuple[list[Outcome], int, list[Path]]:
+    """The letter print file and, when any piece is marked ``flat``, the flat-mailing one: a flat piece never goes
+    into the letter file. Returns the outcomes with their print pages, the pages of both, and the files written."""
+    flat = [o for o in outcomes if o.flat and o.status == "rendered"]
+    letters = [o for o in outcomes if not (o.flat and o.status == "rendered")]
+    placed, pages, written = [], 0, []
+    for path, part in ((target, letters), (target.with_name(flat_name(target.name)), flat)):
+        if any(o.status == "rendered" for o in part):
+            part, count = write_print_file(path, part, statement_of, inserts, duplex=duplex, info=info)
+            pages += count
+            written.append(path)
+        placed += part
+    return placed, pages, written
+
+
 def write_print_file(target: Path, outcomes: Sequence[Outcome], statement_of: Callable[[Outcome], Fragment],
                      inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str]) -> tuple[list[Outcome], int]:
     """Write every rendered piece in mailing order into one file; returns the outcomes with their print pages, and the page count.

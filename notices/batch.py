@@ -15,8 +15,9 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from .assemble import pdf_info, print_file_name, write_print_file
+from .assemble import pdf_info, print_file_name, write_print_files
 from .cluster import DaskExecutor
 from .collectors import load_collector
 from .compose import Composer, printed_placeholders, refuse_placeholders
@@ -33,7 +34,7 @@ from .options import Options
 from .output import OutputFolder, outcome_from_journal, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
-from .postal import envelopes, imb
+from .postal import envelopes, production, serials
 from .render import printable
 from .resolve import Plan, plan
 from .validate import Rules, validate
@@ -46,6 +47,7 @@ Checked = list[tuple[int, Record | Rejection]]
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
     """Read and validate the whole input first: a bad file stops the run before anything is rendered."""
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
+    collector = production.with_options(collector, options.inserter, options.serial_range)
     the_plan = plan(collector, options.mailing, options.date, large_print=options.large_print)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
@@ -129,6 +131,9 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     collector, the_plan, checked = load(options)
     if not options.proof:
         refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, checked))
+    if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
+        require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
+    span = len(checked)  # the whole input's sequences: every shard draws its serials from the input's one block
     if options.shard is not None:
         index, count = options.shard
         # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
@@ -138,9 +143,14 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     try:
         names = [f"pieces/{piece_name(seq, item.account_id)}" for seq, item in checked if isinstance(item, Record)]
         names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
-        done = folder.prepare(run_identity(options, collector), options.resume, names, options.force)
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof)
-        require_summary_fits(job)  # large print: a summary longer than a page stops the run before any piece
+        identity = run_identity(options, collector)
+        done = folder.prepare(identity, options.resume, names, options.force)  # a refused resume reserves no serials
+        block = None if options.proof else serials.for_run(
+            collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
+            collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
+        serials.settle(folder.state, block, options.resume)
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
+                       serials=block)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
         outcomes, stats = _render_all(options, job, checked, folder, done, progress)
         summary = _finish(options, job, outcomes, folder, records_in=len(checked))
@@ -155,7 +165,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
-    summary.notes = list(stats.notes)
+    summary.notes = list(stats.notes) + serials.notes(options.home, block)
+    summary.serials = serials.summary(options.home, options.out, block)
     summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds, 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in stats.peaks_kb]
     summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
@@ -199,7 +210,7 @@ def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFold
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     todo.sort(key=lambda item: (shape(item[1]), item[0]))
     chunks = _chunks(todo, max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof)
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -271,20 +282,18 @@ class _Consumer:
         )
         if result.pdf is None:
             return dataclasses.replace(base, reason=result.error, findings=result.findings)
-        # The same barcode the worker drew: a pure function of the profile, the sequence and the ZIP.
-        code = imb.for_piece(self.job.collector.imb, result.seq, record.mailing.zip, self.job.collector.profile_file)
-        sheets = -(-result.pages // 2) if self.job.collector.duplex else result.pages
+        # The same barcode and marks the worker drew: pure functions of the profile, the run's serial block and the record.
+        made = self.job.production
+        code = made.barcode(result.seq, record)
+        sheets = production.sheets_of(result.pages, made.duplex)
+        marks = " ".join(c for _, c in made.marks(result.statement_pages, sheets))
+        over = made.over_capacity(sheets)
         return dataclasses.replace(base, piece_file=piece_name(result.seq, record.account_id), pages=result.pages,
                                    statement_pages=result.statement_pages, sha256=hashlib.sha256(result.pdf).hexdigest(),
-                                   sheets=sheets, sort_key=zip_sort_key(record),
+                                   sheets=sheets, sort_key=production.sort_key(record),
                                    imb_tracking=code.tracking if code else "", imb_routing=code.routing if code else "",
-                                   imb_bars=code.bars if code else "")
-
-
-def zip_sort_key(record: Record) -> str:
-    """ZIP+4 (nine digits, a five-digit ZIP padded with zeros), then the delivery point (none yet in the export)."""
-    digits = imb.routing_code(record.mailing.zip)
-    return (digits + "0000")[:9] if digits else "999999999"
+                                   imb_bars=code.bars if code else "", omr_marks=marks, over_capacity=over,
+                                   flat=over and made.flat_mailing)
 
 
 def print_order(outcomes: list[Outcome], sort: str) -> list[Outcome]:
@@ -297,7 +306,9 @@ def print_order(outcomes: list[Outcome], sort: str) -> list[Outcome]:
     printed = [o for o in outcomes if o.status == "rendered"]
     if sort == "zip":
         printed.sort(key=lambda o: (o.sort_key, o.seq))
-    placed = [dataclasses.replace(o, print_sequence=index) for index, o in enumerate(printed, start=1)]
+    # Pieces for flat mailing are numbered in their own print file's sequence.
+    placed = [dataclasses.replace(o, print_sequence=index) for flat in (False, True)
+              for index, o in enumerate((o for o in printed if o.flat == flat), start=1)]
     return placed + [o for o in outcomes if o.status != "rendered"]
 
 
@@ -323,11 +334,12 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
     ordered, pages = print_order([outcomes[seq] for seq in sorted(outcomes)], options.sort), 0
     # A proof is never a mailing: its pieces are written to look at, but no print file to feed a printer.
     printed = any(o.status == "rendered" for o in ordered) and not options.proof
+    written: list[Path] = []
     if printed:
         folder.print.mkdir(parents=True, exist_ok=True)
-        ordered, pages = write_print_file(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
-                                          info=pdf_info(job.plan, title))
-        folder.claim(target)
+        ordered, pages, written = write_print_files(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
+                                                    info=pdf_info(job.plan, title))
+        folder.claim(*written)
     ordered.sort(key=lambda o: o.seq)  # the manifest stays in input order; print_sequence gives the print file's
     folder.drop_spool()
     summary = Summary(
@@ -337,7 +349,9 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         rejected=sum(o.status == "rejected" for o in ordered),
         quarantined=sum(o.status == "quarantined" for o in ordered),
         pages=pages,
-        print_file=str(target) if printed else "",
+        print_file=str(target) if target in written else "",
+        flat_print_file=next((str(p) for p in written if p != target), ""),
+        over_capacity=sum(o.over_capacity for o in ordered),
         manifest=str(options.out / "manifest.csv"),
         rejects=str(options.out / "rejects.csv"),
         out=str(options.out),

@@ -90,6 +90,10 @@ class ConfigError(NoticesError):
     """A collector profile, template or option is wrong."""
 
 
+class SerialsExhausted(ConfigError):
+    """No block of serials of the run's size is free in the serial range within the retention days (exit 2)."""
+
+
 class LawError(ConfigError):
     """The law as recorded has no such mailing, edition or block on that date."""
 

@@ -57,7 +57,8 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
              "language": options.language, "encoding": options.encoding, "format": options.format,
              "shard": list(options.shard) if options.shard else None, "envelope": options.envelope,
-             "sort": options.sort, "large_print": options.large_print},
+             "sort": options.sort, "inserter": options.inserter, "serial_range": options.serial_range,
+             "large_print": options.large_print},
             sort_keys=True,
         ),
     }

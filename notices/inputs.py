@@ -25,6 +25,7 @@ ACCOUNT_FIELDS = (
     "mailing_city",
     "mailing_state",
     "mailing_zip",
+    "delivery_point",  # the two USPS delivery-point digits after ZIP+4, for an 11-digit barcode routing code
     "property_address",
     "first_advertisement_date",
     "total_due",

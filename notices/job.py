@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pypdf import PdfReader
+
 from .compose import Composer
 from .fields import Layouts, proven_toolchain
 from .model import Collector, Record
 from .pdfwriter import Fragment
-from .postal import envelopes
+from .postal import envelopes, production
+from .postal.imb import SerialBlock
 from .render import Renderer
 from .resolve import Part, Plan
 from .workspace import template_roots
@@ -49,6 +53,17 @@ class Job:
     inserts: tuple[tuple[Part, bytes], ...] = ()
     layouts: Layouts | None = None  # a laid-out piece per skeleton, when reusing layouts
     page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
+    serials: SerialBlock | None = None  # the run's block from the serial ledger (notices.postal.serials); drawn by the main process
+
+    @functools.cached_property
+    def production(self) -> production.Production:
+        """The barcode, OMR marks and sheet capacity settings of the run (notices.postal.production)."""
+        return production.for_run(self.collector, self.serials)
+
+    @functools.cached_property
+    def insert_pages(self) -> list[int]:
+        """Each insert's page count, in order: a piece's sheets are known before it is written."""
+        return [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in self.inserts]
 
     @property
     def statement(self) -> Part:
@@ -67,7 +82,7 @@ class Job:
 
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
-             renderer: PdfRenderer | None = None, proof: bool = False) -> Job:
+             renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None) -> Job:
     return Job(
         collector=collector,
         plan=plan,
@@ -77,6 +92,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
         layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
+        serials=serials,
     )
 
 
@@ -99,10 +115,11 @@ class JobSpec:
     reuse_layouts: bool
     inserts: tuple[tuple[str, bytes], ...]
     proof: bool = False
+    serials: SerialBlock | None = None  # the run's block of barcode serials: workers draw none themselves
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
-                        inserts=self.inserts, proof=self.proof)
+                        inserts=self.inserts, proof=self.proof, serials=self.serials)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""

@@ -40,6 +40,7 @@ class MailingAddress:
     city: str
     state: str
     zip: str
+    delivery_point: str = ""  # two digits after the ZIP+4 (USPS), for the barcode's routing code; not printed
 
     @property
     def last_line(self) -> str:
@@ -275,6 +276,9 @@ class Outcome:
     imb_tracking: str = ""  # the Intelligent Mail barcode's 20-digit tracking code
     imb_routing: str = ""  # its routing code (the ZIP, ZIP+4): 0, 5, 9 or 11 digits
     imb_bars: str = ""  # its 65 bars, F A D T
+    omr_marks: str = ""  # the OMR code on each marked page ("1" a mark, top to bottom), space-separated
+    over_capacity: bool = False  # more sheets than the envelope takes (notices.postal.production)
+    flat: bool = False  # printed in the flat-mailing print file, with its own print sequence
 
 
 @dataclass
@@ -309,6 +313,9 @@ class Summary:
     peak_rss_workers_mb: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # this process and its workers (a Dask cluster's CPU is not counted)
     notes: list[str] = field(default_factory=list)  # what this run could not do here, said rather than pretended
+    over_capacity: int = 0  # pieces with more sheets than the envelope takes
+    flat_print_file: str = ""  # the flat-mailing print file, when the profile sends such pieces there
+    serials: dict[str, Any] = field(default_factory=dict)  # the run's block of barcode serials and the ledger it is in
 
     @property
     def balanced(self) -> bool:

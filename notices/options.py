@@ -65,7 +65,9 @@ class Options:
     reuse_layouts: bool = field(default_factory=reuse_layouts_from_env)
     force: bool = False  # write beside files notices did not write (never over them)
     envelope: str | None = None  # an envelope stock (notices/postal/envelopes.toml) over the profile's [envelope]
-    sort: str = "input"  # the print file's order: input (the export's) or zip (ZIP+4, then input order)
+    sort: str = "input"  # the print file's order: input (the export's) or zip (ZIP+4 and delivery point, then input order)
+    inserter: str | None = None  # an inserter profile (notices/postal/inserters.toml) over the profile's [print] inserter
+    serial_range: str | None = None  # LO-HI or a name of [imb.serial_ranges]: this machine's barcode serials
     # The export's own figures, reconciled with the file before anything renders (notices.control):
     control: Path | None = None  # a control file: records=N and total=1234.56, or the same as JSON
     expect_records: int | None = None  # accounts the source system says it exported

@@ -29,7 +29,7 @@ STATE = ".notices"
 MANIFEST_COLUMNS = (
     "seq", "account_id", "status", "reason", "source_file", "source_line", "piece_file", "print_first_page",
     "print_last_page", "pages", "sha256", "blocks", "citations", "edition", "language",
-    "sheets", "print_sequence", "sort_key", "imb_tracking", "imb_routing", "imb_bars",
+    "sheets", "print_sequence", "sort_key", "imb_tracking", "imb_routing", "imb_bars", "omr_marks", "over_capacity", "flat",
 )
 REJECT_COLUMNS = ("seq", "account_id", "status", "file", "line", "field", "reason", "value")
 OUTPUTS = "outputs.json"  # in the state folder: every file (relative path) a run of notices wrote here

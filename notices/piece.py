@@ -23,7 +23,7 @@ from .formatting import long_date, money
 from .job import Job, shape
 from .model import Record
 from .pdfwriter import Fragment, PdfStreamWriter, overlay
-from .postal import imb
+from .postal import imb, omr, production
 
 Item = tuple[int, Record]
 
@@ -221,21 +221,26 @@ def must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
     ]
 
 
-def with_barcode(job: Job, seq: int, record: Record, statement: Fragment) -> Fragment:
-    """The statement with its Intelligent Mail barcode drawn below the address, when the profile has one.
+def with_barcode(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int = 1) -> Fragment:
+    """The statement with its Intelligent Mail barcode drawn below the address and its OMR marks, as the profile asks.
 
-    Drawn into the first page after layout, so the bars never enter the HTML: pieces still share layouts.
+    Drawn into the pages after layout, so neither bars nor marks enter the HTML: pieces still share layouts.
     """
-    found = imb.for_piece(job.collector.imb, seq, record.mailing.zip, job.collector.profile_file)
-    if found is None:
-        return statement
-    box = job.address_layout.barcode_box
-    return overlay(statement, 0, imb.content_stream(imb.bar_rects(found.bars, box.left, box.bottom)))
+    made = job.production
+    found = made.barcode(seq, record)
+    if found is not None:
+        box = job.address_layout.barcode_box
+        statement = overlay(statement, 0, imb.content_stream(imb.bar_rects(found.bars, box.left, box.bottom)))
+    if made.inserter is not None:
+        sheets = production.sheets_of(production.piece_pages(statement_pages, job.insert_pages, made.duplex), made.duplex)
+        for page, code in made.marks(statement_pages, sheets):
+            statement = overlay(statement, page, omr.content_stream(made.inserter.rects(code)))
+    return statement
 
 
 def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
     """Join the statement with the inserts into the piece file, and check that file as `notices check` would."""
-    statement = with_barcode(job, seq, record, statement)
+    statement = with_barcode(job, seq, record, statement, statement_pages)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
     writer = PdfStreamWriter(out, info=pdf_info(job.plan, title))

@@ -21,6 +21,7 @@ US_STATES = frozenset([
 ])
 # ASCII digits only: \d alone would take Arabic-Indic or fullwidth digits, which a notice cannot print as such.
 ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
+DELIVERY_POINT = re.compile(r"^\d{2}$", re.ASCII)
 MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$", re.ASCII)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 CENT = Decimal("0.01")
@@ -212,12 +213,18 @@ def validate(raw: RawAccount, rules: Rules) -> Record | Rejection:
     zip_code = _text(c, rules, "mailing_zip", f.get("mailing_zip"), at, required=True)
     if zip_code and not ZIP.match(zip_code):
         c.add("not a ZIP code: use 12345 or 12345-6789", at, "mailing_zip", zip_code)
+    delivery_point = _text(c, rules, "delivery_point", f.get("delivery_point"), at, required=False)
+    if delivery_point and not DELIVERY_POINT.match(delivery_point):
+        c.add("not a delivery point: use two digits, e.g. 07", at, "delivery_point", delivery_point)
+    elif delivery_point and zip_code and len(zip_code) != 10:
+        c.add("a delivery point needs the ZIP+4 (12345-6789) it belongs to", at, "delivery_point", delivery_point)
     mailing = MailingAddress(
         line1=_text(c, rules, "mailing_address_1", f.get("mailing_address_1"), at, required=True),
         line2=_text(c, rules, "mailing_address_2", f.get("mailing_address_2"), at, required=False),
         city=_text(c, rules, "mailing_city", f.get("mailing_city"), at, required=True),
         state=state,
         zip=zip_code,
+        delivery_point=delivery_point,
     )
     property_address = _text(c, rules, "property_address", f.get("property_address"), at, required=True)
 

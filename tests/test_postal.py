@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import CITY_DATE, csv_text, read_csv, row
+from conftest import CITY_DATE, COLUMNS, csv_text, read_csv, row
 from typer.testing import CliRunner
 
 from notices import Options, run
@@ -38,11 +38,19 @@ def test_a_pieces_barcode_follows_profile_sequence_and_zip() -> None:
     """Tracking code = barcode ID, service type, Mailer ID, serial from the sequence; routing from the ZIP+4."""
     mailer = imb.Mailer("00", "300", "123456", serial_start=1000)
     code = imb.barcode(mailer, 7, "21218-1234")
-    assert code.tracking == "00300123456000001007"
+    assert code.tracking == "00300123456000001006"  # the first piece gets serial_start
     assert code.routing == "212181234"
     assert code.bars == imb.encode(code.tracking, code.routing)
     assert imb.barcode(mailer, 7, "21218-1234") == code  # a rerun gives the same serial and bars
     assert imb.routing_code("21218") == "21218" and imb.routing_code("2121") == ""
+
+
+def test_a_delivery_point_makes_the_routing_code_eleven_digits() -> None:
+    """ZIP+4 and the two delivery-point digits give the 11-digit routing code; a five-digit ZIP ignores them."""
+    mailer = imb.Mailer("00", "300", "123456")
+    code = imb.barcode(mailer, 1, "21218-1234", "07")
+    assert code.routing == "21218123407" and code.bars == imb.encode(code.tracking, "21218123407")
+    assert imb.routing_code("21218", "07") == "21218"
 
 
 def test_shards_draw_disjoint_serials() -> None:
@@ -168,3 +176,24 @@ def test_a_padding_page_says_it_is_blank_and_the_check_reads_it_as_blank() -> No
     width, height = image.size
     dark = [x for x in range(width) for y in range(height // 2 - 12, height // 2 + 4) if image.getpixel((x, y)) < 160]
     assert dark and abs((min(dark) + max(dark)) / 2 - width / 2) < 3  # centred words
+
+
+def test_delivery_points_route_sort_and_reject_with_file_line_and_field(tmp_path: Path) -> None:
+    """ZIP+4 and delivery point give an 11-digit routing code and the ZIP order; a bad one is rejected, naming the line."""
+    rows = [
+        row(account_id="01-01-0003-001", owner_name="ANN LEE", mailing_zip="21218-1234", delivery_point="09"),
+        row(account_id="01-01-0003-002", owner_name="BOB ROE", mailing_zip="21218-1234", delivery_point="02"),
+        row(account_id="01-01-0003-003", owner_name="CY DOE", mailing_zip="21218-1234", delivery_point="7"),
+        row(account_id="01-01-0003-004", owner_name="DI POE", mailing_zip="21218", delivery_point="07"),
+    ]
+    roll = tmp_path / "roll.csv"
+    roll.write_text(csv_text(rows, [*COLUMNS, "delivery_point"]), "utf-8")
+    run(Options(roll, tmp_path / "out", "baltimore-city", "final-notice", CITY_DATE, workers=1, sort="zip"))
+    printed = {r["account_id"]: r for r in read_csv(tmp_path / "out" / "manifest.csv") if r["status"] == "rendered"}
+    assert printed["01-01-0003-001"]["imb_routing"] == "21218123409"
+    assert printed["01-01-0003-002"]["sort_key"] == "21218123402"
+    assert [printed[a]["print_sequence"] for a in ("01-01-0003-002", "01-01-0003-001")] == ["1", "2"]
+    rejected = {r["account_id"]: r for r in read_csv(tmp_path / "out" / "rejects.csv")}
+    assert rejected["01-01-0003-003"]["field"] == "delivery_point" and rejected["01-01-0003-003"]["line"] == "4"
+    assert rejected["01-01-0003-003"]["file"].endswith("roll.csv") and "two digits" in rejected["01-01-0003-003"]["reason"]
+    assert "ZIP+4" in rejected["01-01-0003-004"]["reason"]

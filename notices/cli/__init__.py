@@ -16,7 +16,7 @@ The only module that prints or exits. Exit codes (also in the README):
 
 from __future__ import annotations
 
-from . import pages, profiles, render  # noqa: F401 - each registers its commands on the app
+from . import pages, production, profiles, render  # noqa: F401 - each registers its commands on the app
 from .app import app, main
 
 __all__ = ["app", "main"]

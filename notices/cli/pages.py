@@ -69,14 +69,24 @@ def check(
                                            "comma-separated for several, in order. Default: each piece must hold every "
                                            "document of the mailing, whole and in order."),
     large_print: bool = typer.Option(False, "--large-print", help="The PDFs are large print: also check that every text run is at least 18 pt."),
+    envelope: Optional[str] = typer.Option(None, "--envelope", metavar="ID", help="The envelope stock the pieces go in "
+                                           "(notices envelopes list); default: the profile's [envelope]."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="The run's manifest.csv: each piece's barcode, pages "
+                                            "and sheets must be what it records (matched by piece file name, or by page "
+                                            "in the print file)."),
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
     home: Optional[Path] = home_option(),
 ) -> None:
-    """Check finished PDFs against the statute, block by block with citations (exit 0 only when all are compliant)."""
+    """Check finished PDFs against the statute, block by block with citations, and their print production: the envelope's
+    windows, the barcode, the sheets (exit 0 only when all are compliant)."""
     from ..compliance import check_file, target_for
+    from ..compliance.postal import check_postal, postal_target
+    from ..postal import envelopes
 
     try:
         target = target_for(collector, mailing, parse_date(date), home_from(home), large_print=large_print)
+        stock = envelopes.stock(envelope) if envelope else envelopes.for_profile(target.collector.envelope)
+        postal = postal_target(stock, target.collector, manifest)
     except NoticesError as exc:
         fail(exc, as_json)
     documents = [d.strip() for d in document.split(",") if d.strip()] if document else None
@@ -84,7 +94,10 @@ def check(
     failures: list[tuple[Path, NoticesError]] = []
     for path in pdfs:
         try:
-            reports.append(check_file(str(path), target, documents))
+            report = check_file(str(path), target, documents)
+            if documents is None:  # a lone document is no mailpiece: it has no envelope of its own
+                report.findings += check_postal(path.read_bytes(), report, postal)
+            reports.append(report)
         except NoticesError as exc:
             failures.append((path, exc))
     code = EXIT_USAGE if failures else EXIT_OK if all(r.ok for r in reports) else EXIT_COMPLIANCE

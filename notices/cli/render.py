@@ -49,7 +49,9 @@ def render(
     piece_memory: float = typer.Option(PIECE_MEMORY_MB, "--piece-memory", help="MB of memory a worker may reach while rendering; past it, the same."),
     force: bool = typer.Option(False, "--force", help="Write into a folder that holds files notices did not write, leaving them as they are."),
     envelope: Optional[str] = typer.Option(None, "--envelope", metavar="ID", help="An envelope stock (notices envelopes list) instead of the profile's [envelope]."),
-    sort: str = typer.Option("input", "--sort", help="The print file's order: input (the export's) or zip (ZIP+4, then input order)."),
+    sort: str = typer.Option("input", "--sort", help="The print file's order: input (the export's) or zip (ZIP+4 and delivery point, then input order)."),
+    inserter: Optional[str] = typer.Option(None, "--inserter", metavar="ID", help="An inserter profile for OMR marks (notices inserters list) instead of the profile's [print] inserter."),
+    serial_range: Optional[str] = typer.Option(None, "--serial-range", metavar="LO-HI|NAME", help="This machine's barcode serials: LO-HI, or a name of the profile's [imb.serial_ranges]."),
     control: Optional[Path] = typer.Option(None, "--control", metavar="FILE", help="The export's record count and control total (records=N and total=1234.56 on two lines, or JSON); the run is refused when the input does not match."),
     expect_records: Optional[int] = typer.Option(None, "--expect-records", metavar="N", help="Accounts the source system exported; the run is refused when the input holds another number."),
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
@@ -73,7 +75,8 @@ def render(
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
                       control=control, expect_records=expect_records, expect_total=_amount(expect_total),
-                      home=home_from(home), proof=proof, envelope=envelope, sort=sort, large_print=large_print)
+                      home=home_from(home), proof=proof, envelope=envelope, sort=sort, inserter=inserter,
+                      serial_range=serial_range, large_print=large_print)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with guard(out, as_json):
         if show:
@@ -178,7 +181,14 @@ def _print_summary(s: Any) -> None:
     if getattr(s, "proof", False):
         typer.echo("print file: none (a proof: every page is marked PROOF - NOT FOR MAILING and is not for the printer)")
     else:
-        typer.echo(f"print file: {s.print_file or 'none (no piece was rendered)'}")
+        empty = "none (every piece goes flat)" if s.flat_print_file else "none (no piece was rendered)"
+        typer.echo(f"print file: {s.print_file or empty}")
+        if s.flat_print_file:
+            typer.echo(f"flat mail:  {s.flat_print_file}")
+    if s.over_capacity:
+        typer.secho(f"over capacity: {s.over_capacity} pieces have more sheets than the envelope takes (manifest column "
+                    "over_capacity)" + ("; printed apart for flat mailing" if s.flat_print_file else ""),
+                    fg=typer.colors.YELLOW)
     typer.echo(f"manifest:   {s.manifest}")
     if s.rejected or s.quarantined:
         typer.secho(f"rejects:    {s.rejects}", fg=typer.colors.YELLOW)

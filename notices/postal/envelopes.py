@@ -70,6 +70,7 @@ class Envelope:
     address_pt: float
     line_height: float
     stock: bool = True  # False: windows the profile gives itself, placed as before and not held to clearances
+    sheet_capacity: int = 5  # folded sheets the envelope takes; a piece with more is flagged (flat mailing)
 
     @property
     def clear_area(self) -> Rect:
@@ -99,6 +100,7 @@ class Envelope:
             "shift": {"x": self.shift[0], "y": self.shift[1]},
             "loose_play": {"x": round(self.loose_play()[0], 4), "y": round(self.loose_play()[1], 4)},
             "clearance": self.clearance,
+            "sheet_capacity": self.sheet_capacity,
             "address_window": both(self.address_window),
             "return_window": both(self.return_window) if self.return_window else None,
             "clear_area": both(self.clear_area),
@@ -143,6 +145,7 @@ def stock(stock_id: str) -> Envelope:
         envelope_windows=windows, size=(width, height), insert=insert, panel=panel,
         shift=(float(entry["shift"]["x"]), float(entry["shift"]["y"])), clearance=float(entry["clearance"]),
         address_pt=float(entry["address_pt"]), line_height=float(entry["line_height"]),
+        sheet_capacity=int(entry["sheet_capacity"]),
     )
 
 

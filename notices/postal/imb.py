@@ -8,6 +8,7 @@ only in their fields still share one layout (``notices.fields``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -27,18 +28,47 @@ LENGTH = BAR_WIDTH + (BARS - 1) * BAR_PITCH  # 2.93 in: within the 2.667 - 3.225
 _DIGITS = re.compile(r"\d+")
 
 
+RETENTION_DAYS = 45  # USPS: a Full-Service serial stays unique within a Mailer ID for at least 45 days
+_RANGE = re.compile(r"(\d+)-(\d+)")
+
+
 @dataclass(frozen=True)
 class Mailer:
-    """The profile's ``[imb]`` facts: who the mail is from, for USPS."""
+    """The profile's ``[imb]`` facts: who the mail is from, for USPS, and which serials this machine may use."""
 
     barcode_id: str  # 2 digits, the second 0-4
     service_type: str  # 3 digits
     mailer_id: str  # 6 or 9 digits
-    serial_start: int = 0  # the first serial of this collector's range
+    serial_start: int = 0  # the first serial of this collector's range (when no serial_range is given)
+    serial_range: tuple[int, int] | None = None  # (first, last) serial this ledger may hand out, inclusive
+    retention_days: int = RETENTION_DAYS  # how long a reserved block stays someone's
 
     @property
     def serial_digits(self) -> int:
         return 15 - len(self.mailer_id)  # 9 after a 6-digit Mailer ID, 6 after a 9-digit one
+
+    @property
+    def serials(self) -> tuple[int, int]:
+        """The serials this mailer's runs draw from, inclusive: the profile's range, else serial_start to the top."""
+        return self.serial_range or (self.serial_start, 10 ** self.serial_digits - 1)
+
+
+@dataclass(frozen=True)
+class SerialBlock:
+    """A run's contiguous block of serials, as the ledger reserved it: ``count`` serials from ``first``,
+    wrapping from ``last`` back to ``low`` (the range's ends), so piece ``seq`` (1, 2, ...) gets its own."""
+
+    first: int
+    count: int
+    low: int
+    last: int
+
+    def serial(self, seq: int) -> int:
+        size = self.last - self.low + 1
+        return self.low + (self.first - self.low + seq - 1) % size
+
+    def to_dict(self) -> dict[str, int]:
+        return {"first": self.first, "count": self.count, "low": self.low, "last": self.last}
 
 
 @dataclass(frozen=True)
@@ -60,7 +90,33 @@ def mailer(facts: Any, file: str | None = None) -> Mailer | None:
         if not re.fullmatch(rule, values[key]):
             raise ConfigError("An Intelligent Mail barcode fact is malformed", file=file, field=f"imb.{key}",
                               value=values[key], hint=f"it must match {rule}")
-    return Mailer(values["barcode_id"], values["service_type"], values["mailer_id"], int(facts.get("serial_start", 0)))
+    found = Mailer(values["barcode_id"], values["service_type"], values["mailer_id"], int(facts.get("serial_start", 0)),
+                   retention_days=int(facts.get("retention_days", RETENTION_DAYS)))
+    chosen = facts.get("serial_range")
+    if chosen:
+        found = dataclasses.replace(found, serial_range=parse_range(str(chosen), found, facts.get("serial_ranges"), file))
+    if not 0 <= found.serials[0] <= found.serials[1] < 10 ** found.serial_digits:
+        raise ConfigError("The serial range does not fit the serial's digits", file=file, field="imb.serial_range",
+                          value=f"{found.serials[0]}-{found.serials[1]}",
+                          hint=f"a {len(found.mailer_id)}-digit Mailer ID leaves {found.serial_digits} digits: "
+                               f"0-{10 ** found.serial_digits - 1}")
+    return found
+
+
+def parse_range(given: str, found: Mailer, named: Any, file: str | None = None) -> tuple[int, int]:
+    """``LO-HI`` (inclusive), or the name of one of the profile's ``[imb.serial_ranges]``: a machine's own serials."""
+    ranges = named if isinstance(named, dict) else {}
+    text = str(ranges.get(given, given))
+    match = _RANGE.fullmatch(text.strip())
+    if match is None:
+        raise ConfigError("A serial range is LO-HI or the name of one of [imb.serial_ranges]", file=file,
+                          field="imb.serial_range", value=given,
+                          hint="named ranges: " + (", ".join(sorted(ranges)) or "none"))
+    low, high = int(match.group(1)), int(match.group(2))
+    if low > high or high >= 10 ** found.serial_digits:
+        raise ConfigError("The serial range does not fit the serial's digits", file=file, field="imb.serial_range",
+                          value=text, hint=f"LO <= HI <= {10 ** found.serial_digits - 1}")
+    return low, high
 
 
 def routing_code(zip_code: str, delivery_point: str = "") -> str:
@@ -71,10 +127,17 @@ def routing_code(zip_code: str, delivery_point: str = "") -> str:
     return digits if len(digits) in (5, 9) else ""
 
 
-def serial(mailer_facts: Mailer, seq: int) -> int:
-    """The piece's serial: the collector's start plus the record's sequence, so a rerun or a resume of the
-    same run gives the same serial, and shards (disjoint sequences) draw disjoint serials."""
-    return int((mailer_facts.serial_start + seq) % 10 ** mailer_facts.serial_digits)
+def first_block(mailer_facts: Mailer, count: int = 1) -> SerialBlock:
+    """The block a run gets from an empty ledger (and a proof, which reserves none): the range's first serials."""
+    low, last = mailer_facts.serials
+    return SerialBlock(low, count, low, last)
+
+
+def serial(mailer_facts: Mailer, seq: int, block: SerialBlock | None = None) -> int:
+    """The piece's serial: its place in the run's reserved block, by the record's sequence, so a rerun or a
+    resume of the same run (the same block) gives the same serial, and shards (disjoint sequences) draw
+    disjoint serials from the one block of their input."""
+    return (block or first_block(mailer_facts)).serial(seq)
 
 
 def encode(tracking: str, routing: str) -> str:
@@ -87,12 +150,13 @@ def encode(tracking: str, routing: str) -> str:
     return bars
 
 
-def barcode(mailer_facts: Mailer, seq: int, zip_code: str) -> Barcode:
-    """The barcode of the piece with sequence ``seq`` mailed to ``zip_code``."""
-    number = serial(mailer_facts, seq)
+def barcode(mailer_facts: Mailer, seq: int, zip_code: str, delivery_point: str = "",
+            block: SerialBlock | None = None) -> Barcode:
+    """The barcode of the piece with sequence ``seq`` mailed to ``zip_code`` (and its delivery point), from the run's block."""
+    number = serial(mailer_facts, seq, block)
     tracking = (mailer_facts.barcode_id + mailer_facts.service_type + mailer_facts.mailer_id
                 + f"{number:0{mailer_facts.serial_digits}d}")
-    routing = routing_code(zip_code)
+    routing = routing_code(zip_code, delivery_point)
     return Barcode(tracking, routing, encode(tracking, routing))
 
 
@@ -122,7 +186,8 @@ def content_stream(rects: list[tuple[float, float, float, float]], page_height: 
     return ("\n".join(ops) + "\n").encode("ascii")
 
 
-def for_piece(facts: dict[str, Any] | None, seq: int, zip_code: str, file: str | None = None) -> Barcode | None:
-    """The barcode of one piece from the profile's ``[imb]`` table; None when the profile prints none."""
+def for_piece(facts: dict[str, Any] | None, seq: int, zip_code: str, file: str | None = None, *,
+              delivery_point: str = "", block: SerialBlock | None = None) -> Barcode | None:
+    """The barcode of one piece from the profile's ``[imb]`` table and the run's block; None when the profile prints none."""
     found = mailer(facts, file) if facts is not None else None
-    return None if found is None else barcode(found, seq, zip_code)
+    return None if found is None else barcode(found, seq, zip_code, delivery_point, block)
