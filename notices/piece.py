@@ -243,7 +243,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
     statement = with_barcode(job, seq, record, statement, statement_pages)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
-    writer = PdfStreamWriter(out, info=pdf_info(job.plan, title))
+    writer = PdfStreamWriter(out, info=pdf_info(job.plan, title), variant=job.pdf_variant, lang=job.language)
     pages, shared = add_mailpiece(writer, statement, statement_pages, job.shared, duplex=job.collector.duplex)
     writer.close()
     cap = job.collector.max_pages

@@ -27,6 +27,7 @@ from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from . import standards
 from .errors import FetchDenied, RenderError
 from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
@@ -149,12 +150,15 @@ def _no_warnings(what: str) -> Iterator[None]:
 class Renderer:
     """A WeasyPrint set-up reused for every piece of a run: fonts, stylesheets and fetcher parsed once."""
 
-    def __init__(self, collector_folders: Path | Sequence[Path] | None = None, workspace: Path | None = None) -> None:
+    def __init__(self, collector_folders: Path | Sequence[Path] | None = None, workspace: Path | None = None,
+                 variant: str = standards.PRINT) -> None:
         """``collector_folders``: the collector's template search path, most specific first (a workspace
         folder, the shipped folder; templates/base may end it), where its stylesheet is found.
         ``workspace``: the collector's folder in a workspace. The files a document may read are those
         under the workspace folder, the shipped templates and the fonts: nothing else (a folder made
-        up elsewhere, say by a test, gives its own files no access)."""
+        up elsewhere, say by a test, gives its own files no access). ``variant``: the PDF standard the
+        pages are written for (``standards``): PDF/UA pages carry their tags."""
+        self.variant = standards.check_variant(variant)
         base = templates_dir() / "base"
         folders = [collector_folders] if isinstance(collector_folders, Path) else list(collector_folders or ())
         self.roots = [*([workspace] if workspace is not None else []), templates_dir(), fonts_dir()]
@@ -190,10 +194,10 @@ class Renderer:
         doc = document if pages is None else document.copy(list(pages))
         with _no_warnings(what):
             if identifier is None:
-                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
+                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True, **self._standard)
                 # The identifier is the hash of the content, so the same piece always has the same bytes.
                 identifier = hashlib.sha256(first).hexdigest()[:32].encode()
-            pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
+            pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True, **self._standard)
             return pdf
 
     def fragment(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Fragment:
@@ -209,8 +213,12 @@ class Renderer:
             raise _Taken
 
         with _no_warnings(what), contextlib.suppress(_Taken):
-            document.copy(list(pages)).write_pdf(finisher=take)
+            document.copy(list(pages)).write_pdf(finisher=take, **self._standard)
         return _objects(captured[0])
+
+    @property
+    def _standard(self) -> dict[str, str]:
+        return standards.weasyprint_options(self.variant)
 
     def pdf(self, html: str, what: str = "piece") -> bytes:
         return self.write(self.layout(html, what), what=what)
@@ -229,7 +237,11 @@ def _objects(pdf: Any) -> Fragment:
     for number in pages:
         for key in _PAGE_ONLY:
             pdf.objects[number].pop(key, None)
-    return reachable(pages, lambda number: pdf.objects[number].data, pdf.pages.number)
+    fragment = reachable(pages, lambda number: pdf.objects[number].data, pdf.pages.number)
+    if "StructTreeRoot" in pdf.catalog:  # a tagged variant: the pages' tags travel with them
+        root = int(bytes(pdf.catalog["StructTreeRoot"]).split()[0])
+        fragment.structure = standards.structure_of(lambda number: pdf.objects[number].data, root, pages)
+    return fragment
 
 
 def _refuse_attachments(document: Any, what: str) -> None:
