@@ -35,6 +35,7 @@ from .fingerprint import run_identity
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, make_job, shape
+from .largeprint import require_summary_fits
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
 from .options import Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
@@ -66,7 +67,7 @@ def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
     """
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
     collector = production.with_options(collector, options.inserter, options.serial_range)
-    the_plan = plan(collector, options.mailing, options.date)
+    the_plan = plan(collector, options.mailing, options.date, large_print=options.large_print)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
     reading = read_into(index, options.input, fmt=options.format, encoding=options.encoding)
@@ -163,6 +164,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         collector, the_plan = index_input(options, index)
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
+        if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
+            require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
@@ -397,6 +400,7 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
         proof=options.proof,
         pdf_variant=options.pdf_variant,
+        large_print=options.large_print,
     )
     folder.claim(*write_manifest(options.out, index.outcomes(), summary))
     return summary

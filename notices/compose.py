@@ -119,10 +119,14 @@ class Composer:
             proof=proof,
             # Where the envelope's windows put the address (notices/postal): the profile's stock or windows.
             postal=envelopes.template_values(envelopes.address_layout(envelopes.for_profile(collector.envelope))),
+            below_windows=below_windows(envelopes.for_profile(collector.envelope)),
             plan=plan,
             edition=plan.edition,
             notice_date=plan.day,
             language=language,
+            # Large print (--large-print): document.html.j2 adds templates/base/large-print.css and the
+            # summary block prints the profile's large-print summary when it names one.
+            large_print=plan.large_print,
         )
         if language != "en":
             env.globals["statement_translation"] = statement_translation(language)
@@ -183,6 +187,17 @@ class _Tracked(dict[str, Any]):
 
     def items(self) -> Any:
         return [(k, self[k]) for k in self]
+
+
+def below_windows(envelope: envelopes.Envelope, margin_top: float = 0.6, gap: float = 0.1) -> float:
+    """Inches from the top of the page's content box to below every window at every position of the insert.
+
+    Large print puts the masthead there: at 18 pt it no longer fits beside the windows, and nothing but the
+    address may show through them.
+    """
+    lowest = max(w.bottom for w in (envelope.address_window, envelope.return_window) if w is not None)
+    play = envelope.shift[1] if envelope.stock else 0.0
+    return round(lowest + play + gap - margin_top, 3)
 
 
 def printed_placeholders(placeholders: Sequence[str], read: set[str]) -> list[str]:

@@ -110,9 +110,12 @@ class ComplianceError(NoticesError):
     """A composed or rendered piece fails the statute check."""
 
     def __init__(self, message: str, findings: Sequence[object] | None = None, *, file: str | None = None,
-                 line: int | None = None, field: str | None = None, value: object = None, hint: str | None = None) -> None:
+                 line: int | None = None, field: str | None = None, value: object = None, hint: str | None = None,
+                 pdf: bytes | None = None) -> None:
         super().__init__(message, file=file, line=line, field=field, value=value, hint=hint)
         self.findings = list(findings or [])
+        # The failing document, for the designers' preview to show beside its findings; never written or printed.
+        self.pdf = pdf
 
 
 class BatchError(NoticesError):

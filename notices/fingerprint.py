@@ -64,7 +64,7 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
              "language": options.language, "encoding": options.encoding, "format": options.format,
              "shard": list(options.shard) if options.shard else None, "envelope": options.envelope,
              "sort": options.sort, "inserter": options.inserter, "serial_range": options.serial_range,
-             "pdf_variant": options.pdf_variant},
+             "pdf_variant": options.pdf_variant, "large_print": options.large_print},
             sort_keys=True,
         ),
     }

@@ -127,9 +127,9 @@ def mailing_of(document_id: str, registry: Registry | None = None) -> str:
 
 
 def insert_job(collector: Collector, document_id: str, day: dt.date, language: str, *,
-               proof: bool = False) -> tuple[Job, Designer]:
+               proof: bool = False, large_print: bool = False) -> tuple[Job, Designer]:
     """A Job for one insert, with the designer's templates and stylesheet."""
-    the_plan = plan(collector, mailing_of(document_id), day)
+    the_plan = plan(collector, mailing_of(document_id), day, large_print=large_print)
     who = designer(collector, document_id)
     job = make_job(collector, the_plan, language, reuse_layouts=False,
                    composer=composer_for(collector, the_plan, language, who, proof=proof),
@@ -174,6 +174,7 @@ class InsertsSummary:
     placeholders: list[str] = field(default_factory=list)
     seconds: float = 0.0
     proof: bool = False  # rendered with --proof: every page marked PROOF - NOT FOR MAILING
+    large_print: bool = False  # rendered with --large-print: every text run at least 18 pt, checked
 
     @property
     def rendered(self) -> list[InsertRow]:
@@ -197,28 +198,29 @@ def not_required_reason(document_id: str, day: dt.date, registry: Registry | Non
     return f"not required on {day.isoformat()}"
 
 
-def file_name(document_id: str, collector_id: str, day: dt.date, language: str) -> str:
-    suffix = "" if language == "en" else f"-{language}"
+def file_name(document_id: str, collector_id: str, day: dt.date, language: str, large_print: bool = False) -> str:
+    suffix = ("" if language == "en" else f"-{language}") + ("-large-print" if large_print else "")
     return f"{document_id}-{collector_id}-{day.isoformat()}{suffix}.pdf"
 
 
 def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: str = "en", force: bool = False,
-        home: Path | None = None, *, proof: bool = False) -> InsertsSummary:
+        home: Path | None = None, *, proof: bool = False, large_print: bool = False) -> InsertsSummary:
     """Render every insert of a not-per-record mailing in force on ``day`` into ``out/inserts/``, with a manifest.
 
     ``home``: the workspace whose profiles and templates come before the shipped ones. Inserts that
     would print a placeholder value of the profile are refused, before anything is rendered, unless
-    ``proof``: then every page is marked PROOF - NOT FOR MAILING.
+    ``proof``: then every page is marked PROOF - NOT FOR MAILING. ``large_print``: every text run at
+    least 18 pt, checked from the PDF, in files named ``...-large-print.pdf``.
     """
     started = time.monotonic()
     collector = load_collector(collector_id, home=home)
-    the_plan = plan(collector, mailing_id, day)  # LawError when nothing of the mailing is in force
+    the_plan = plan(collector, mailing_id, day, large_print=large_print)  # LawError when nothing of the mailing is in force
     if the_plan.mailing.per_record:
         raise ConfigError(f"The {the_plan.mailing.title} is made from a roll export: give INPUT", field="mailing", value=mailing_id)
     summary = InsertsSummary(
         mailing=the_plan.mailing.id, mailing_title=the_plan.mailing.title, collector=collector.id, date=day.isoformat(),
         language=language, edition=the_plan.edition.id, edition_label=the_plan.edition.label, out=str(out),
-        placeholders=list(collector.placeholders), proof=proof,
+        placeholders=list(collector.placeholders), proof=proof, large_print=large_print,
     )
     if not proof:
         read: set[str] = set()
@@ -231,11 +233,11 @@ def run(collector_id: str, mailing_id: str, day: dt.date, out: Path, language: s
     rows: dict[str, InsertRow] = {}
     made: dict[str, bytes] = {}
     for part in the_plan.parts:
-        job, who = insert_job(collector, part.document.id, day, language, proof=proof)
+        job, who = insert_job(collector, part.document.id, day, language, proof=proof, large_print=large_print)
         ((document_id, pdf),) = render_inserts(job)  # the statute check; ComplianceError stops the run
         printed = set(markers(job.composer.fragment(job.plan.parts[0], None, seq=0, pages=1)))
         blocks = [b for b in job.plan.parts[0].blocks if b.id in printed]
-        name = file_name(document_id, collector.id, day, language)
+        name = file_name(document_id, collector.id, day, language, large_print)
         made[name] = pdf
         rows[document_id] = InsertRow(
             document=document_id, status="rendered", file=f"{INSERTS_FOLDER}/{name}",

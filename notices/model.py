@@ -305,6 +305,7 @@ class Summary:
     shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
     proof: bool = False  # rendered with --proof: every page marked, no print file
     pdf_variant: str = "print"  # the PDF standard of every file: print, pdf/a-2b or pdf/ua-1 (notices.standards)
+    large_print: bool = False  # rendered with --large-print: every text run at least 18 pt, checked
     executor: str = "local"
     workers: int = 0
     workers_replaced: int = 0

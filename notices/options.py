@@ -80,3 +80,6 @@ class Options:
     # The PDF standard every piece and the print file are written for (notices.standards.VARIANTS):
     # print (the default), pdf/a-2b (archive) or pdf/ua-1 (accessible: tagged).
     pdf_variant: str = "print"
+    # Large print for owners who ask for it: every text run at least 18 pt (the address in the envelope
+    # window keeps its postal size), the profile's large-print summary when it has one; checked from the PDF.
+    large_print: bool = False

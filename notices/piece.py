@@ -43,6 +43,7 @@ class PieceResult:
     findings: list[dict[str, Any]] = field(default_factory=list)
     reused: bool = False  # written into an earlier piece's layout
     print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
+    failed_pdf: bytes | None = None  # a piece that failed the check, for the preview to show; never written or printed
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
     if not report.ok:
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
-                           [f.to_dict() for f in report.errors])
+                           [f.to_dict() for f in report.errors], failed_pdf=piece)
     return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
 
 
@@ -317,7 +318,7 @@ def render_inserts(job: Job) -> list[tuple[str, bytes]]:
         if bad:
             raise ComplianceError(
                 f"The {part.document.title} fails the statute check: " + "; ".join(f"{f.block}: {f.message}" for f in bad),
-                findings=bad,
+                findings=bad, pdf=pdf,
             )
         made.append((part.document.id, pdf))
     return made

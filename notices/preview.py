@@ -151,12 +151,15 @@ class Preview:
             when = dt.date.fromisoformat(day or params.get("date", ""))
         except ValueError:
             raise BadAsk("the date is YYYY-MM-DD") from None
+        large_print = params.get("large_print", "0")
+        if large_print not in ("0", "1"):
+            raise BadAsk("large_print is 0 or 1")
         sample, account = params.get("sample", ""), params.get("account", "")
         if mailing == "bill-inserts":
             sample = account = ""
         elif not any(s.file == sample and (not account or s.account == account) for s in self.samples):
             raise BadAsk(f"unknown sample {sample!r} / account {account!r}")
-        return Ask(collector, mailing, when, language, sample, account, self.home)
+        return Ask(collector, mailing, when, language, sample, account, self.home, large_print == "1")
 
     # Views, kept by a key that changes with every change to the watched files.
 
@@ -176,7 +179,7 @@ class Preview:
     def described(self, key: str, view: View) -> dict[str, Any]:
         return {**view.summary(), "id": key, "generation": self.generation,
                 "images": [f"/api/view/{key}/page/{n}.png?g={self.generation}" for n in range(1, len(view.pages) + 1)],
-                "pdf": f"/api/view/{key}.pdf" if view.pdf else None}
+                "pdf": f"/api/view/{key}.pdf" if view.download else None}
 
     # The watcher and the page's event stream.
 
@@ -288,10 +291,12 @@ def create_app(preview: Preview, hosts: Sequence[str] = HOSTS) -> Starlette:
 
     async def pdf(request: Request) -> Response:
         made = kept(request)
-        if made is None or made.pdf is None:
+        if made is None or made.download is None:
+            # A failing render's pages are shown as images only: its PDF is not handed out, as `render` quarantines it.
             return _bad(Exception("no PDF for this view"), 404)
-        name = f"{made.ask.mailing}-{made.ask.collector}-{made.ask.day.isoformat()}-{made.ask.language}.pdf"
-        return Response(made.pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        large = "-large-print" if made.ask.large_print else ""
+        name = f"{made.ask.mailing}-{made.ask.collector}-{made.ask.day.isoformat()}-{made.ask.language}{large}.pdf"
+        return Response(made.download, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def website(request: Request) -> Response:
         try:

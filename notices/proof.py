@@ -22,14 +22,18 @@ from .compliance import Finding
 from .errors import NoticesError
 from .model import Collector, MailingAddress, Record, TaxLine
 from .render import Renderer
+from .statutes import load_registry
 from .views import Ask, join_pdfs, render_record
 
 MAILING = "final-notice"
-NOT_YET = (
-    "Large print: the large-print edition of the notice is not built yet, so this pack cannot show it.",
-    "State and local installment plans on the notice: the variants that depend on a collector's installment "
-    "programs wait for that work; the bill inserts (notices render --mailing bill-inserts) show the programs today.",
-)
+INSTALLMENT_ITEM = "tp-14-812-b-9-ii"  # § 14-812(b)(9): the installment programs, in the insert from 2027-05-01
+LOCAL_STAND_IN = {
+    # A § 10-209 program (overdue taxes), the only local program § 14-812(b)(9) describes: marked, like every placeholder.
+    "name": "[local installment program]",
+    "law": "10-209",
+    "description": "[what the collector's program for paying overdue taxes in installments does and who qualifies]",
+    "how_to_enroll": "[how to enroll in the local program]",
+}
 WATER_SEWER_STAND_IN = {
     # What a collector that sells water/sewer liens would have to write: marked, like every placeholder.
     "sells_liens": True,
@@ -50,6 +54,8 @@ class Variant:
     record: Record
     language: str = "en"
     water_sewer: bool | None = None  # None: as the profile says; True/False: the (b)(7) item forced on or off
+    large_print: bool = False
+    installment: str = ""  # "": as the profile says; "state", "local" or "both": the (b)(9) programs described
 
 
 @dataclass
@@ -100,7 +106,46 @@ def variants(collector: Collector) -> list[Variant]:
                 _record("PROOF-06", ("ANN LEE",), lines=_long_list())),
         Variant("Spanish", "The notice in Spanish (--language es): the statute's English words with the translation beside them.",
                 one, language="es"),
+        Variant("large print", "The notice in large print (--large-print): every text run at least 18 pt, the envelope "
+                "window's address at its postal size, the collector's large-print summary on one page; the check also "
+                "reads the type size of every run.", one, large_print=True),
+        Variant("State installment program", "The insert's § 14-812(b)(9) item describing the State installment program "
+                "(§ 2-112(f)) only, as for a collector with no local program for overdue taxes.", one, installment="state"),
+        Variant("local installment program", "The § 14-812(b)(9) item describing only a local program for overdue taxes "
+                "(§ 10-209), as for a collector that does not offer the State program"
+                + ("" if _local_10_209(collector) else " (this profile has none: it is shown with marked stand-in facts)") + ".",
+                one, installment="local"),
+        Variant("State and local installment programs", "The § 14-812(b)(9) item describing both the State program and "
+                "the collector's § 10-209 program" + ("" if _local_10_209(collector) else " (stand-in facts, marked)") + ".",
+                one, installment="both"),
     ]
+
+
+def _local_10_209(collector: Collector) -> bool:
+    local = collector.local_installment
+    return local is not None and str(local.get("law", "")) == "10-209"
+
+
+def with_installment(collector: Collector, which: str) -> Collector:
+    """The profile describing the State program, a § 10-209 local program, or both; stand-in facts when it has no local one."""
+    if not which:
+        return collector
+    facts = copy.deepcopy(collector.facts)
+    section = facts.setdefault("installment", {})
+    section["state_program"] = which in ("state", "both")
+    if which == "state":
+        section.pop("local", None)
+    elif not _local_10_209(collector):
+        section["local"] = dict(LOCAL_STAND_IN)
+    return dataclasses.replace(collector, facts=facts)
+
+
+def installment_day(day: dt.date, variant: Variant) -> dt.date:
+    """The date an installment variant is rendered on: the pack's, or the first day § 14-812(b)(9) is in force, if later."""
+    if not variant.installment:
+        return day
+    first = next(b.in_force_from for b in load_registry().blocks if b.id == INSTALLMENT_ITEM)
+    return max(day, first)
 
 
 def with_water_sewer(collector: Collector, on: bool | None) -> Collector:
@@ -119,12 +164,14 @@ def with_water_sewer(collector: Collector, on: bool | None) -> Collector:
 
 
 def render_variant(collector: Collector, day: dt.date, variant: Variant) -> Result:
-    ask = Ask(collector.id, MAILING, day, variant.language)
+    ask = Ask(collector.id, MAILING, installment_day(day, variant), variant.language, large_print=variant.large_print)
+    shaped = with_installment(with_water_sewer(collector, variant.water_sewer), variant.installment)
     try:
-        pdf, findings, _, problem = render_record(with_water_sewer(collector, variant.water_sewer), ask, variant.record)
+        piece = render_record(shaped, ask, variant.record)
     except NoticesError as exc:
         return Result(variant, None, list(getattr(exc, "findings", None) or []), str(exc))
-    return Result(variant, pdf, findings, problem)
+    # A failing piece's pages are not put in the pack: its title page lists the findings.
+    return Result(variant, None if piece.failing else piece.pdf, piece.findings, piece.problem)
 
 
 def title_page(collector: Collector, day: dt.date, number: int, count: int, result: Result, renderer: Renderer) -> bytes:
@@ -136,15 +183,18 @@ def title_page(collector: Collector, day: dt.date, number: int, count: int, resu
     else:
         verdict = "Statute check: FAILS. " + (result.error or f"{len(errors)} problems.")
     problems = "".join(f"<li>{escape(f.block)} ({escape(f.citation)}): {escape(f.message)}</li>" for f in errors[:12])
-    later = "".join(f"<li>{escape(text)}</li>" for text in NOT_YET)
+    dated = installment_day(day, result.variant)
+    moved = (f"<p>Dated {dated.isoformat()}, the first day the insert carries § 14-812(b)(9): on {day.isoformat()} "
+             "it has no installment item.</p>") if dated != day else ""
     html = (
         f"<html><head><title>Proof {number}</title></head><body style='font-family: DejaVu Sans Condensed'>"
         f"<p>Proof pack: {escape(collector.name)}, Final Bill and Legal Notice dated {day.isoformat()}</p>"
         f"<h1>Variant {number} of {count}: {escape(result.variant.name)}</h1>"
-        f"<p>{escape(result.variant.shows)}</p><p><b>{escape(verdict)}</b></p>"
+        f"<p>{escape(result.variant.shows)}</p>{moved}<p><b>{escape(verdict)}</b></p>"
         + (f"<ul>{problems}</ul>" if problems else "")
-        + (f"<p>Account {escape(result.variant.record.account_id)}; language {escape(result.variant.language)}.</p>")
-        + f"<p>Not in this pack yet:</p><ul>{later}</ul></body></html>"
+        + (f"<p>Account {escape(result.variant.record.account_id)}; language {escape(result.variant.language)}"
+           f"{'; large print' if result.variant.large_print else ''}.</p>")
+        + "</body></html>"
     )
     return renderer.pdf(html, what="proof title page")
 

@@ -43,6 +43,9 @@ class Plan:
     edition: Edition
     parts: tuple[Part, ...]
     skipped: tuple[str, ...]  # documents of the mailing not in force on the day
+    # Printed for owners who ask for large print: body text of at least 18 pt, checked from the PDF
+    # (notices/compliance/typesize.py). The law is the same; only the type and the summary's wording change.
+    large_print: bool = False
 
     def part(self, document_id: str) -> Part:
         for part in self.parts:
@@ -62,7 +65,8 @@ def applies(block: Block, collector: Collector) -> bool:
         raise ConfigError("Unknown condition in the statute registry", field="applies_when", value=block.applies_when) from None
 
 
-def plan(collector: Collector, mailing_id: str, day: dt.date, registry: Registry | None = None) -> Plan:
+def plan(collector: Collector, mailing_id: str, day: dt.date, registry: Registry | None = None, *,
+         large_print: bool = False) -> Plan:
     """Resolve the documents and blocks in force; a mailing with nothing in force is an error."""
     registry = registry or load_registry()
     mailing = registry.mailing(mailing_id)
@@ -84,4 +88,4 @@ def plan(collector: Collector, mailing_id: str, day: dt.date, registry: Registry
             field="date",
             value=day.isoformat(),
         )
-    return Plan(mailing, day, edition, tuple(parts), tuple(skipped))
+    return Plan(mailing, day, edition, tuple(parts), tuple(skipped), large_print)

@@ -4,6 +4,8 @@ A view is the mailing as ``notices render`` makes it (the same Job, inserts and 
 preview cannot show what the print file would not hold), the PNG image of each page, the statute
 check's report of that PDF, and the placeholders still in the profile. Errors are part of a view,
 not raised: a broken template or profile is what the designer needs to see, with its file and line.
+A piece or insert that fails the check is shown too, its pages marked ``failing`` beside the findings:
+the view never offers it as a PDF to download, and ``notices render`` still quarantines it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .compliance import Finding, Target, check_pdf
 from .errors import ComplianceError, InputError, NoticesError
 from .inputs import read_accounts
 from .job import make_job
+from .largeprint import require_summary_fits
 from .model import Collector, Record, Rejection
 from .piece import must_show, render_chunk, render_inserts
 from .render import printable
@@ -84,10 +87,11 @@ class Ask:
     sample: str = ""  # a file name in the samples folder; none for bill inserts
     account: str = ""  # an account of that file; "" for its first
     home: Path | None = None
+    large_print: bool = False  # --large-print: every text run at least 18 pt, the check holding it to that
 
     @property
     def label(self) -> str:
-        return f"{self.collector} {self.mailing} {self.day.isoformat()} {self.language}"
+        return f"{self.collector} {self.mailing} {self.day.isoformat()} {self.language}" + (" large print" if self.large_print else "")
 
 
 @dataclass
@@ -102,15 +106,22 @@ class View:
     placeholders: list[str] = field(default_factory=list)
     error: dict[str, object] | None = None
     seconds: float = 0.0
+    failing: bool = False  # the pages are of a piece or insert that fails the check: shown, marked, never offered as a PDF
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not any(f.status == "error" for f in self.findings)
+        return self.error is None and not self.failing and not any(f.status == "error" for f in self.findings)
+
+    @property
+    def download(self) -> bytes | None:
+        """The PDF the page may offer: none for a failing render, which only a designer looking at it should see."""
+        return None if self.failing else self.pdf
 
     def summary(self) -> dict[str, Any]:
         """Everything but the bytes, for the page."""
         return {
-            "label": self.ask.label, "ok": self.ok, "pages": len(self.pages), "error": self.error,
+            "label": self.ask.label, "ok": self.ok, "failing": self.failing, "large_print": self.ask.large_print,
+            "pages": len(self.pages), "error": self.error,
             "findings": [f.to_dict() for f in self.findings], "documents": self.documents,
             "placeholders": self.placeholders, "seconds": round(self.seconds, 2),
         }
@@ -139,21 +150,37 @@ def record_for(ask: Ask, folder: Path | None = None) -> Record:
     return checked
 
 
-def render_record(collector: Collector, ask: Ask, record: Record) -> tuple[bytes | None, list[Finding], list[dict[str, object]], str]:
-    """One piece exactly as ``notices render`` makes it, and its report; a failing piece has no PDF but its findings."""
-    the_plan = plan(collector, ask.mailing, ask.day)
+@dataclass(frozen=True)
+class Rendered:
+    """One piece as ``notices render`` makes it: its PDF and report, or why it has none.
+
+    ``failing``: the PDF is of a piece that fails the statute check (``render`` quarantines it), kept only to
+    be looked at beside its findings; ``problem`` says why.
+    """
+
+    pdf: bytes | None
+    findings: list[Finding]
+    documents: list[dict[str, object]]
+    problem: str = ""
+    failing: bool = False
+
+
+def render_record(collector: Collector, ask: Ask, record: Record) -> Rendered:
+    """One piece exactly as ``notices render`` makes it, and its report; a failing piece comes with its findings."""
+    the_plan = plan(collector, ask.mailing, ask.day, large_print=ask.large_print)
     job = make_job(collector, the_plan, ask.language, reuse_layouts=False)
+    require_summary_fits(job)  # large print: as a run does, before any piece
     job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
     [piece] = render_chunk(job, [(1, record)])
     if piece.pdf is None:
-        return None, [Finding(**f) for f in piece.findings], [], piece.error
+        return Rendered(piece.failed_pdf, [Finding(**f) for f in piece.findings], [], piece.error, piece.failed_pdf is not None)
     report = check_pdf(piece.pdf, Target(collector, the_plan, tuple(must_show(job, record)), record.first_advertisement_date))
-    return piece.pdf, report.findings, [d.to_dict() for d in report.documents], ""
+    return Rendered(piece.pdf, report.findings, [d.to_dict() for d in report.documents])
 
 
 def render_inserts_view(collector: Collector, ask: Ask) -> tuple[bytes, list[Finding], list[dict[str, object]]]:
     """The bill inserts in force, as ``notices render --mailing bill-inserts`` makes them, joined, with each one's report."""
-    the_plan = plan(collector, ask.mailing, ask.day)
+    the_plan = plan(collector, ask.mailing, ask.day, large_print=ask.large_print)
     job = make_job(collector, the_plan, ask.language, reuse_layouts=False)
     made = render_inserts(job)
     findings: list[Finding] = []
@@ -180,13 +207,16 @@ def make_view(ask: Ask, scale: float = SCALE, folder: Path | None = None) -> Vie
             view.pdf, view.findings, view.documents = render_inserts_view(collector, ask)
         else:
             record = record_for(ask, folder)
-            view.pdf, view.findings, view.documents, problem = render_record(collector, ask, record)
-            if problem:
-                view.error = {"error": "ComplianceError", "message": problem, "where": "", "text": problem}
+            piece = render_record(collector, ask, record)
+            view.pdf, view.findings, view.documents, view.failing = piece.pdf, piece.findings, piece.documents, piece.failing
+            if piece.problem:
+                view.error = {"error": "ComplianceError", "message": piece.problem, "where": "", "text": piece.problem}
     except ComplianceError as exc:
-        # A template that prints the wrong blocks: its findings say which.
+        # A template that prints the wrong blocks, an insert or a large-print summary that fails: the findings say which,
+        # and the failing document's pages are shown when there are any.
         view.error = error_dict(exc)
         view.findings = [f for f in exc.findings if isinstance(f, Finding)]
+        view.pdf, view.failing = exc.pdf, exc.pdf is not None
     except NoticesError as exc:
         view.error = error_dict(exc)
     if view.pdf is not None:

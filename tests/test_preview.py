@@ -57,6 +57,49 @@ def test_a_view_shows_png_pages_the_report_and_the_placeholders(shared: TestClie
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
 
 
+def test_large_print_is_a_choice_and_its_report_checks_the_type_size(shared: TestClient) -> None:
+    """large_print=1 renders the notice in large print: the label says so and the report has the type-size check, passing."""
+    params = {"collector": "baltimore-county", "mailing": "final-notice", "date": "2027-03-01",
+              "sample": "baltimore-county-final-notices.csv", "large_print": "1"}
+    view = shared.get("/api/view", params=params).json()
+    assert view["ok"] and view["large_print"] and view["label"].endswith("large print")
+    sizes = [f for f in view["findings"] if f["block"] == "type-size"]
+    assert [f["status"] for f in sizes] == ["ok"] and "18 pt" in sizes[0]["message"]
+    pdf = shared.get(view["pdf"])
+    assert "large-print" in pdf.headers["content-disposition"]
+    ordinary = shared.get("/api/view", params={**params, "large_print": "0"}).json()
+    assert not any(f["block"] == "type-size" for f in ordinary["findings"])
+    assert shared.get("/api/view", params={**params, "large_print": "yes"}).status_code == 400
+
+
+def test_a_piece_that_fails_the_check_shows_its_pages_marked_failing_and_offers_no_pdf(tmp_path: Path) -> None:
+    """A stylesheet that hides the notice's statement fails the piece: its pages are shown beside the failing findings, no PDF."""
+    init(tmp_path, "anne-arundel")
+    (tmp_path / "collectors" / "anne-arundel" / "style.css").write_text(".notice-body { display: none; }\n", encoding="utf-8")
+    with client(tmp_path) as c:
+        view = c.get("/api/view", params={"collector": "anne-arundel", "mailing": "final-notice", "date": "2027-03-01",
+                                          "sample": "baltimore-county-final-notices.csv"}).json()
+        assert view["failing"] and not view["ok"] and view["images"] and view["pdf"] is None
+        assert any(f["status"] == "error" and f["block"].startswith("tp-14-812-a-2") for f in view["findings"])
+        assert view["error"] and "fails the statute check" in view["error"]["text"]
+        assert c.get(view["images"][0]).content.startswith(b"\x89PNG")
+        assert c.get(f"/api/view/{view['id']}.pdf").status_code == 404
+
+
+def test_a_large_print_summary_too_long_for_a_page_shows_the_insert_marked_failing(tmp_path: Path) -> None:
+    """The run would stop (exit 3) before any piece; the preview shows the insert's pages and the one-page finding."""
+    init(tmp_path, "anne-arundel")
+    folder = tmp_path / "collectors" / "anne-arundel"
+    (folder / "summary-large-print.html.j2").write_text(Path(__file__).resolve().parent.parent.joinpath(
+        "templates/base/summary.html.j2").read_text(encoding="utf-8"), encoding="utf-8")
+    with client(tmp_path) as c:
+        view = c.get("/api/view", params={"collector": "anne-arundel", "mailing": "final-notice", "date": "2027-03-01",
+                                          "sample": "baltimore-county-final-notices.csv", "large_print": "1"}).json()
+        assert view["failing"] and len(view["images"]) >= 2 and view["pdf"] is None
+        assert "runs to 2 pages at 18 pt" in view["error"]["text"]
+        assert any(f["block"] == "tp-14-812-b-1" and f["status"] == "error" for f in view["findings"])
+
+
 def test_the_report_follows_the_law_across_2027_05_01(shared: TestClient) -> None:
     """The bill inserts dated 2027-05-01 carry the § 4-201.2 insert; the day before they do not, and the comparison marks its blocks."""
     before = shared.get("/api/view", params={**BILL, "date": "2027-04-30"}).json()

@@ -148,6 +148,33 @@ def test_breaking_a_template_shows_its_error(page: Any, workspace: Path) -> None
     assert page.locator("#pages img").count() >= 3
 
 
+def test_ticking_large_print_renders_it_and_the_report_checks_the_type_size(page: Any, workspace: Path) -> None:
+    """Large print renders the notice at 18 pt with a type-size row in the report; a summary too long for it shows its pages marked failing."""
+    before = page.get_attribute("body", "data-view")
+    page.check("#large-print")
+    page.wait_for_function(f"document.body.dataset.view !== {before!r}")
+    assert page.get_attribute("body", "data-large-print") == "true"
+    row = page.locator('#report tr[data-block="type-size"]')
+    assert row.count() == 1 and row.get_attribute("data-status") == "ok"
+    assert "18 pt" in row.text_content() and "complies" in page.text_content("#verdict")
+    assert page.locator("#pages img").count() >= 3 and not page.is_visible("#failing")
+    # The standard summary as the large-print one: too long for one page at 18 pt. Its pages are shown, marked.
+    generation = int(page.get_attribute("body", "data-generation"))
+    summary = workspace / "collectors" / COLLECTOR / "summary-large-print.html.j2"
+    summary.write_text((ROOT / "templates/base/summary.html.j2").read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        page.wait_for_function(f"Number(document.body.dataset.generation) > {generation} && document.body.dataset.failing === 'true'")
+        assert page.is_visible("#failing") and "runs to 2 pages" in page.text_content("#error")
+        assert page.locator("#pages figure.failing img").count() >= 2
+        assert page.locator("#pages .failing-mark").count() == page.locator("#pages img").count()
+        assert page.is_disabled("#download-pdf")
+    finally:
+        summary.unlink()
+    page.wait_for_function("document.body.dataset.failing === 'false'")
+    page.uncheck("#large-print")
+    page.wait_for_function("document.body.dataset.largePrint === 'false'")
+
+
 def test_the_server_answers_only_on_the_loopback_address(server: str) -> None:
     """The address printed is 127.0.0.1, and nothing listens on the machine's other addresses at that port."""
     import socket

@@ -9,9 +9,13 @@ from typer.testing import CliRunner
 
 from notices.cli import app
 from notices.compliance import page_texts
+from notices.compliance.typesize import LARGE_PRINT_PT, text_runs
 
 runner = CliRunner()
-VARIANTS = ("one owner", "two owners", "care of", "PO box", "with water/sewer", "without water/sewer", "long lien list", "Spanish")
+VARIANTS = ("one owner", "two owners", "care of", "PO box", "with water/sewer", "without water/sewer", "long lien list", "Spanish",
+            "large print", "State installment program", "local installment program", "State and local installment programs")
+STATE = "runs a State installment payment program"
+LOCAL = "[local installment program]"
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +38,43 @@ def test_the_pack_holds_every_variant_after_its_title_page(pack: tuple[Path, lis
     assert len(starts) == len(VARIANTS)
     for at, name in zip(starts, VARIANTS, strict=True):
         assert f": {name}" in texts[at] and "Statute check: complies" in texts[at]
-        assert "Large print" in texts[at] and "installment" in texts[at]  # what the pack cannot show yet is said
+        assert "Not in this pack yet" not in texts[at]
+
+
+def _bodies(texts: list[str]) -> dict[str, list[str]]:
+    starts = [*titles(texts), len(texts)]
+    return {name: texts[starts[i] + 1: starts[i + 1]] for i, name in enumerate(VARIANTS)}
+
+
+def test_the_large_print_variant_prints_every_run_at_18_pt_with_the_large_print_summary(pack: tuple[Path, list[str], str]) -> None:
+    """Its pages after the statement's first (the envelope window keeps the postal size there) are all at least 18 pt."""
+    pdf, texts, _ = pack
+    starts = [*titles(texts), len(texts)]
+    at = VARIANTS.index("large print")
+    first, end = starts[at] + 1, starts[at + 1]
+    assert "Pay it within 6 months; sooner costs less." in " ".join(" ".join(texts[first:end]).split())  # the county's own
+    runs = [r for r in text_runs(pdf.read_bytes()) if first + 1 <= r.page < end]
+    assert runs and min(r.size for r in runs) >= LARGE_PRINT_PT - 0.01
+    assert "large print" in texts[starts[at]]
+
+
+def test_the_installment_variants_show_each_branch_dated_when_the_item_is_in_force(pack: tuple[Path, list[str], str]) -> None:
+    """State only, a § 10-209 local program only (stand-in facts for the county), and both; on 2027-05-01, as the title says."""
+    _, texts, _ = pack
+    body = {name: " ".join(" ".join(pages).split()) for name, pages in _bodies(texts).items()}
+    assert STATE in body["State installment program"] and LOCAL not in body["State installment program"]
+    assert LOCAL in body["local installment program"] and STATE not in body["local installment program"]
+    assert STATE in body["State and local installment programs"] and LOCAL in body["State and local installment programs"]
+    assert STATE not in body["one owner"]  # the pack's date, 2027-03-01, is before § 14-812(b)(9)
+    for name in VARIANTS[-3:]:
+        title = texts[titles(texts)[VARIANTS.index(name)]]
+        assert "Dated 2027-05-01" in title and "Date: May 1, 2027" in body[name]
 
 
 def test_the_variants_show_what_their_titles_promise(pack: tuple[Path, list[str], str]) -> None:
     """Two owners are both named, the PO box is printed, the long lien list takes two statement pages, Spanish is Spanish."""
     _, texts, _ = pack
-    starts = [*titles(texts), len(texts)]
-    body = {name: texts[starts[i] + 1: starts[i + 1]] for i, name in enumerate(VARIANTS)}
+    body = _bodies(texts)
     assert "BEN LEE" in body["two owners"][0]
     assert "C/O JANE DOE" in body["care of"][0]
     assert "PO BOX 1234" in body["PO box"][0]

@@ -68,6 +68,7 @@ def check(
     document: Optional[str] = typer.Option(None, "--document", help="Check the whole PDF as this document (e.g. tax-sale-insert); "
                                            "comma-separated for several, in order. Default: each piece must hold every "
                                            "document of the mailing, whole and in order."),
+    large_print: bool = typer.Option(False, "--large-print", help="The PDFs are large print: also check that every text run is at least 18 pt."),
     envelope: Optional[str] = typer.Option(None, "--envelope", metavar="ID", help="The envelope stock the pieces go in "
                                            "(notices envelopes list); default: the profile's [envelope]."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="The run's manifest.csv: each piece's barcode, pages "
@@ -84,7 +85,7 @@ def check(
     from ..postal import envelopes
 
     try:
-        target = target_for(collector, mailing, parse_date(date), home_from(home))
+        target = target_for(collector, mailing, parse_date(date), home_from(home), large_print=large_print)
         stock = envelopes.stock(envelope) if envelope else envelopes.for_profile(target.collector.envelope)
         postal = postal_target(stock, target.collector, manifest)
     except NoticesError as exc:

@@ -57,6 +57,7 @@ def render(
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
     proof: bool = typer.Option(False, "--proof", help="Render although the profile's placeholder values would print: every page marked PROOF - NOT FOR MAILING, no print file."),
     pdf_variant: str = typer.Option("print", "--pdf-variant", metavar="VARIANT", help="The PDF standard of every file: print (default), pdf/a-2b (archive) or pdf/ua-1 (accessible, tagged)."),
+    large_print: bool = typer.Option(False, "--large-print", help="Large print for owners who ask for it: every text run at least 18 pt (the envelope window's address at its postal size), checked from the PDF."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     home: Optional[Path] = home_option(),
@@ -67,7 +68,8 @@ def render(
     _variant(pdf_variant, mailing, as_json)
     if not _per_record(mailing, as_json):
         with guard(out, as_json):
-            _render_inserts(input, collector, mailing, parse_date(date), out, language, as_json, force, home_from(home), proof)
+            _render_inserts(input, collector, mailing, parse_date(date), out, language, as_json, force, home_from(home), proof,
+                            large_print)
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
@@ -76,7 +78,7 @@ def render(
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
                       control=control, expect_records=expect_records, expect_total=_amount(expect_total),
                       home=home_from(home), proof=proof, envelope=envelope, sort=sort, inserter=inserter,
-                      serial_range=serial_range, pdf_variant=pdf_variant)
+                      serial_range=serial_range, pdf_variant=pdf_variant, large_print=large_print)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with guard(out, as_json):
         if show:
@@ -150,13 +152,14 @@ def _per_record(mailing: str, as_json: bool) -> bool:
 
 
 def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt.date, out: Path, language: str,
-                    as_json: bool, force: bool, home: Optional[Path], proof: bool = False) -> None:
+                    as_json: bool, force: bool, home: Optional[Path], proof: bool = False,
+                    large_print: bool = False) -> None:
     """The bill inserts (§§ 4-201.1, 4-201.2): one PDF per insert in force, made once for every bill."""
     from ..inserts import run as run_inserts
 
     if input is not None:
         raise typer.BadParameter(f"the {mailing} mailing is the same for every bill and takes no roll export", param_hint="INPUT")
-    summary = run_inserts(collector, mailing, day, out, language, force, home, proof=proof)
+    summary = run_inserts(collector, mailing, day, out, language, force, home, proof=proof, large_print=large_print)
     if as_json:
         json_ok(summary)
     typer.echo(f"{summary.mailing_title} for {summary.collector} on {summary.date}: {len(summary.rendered)} inserts"
@@ -168,6 +171,8 @@ def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt
         else:
             typer.echo(f"  {row.document:<20} {row.reason}")
     typer.echo(f"manifest: {summary.manifest}")
+    if summary.large_print:
+        typer.echo("large print: every text run at least 18 pt, checked")
     if summary.proof:
         typer.secho("proof: every page is marked PROOF - NOT FOR MAILING (the profile has unconfirmed values)",
                     fg=typer.colors.YELLOW, err=True)
@@ -186,6 +191,8 @@ def _print_summary(s: Any) -> None:
         typer.echo(f"shard: {s.shard} (the manifest and print file cover this shard's records only)")
     if s.skipped_documents:
         typer.echo(f"not required on this date: {', '.join(s.skipped_documents)}")
+    if getattr(s, "large_print", False):
+        typer.echo("large print: every text run at least 18 pt (the envelope window's address at its postal size), checked")
     if getattr(s, "proof", False):
         typer.echo("print file: none (a proof: every page is marked PROOF - NOT FOR MAILING and is not for the printer)")
     else:

@@ -20,7 +20,9 @@ a print file is cut at each statement and checked piece by piece):
   owner's name and the total, the itemized list (every line from its header to the total) that sums
   to the total, the one-page summary;
 * no statement of a block that is not in force on the date (or does not apply to the collector);
-* each insert on a sheet of its own; page size, embedded fonts, no text outside the printable area.
+* each insert on a sheet of its own; page size, embedded fonts, no text outside the printable area;
+* in large print (the plan's ``large_print``), every text run at least 18 pt, the envelope windows'
+  address at least 8 pt (``typesize``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .pdftext import PageFacts, PdfText, read_pdf
 from .report import Finding, Recorder, Report, Span, Target, document_citation
 from .sheets import page_facts, separate_inserts
 from .statements import DocumentCheck
+from .typesize import check_type_size
 from .unexpected import UnexpectedBlocks
 from .whole import WholePiece
 
@@ -83,7 +86,12 @@ def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] 
         copies = finder.copies(found[0])
         # Statements that differ are the pieces of a print file; the same page again is one piece's statement printed twice.
         if not found[0].document.insert and len({text.pages[p].text for p in copies}) > 1:
-            return _check_print_file(text, target, sorted({finder.first_page(p) for p in copies}), file)
+            report = _check_print_file(text, target, sorted({finder.first_page(p) for p in copies}), file)
+            if target.plan.large_print and isinstance(pdf, bytes):
+                sizes = Recorder(text)
+                check_type_size(sizes, target, pdf, report.documents, file)
+                report.findings += sizes.findings
+            return report
         # Cut where the documents stand, in the PDF's order: a document out of place is named, not misread.
         spans = finder.split(sorted(found, key=lambda part: finder.evidence(part)[0]))
         WholePiece(text, target, recorder, finder).check(spans)
@@ -100,6 +108,9 @@ def check_pdf(pdf: bytes | PdfText, target: Target, *, documents: Sequence[str] 
     UnexpectedBlocks(text, target, recorder).check(spans)
     separate_inserts(recorder, target, spans)
     page_facts(recorder, text)
+    if target.plan.large_print and isinstance(pdf, bytes):
+        # Read from the bytes (the size of each run), so a check handed only the pages' text cannot make it.
+        check_type_size(recorder, target, pdf, spans, file)
     report.findings = _in_statutory_order(recorder.findings, spans)
     return report
 
@@ -155,10 +166,13 @@ def _in_statutory_order(findings: Sequence[Finding], spans: Sequence[Span]) -> l
     return [f for _, f in sorted(enumerate(findings), key=key)]
 
 
-def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None) -> Target:
-    """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing."""
+def target_for(collector_id: str, mailing: str, day: dt.date, home: Path | None = None, *, large_print: bool = False) -> Target:
+    """The collector profile (from the workspace ``home`` first) and the law in force on ``day`` for one mailing.
+
+    ``large_print``: the PDF is large print, so every text run must also be at least 18 pt.
+    """
     collector = load_collector(collector_id, home=home)
-    return Target(collector, plan(collector, mailing, day))
+    return Target(collector, plan(collector, mailing, day, large_print=large_print))
 
 
 def check_file(path: str, target: Target, documents: Sequence[str] | None = None) -> Report:
