@@ -55,7 +55,9 @@ def load(options: Options) -> tuple[Collector, Plan, Checked]:
     if control is not None:
         reconcile(raws, control)  # a cut-off or padded export stops here, before a wrong total is printed
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
-    layout = envelopes.address_layout(envelopes.for_profile(collector.envelope))
+    envelope = envelopes.for_profile(collector.envelope)
+    envelopes.require_return_fit(envelope, collector.return_address, collector.profile_file)
+    layout = envelopes.address_layout(envelope)
     return collector, the_plan, [(seq, fits_window(validate(raw, rules), layout)) for seq, raw in enumerate(raws, start=1)]
 
 
