@@ -127,6 +127,8 @@ class Envelope:
             "address_window": both(self.address_window),
             "return_window": both(self.return_window) if self.return_window else None,
             "clear_area": both(self.clear_area),
+            "return_clear_area": both(self.return_area) if self.stock and self.return_area else None,
+            "statement_top": None if self.flow_top is None else round(self.flow_top, 4),
             "address_pt": self.address_pt,
             "max_lines": layout.max_lines,
             "barcode": both(layout.barcode_box),
