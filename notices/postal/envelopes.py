@@ -379,7 +379,7 @@ def template_values(layout: AddressLayout, margin_left: float = 0.6, margin_top:
                     "width": round(layout.box.width, 4), "font_pt": envelope.address_pt,
                     "line_pt": round(layout.pitch * 72, 3), "lines": layout.max_lines},
         "return": None if back is None else {"left": round(back.left - margin_left, 4), "top": round(back.top - margin_top, 4),
-                                             "width": back.width, "height": back.height},
+                                             "width": back.width, "height": back.height, "font_pt": None},
         # Where the masthead's column ends, so the statement's text begins below every window (None: the stylesheet's).
         "flow_top": None if flow is None else round(flow - margin_top, 4),
     }
