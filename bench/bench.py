@@ -55,17 +55,26 @@ def make_input(count: int, folder: Path, seed: int) -> Path:
 
 
 # The shipped profile has placeholders, which a real run refuses; the bench measures a real run (with its
-# print file), so its process lets them print, as the tests do.
-ALLOW_PLACEHOLDERS = "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; from notices.cli import main; main()"
+# print file), so its process lets them print, as the tests do. Its main process also times its own
+# stages (journal, assembly, manifest: stages.py) and writes them where NOTICES_BENCH_STAGES says.
+PROJECT = (
+    f"import atexit, json, os, sys; sys.path.insert(0, {str(HERE)!r}); "
+    "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
+    "from stages import Stages, time_main_process; timed = Stages(); time_main_process(timed); "
+    "atexit.register(lambda: open(os.environ['NOTICES_BENCH_STAGES'], 'w').write(json.dumps(timed.seconds))); "
+    "from notices.cli import main; main()"
+)
 
 
 def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str, Any]:
-    command = [sys.executable, "-c", ALLOW_PLACEHOLDERS, "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
+    command = [sys.executable, "-c", PROJECT, "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
                "-d", DATE, "-o", str(out), "--json", "--no-progress", "--chunk", str(chunk)]
     if workers:
         command += ["--workers", str(workers)]
+    stages_file = out.parent / f"{out.name}-stages.json"
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT),
+                          env={**os.environ, "NOTICES_BENCH_STAGES": str(stages_file)})
     wall = time.perf_counter() - started
     try:
         summary = json.loads(done.stdout)
@@ -88,7 +97,139 @@ def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str,
         "bytes_per_piece": round(print_size / max(pieces, 1)),
         "pages": summary["pages"],
         "print_file": summary["print_file"],
+        "main_stages_cpu_per_piece": {k: round(v / max(pieces, 1), 5) for k, v in sorted(
+            json.loads(stages_file.read_text()).items())} if stages_file.exists() else {},
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# The project's worker stages, timed in one process that renders the roll as a worker does.
+
+
+def stages_worker(csv: Path, count: int, chunk: int) -> dict[str, Any]:
+    """Run inside its own process (``--_stages``): CPU per piece of each stage of a worker's work."""
+    import gc
+
+    from stages import Stages, time_worker
+
+    from notices import Options
+    from notices.batch import load
+    from notices.job import make_job, shape
+    from notices.model import Record
+    from notices.piece import render_chunk, render_inserts, warm_up
+
+    day = dt.date.fromisoformat(DATE)
+    collector, the_plan, checked = load(Options(csv, Path("unused"), COLLECTOR, MAILING, day))
+    records = sorted(((seq, item) for seq, item in checked if isinstance(item, Record)), key=lambda it: (shape(it[1]), it[0]))
+    records = records[:count]
+    job = make_job(collector, the_plan, "en", reuse_layouts=True)
+    job = make_job(collector, the_plan, "en", reuse_layouts=True, inserts=render_inserts(job))
+    warm_up(job)
+    gc.collect()
+    gc.freeze()
+    timed = Stages()
+    time_worker(timed, job)
+    cpu0 = time.process_time()
+    rendered = 0
+    for start in range(0, len(records), chunk):
+        rendered += sum(r.pdf is not None for r in render_chunk(job, records[start:start + chunk]))
+    cpu = time.process_time() - cpu0
+    per_piece = timed.per_piece(len(records))
+    per_piece["other"] = round(cpu / max(len(records), 1) - sum(per_piece.values()), 5)
+    assert job.layouts is not None
+    return {"pieces": len(records), "rendered": rendered, "cpu_seconds_per_piece": round(cpu / max(len(records), 1), 5),
+            "stages_cpu_per_piece": per_piece, "laid_out": len(records) - job.layouts.reused, "drawn": job.layouts.drawn}
+
+
+def measure_stages(csv: Path, count: int, chunk: int) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--_stages", str(csv), str(count), str(chunk)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
+    if done.returncode:
+        raise SystemExit(f"stage timing failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------
+# ReportLab's canvas: the same words at the same places, drawn per piece into one file.
+
+
+def _page_lines(pdf: bytes) -> list[tuple[float, float, list[tuple[float, float, float, str]]]]:
+    """Each page's size and its text runs (x, baseline y, size, text), as PDFium reads them."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    pages = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            runs = []
+            for i in range(textpage.count_rects()):
+                left, bottom, right, top = textpage.get_rect(i)
+                text = textpage.get_text_bounded(left, bottom, right, top).strip()
+                if text:
+                    size = max(4.0, (top - bottom) * 0.85)
+                    runs.append((left, bottom + (top - bottom) * 0.2, size, text))
+            pages.append((width, height, runs))
+            textpage.close()
+            page.close()
+    finally:
+        document.close()
+    return pages
+
+
+def reportlab_worker(pieces: Path, count: int, out: Path) -> dict[str, Any]:
+    """Run inside its own process (``--_reportlab``): draw ``count`` pieces' pages with ReportLab's canvas into one file.
+
+    Every page of a piece (statement, padding, insert) is drawn, as the project writes them.
+
+    The words and places come from the project's own piece files, read before the clock starts:
+    the canvas only draws them, with the bundled font embedded (subset), one page after another.
+    """
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from notices.resources import fonts_dir
+
+    files = sorted(pieces.glob("*.pdf"))[:count]
+    prepared = [_page_lines(f.read_bytes()) for f in files]
+    pdfmetrics.registerFont(TTFont("NoticesSans", str(fonts_dir() / "DejaVuSansCondensed.ttf")))
+    target = out / "reportlab.pdf"
+    out.mkdir(parents=True, exist_ok=True)
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    drawing = canvas.Canvas(str(target), invariant=1)
+    for piece in prepared:
+        for width, height, runs in piece:
+            drawing.setPageSize((width, height))
+            for x, y, size, text in runs:
+                drawing.setFont("NoticesSans", size)
+                drawing.drawString(x, y, text)
+            drawing.showPage()
+    drawing.save()
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    n = len(prepared)
+    return {
+        "style": "reportlab",
+        "pieces": n,
+        "wall_seconds": round(wall, 3),
+        "pieces_per_second": round(n / wall, 2),
+        "cpu_seconds_per_piece": round(cpu / max(n, 1), 4),
+        "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_workers_mb": [],
+        "bytes_per_piece": round(target.stat().st_size / max(n, 1)),
+    }
+
+
+def measure_reportlab(pieces: Path, count: int, out: Path) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--_reportlab", str(pieces), str(count), str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
+    if done.returncode:
+        raise SystemExit(f"ReportLab baseline failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def print_file_bound(project: dict[str, Any], out: Path, sample: int) -> dict[str, Any]:
@@ -228,6 +369,14 @@ def main(argv: list[str] | None = None) -> int:
         _, csv, count, style, out = argv
         print(json.dumps(baseline_worker(Path(csv), int(count), style, Path(out))))
         return 0
+    if argv and argv[0] == "--_stages":
+        _, csv, count, chunk = argv
+        print(json.dumps(stages_worker(Path(csv), int(count), int(chunk))))
+        return 0
+    if argv and argv[0] == "--_reportlab":
+        _, pieces, count, out = argv
+        print(json.dumps(reportlab_worker(Path(pieces), int(count), Path(out))))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1000, help="pieces for the project's render (default 1000)")
     parser.add_argument("--baseline-count", type=int, default=100, help="pieces for the baseline, rated per piece (default 100)")
@@ -236,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=8, help="pieces per WeasyPrint call in the project")
     parser.add_argument("--counts", default="", help="memory-flatness mode: comma-separated counts, e.g. 1000,30000")
     parser.add_argument("--size-sample", type=int, default=200, help="pieces used to size the statements for the print-file bound")
+    parser.add_argument("--stage-count", type=int, default=-1,
+                        help="pieces rendered in one process to split a worker's CPU by stage (default: --count; 0: skip)")
+    parser.add_argument("--reportlab-count", type=int, default=0, help="pieces for the ReportLab canvas baseline (default: --count)")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--tmp", default=None, help="working folder (default: a temporary folder, removed after)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -275,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
             baseline = measure_baseline(csv, args.baseline_count, style, folder / f"baseline-{style}")
             report[f"baseline_{style}"] = baseline
             report[f"ratio_vs_{style}"] = round(project["pieces_per_second"] / baseline["pieces_per_second"], 2)
+        reportlab = measure_reportlab(out / "pieces", args.reportlab_count or args.count, folder / "reportlab")
+        report["baseline_reportlab"] = reportlab
+        report["ratio_vs_reportlab"] = round(project["pieces_per_second"] / reportlab["pieces_per_second"], 2)
+        if args.stage_count:
+            stage_count = args.count if args.stage_count < 0 else min(args.stage_count, args.count)
+            report["worker_stages"] = measure_stages(csv, stage_count, args.chunk)
         if args.json:
             print(json.dumps(report, indent=1))
             return 0
@@ -282,9 +440,17 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(f"project ({project['workers']} wkr)", project))
         for style in styles:
             print(_row(f"baseline ({style})", report[f"baseline_{style}"]))
+        print(_row("reportlab canvas", reportlab))
         print(f"project: {project['reused_layouts']} of {project['pieces']} pieces written into a layout kept from an earlier piece")
         for style in styles:
-            print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x (issue target: 8x)")
+            print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x (issue target vs naive: 30x)")
+        print(f"ratio project/ReportLab canvas, pieces per second: {report['ratio_vs_reportlab']:.2f}x (issue target: at least 1x)")
+        main_stages = project["main_stages_cpu_per_piece"]
+        print("main process CPU s per piece: " + ", ".join(f"{k} {v:.5f}" for k, v in main_stages.items()))
+        if "worker_stages" in report:
+            w = report["worker_stages"]
+            print(f"worker CPU s per piece ({w['pieces']} pieces in one process, {w['laid_out']} laid out, {w['drawn']} drawn once): "
+                  f"{w['cpu_seconds_per_piece']:.5f} = " + ", ".join(f"{k} {v:.5f}" for k, v in w["stages_cpu_per_piece"].items()))
         bound = report["print_file_bound"]
         print(f"print file: {bound['print_file_bytes']} bytes; statements ({bound['statement_bytes_per_piece']} B/piece) "
               f"+ inserts once ({bound['insert_bytes_once']} B) + 10 % = {bound['bound_bytes']} bytes: "

@@ -11,8 +11,9 @@ import dataclasses
 import datetime as dt
 import functools
 import io
+import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ._version import __version__
@@ -78,41 +79,35 @@ def flat_name(name: str) -> str:
     return name.removesuffix(".pdf") + "-flat.pdf"
 
 
-def write_print_files(target: Path, outcomes: Sequence[Outcome], statement_of: Callable[[Outcome], Fragment],
-                      inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str]) -> tuple[list[Outcome], int, list[Path]]:
-    """The letter print file and, when any piece is marked ``flat``, the flat-mailing one: a flat piece never goes
-    into the letter file. Returns the outcomes with their print pages, the pages of both, and the files written."""
-    flat = [o for o in outcomes if o.flat and o.status == "rendered"]
-    letters = [o for o in outcomes if not (o.flat and o.status == "rendered")]
-    placed, pages, written = [], 0, []
-    for path, part in ((target, letters), (target.with_name(flat_name(target.name)), flat)):
-        if any(o.status == "rendered" for o in part):
-            part, count = write_print_file(path, part, statement_of, inserts, duplex=duplex, info=info)
-            pages += count
-            written.append(path)
-        placed += part
-    return placed, pages, written
+def write_print_file(target: Path, outcomes: Iterable[Outcome], statement_of: Callable[[Outcome], Fragment],
+                     inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str],
+                     placed: Callable[[Iterable[Outcome]], None], variant: str = "print", lang: str = "en") -> int:
+    """Write the rendered pieces, as they come in mailing order, into one file; returns its page count.
 
-
-def write_print_file(target: Path, outcomes: Sequence[Outcome], statement_of: Callable[[Outcome], Fragment],
-                     inserts: Sequence[SharedPart], *, duplex: bool, info: dict[str, str]) -> tuple[list[Outcome], int]:
-    """Write every rendered piece in mailing order into one file; returns the outcomes with their print pages, and the page count.
-
-    Written under a temporary name and renamed when synced, so a crash never leaves a partial print file.
+    Each piece is handed to ``placed`` with its pages in the print file, a few at a time as they are
+    written (so a mailing of any length is never held). ``variant`` and ``lang``: the PDF standard
+    (``notices.standards``) the file is written for, as its pieces were. Written under a temporary
+    name and renamed when synced, so a crash never leaves a partial print file.
     """
-    placed: list[Outcome] = []
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "wb") as handle:
-        writer = PdfStreamWriter(handle, info=info)
-        for outcome in outcomes:
-            if outcome.status != "rendered":
-                placed.append(outcome)
-                continue
-            first = len(writer.pages) + 1
-            add_mailpiece(writer, statement_of(outcome), outcome.statement_pages, inserts, duplex=duplex, own_sheet=True)
-            placed.append(dataclasses.replace(outcome, print_first_page=first, print_last_page=len(writer.pages)))
+        writer = PdfStreamWriter(handle, info=info, variant=variant, lang=lang)
+        for batch in _batches(outcomes, 512):
+            done = []
+            for outcome in batch:
+                first = len(writer.pages) + 1
+                add_mailpiece(writer, statement_of(outcome), outcome.statement_pages, inserts, duplex=duplex,
+                              own_sheet=True)
+                done.append(dataclasses.replace(outcome, print_first_page=first, print_last_page=len(writer.pages)))
+            placed(done)
         writer.close()
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(target)
-    return placed, len(writer.pages)
+    return len(writer.pages)
+
+
+def _batches(items: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
+    source = iter(items)
+    while batch := list(itertools.islice(source, size)):
+        yield batch

@@ -5,35 +5,43 @@ inserts once, then render each piece on an executor (``piece.render_chunk``, a c
 call), then assemble the print file and write the manifest. Every input account ends as exactly one
 manifest row: rendered, rejected or quarantined. A journal of finished pieces lets ``resume``
 finish an interrupted run without gaps or duplicates.
+
+The main process holds no record and no outcome for longer than it works on it: each stage writes
+what the next needs into the run's index on disk (``notices.index``) and the next reads it back a
+few at a time, so its memory does not grow with the mailing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .assemble import pdf_info, print_file_name, write_print_files
+from . import standards
+from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
 from .compose import Composer, printed_placeholders, refuse_placeholders
-from .control import Control, read_control, reconcile
+from .control import Control, Tally, read_control
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError
 from .executors import LocalPool, cpu_seconds, peak_rss_kb
 from .fingerprint import run_identity
-from .inputs import read_accounts
+from .index import RunIndex
+from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, make_job, shape
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
 from .options import Options
-from .output import OutputFolder, outcome_from_journal, piece_name, shared_text, write_manifest
+from .output import OutputFolder, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
 from .postal import envelopes, production, serials
+from .postal.imb import SerialBlock
 from .render import printable
 from .resolve import Plan, plan
 from .validate import Rules, validate
@@ -44,21 +52,42 @@ Checked = list[tuple[int, Record | Rejection]]
 
 
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
-    """Read and validate the whole input first: a bad file stops the run before anything is rendered."""
+    """The whole input read and validated, as a list: for a small file in a test or a benchmark (a run streams, ``index_input``)."""
+    with RunIndex() as index:
+        collector, the_plan = index_input(options, index)
+        return collector, the_plan, list(index.checked())
+
+
+def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
+    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered.
+
+    One account at a time: it is read from the index, counted for the control figures, validated, and
+    written back as its record or rejection; the control figures are checked once the file is read.
+    """
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
     collector = production.with_options(collector, options.inserter, options.serial_range)
     the_plan = plan(collector, options.mailing, options.date)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
-    raws = read_accounts(options.input, fmt=options.format, encoding=options.encoding)
+    reading = read_into(index, options.input, fmt=options.format, encoding=options.encoding)
     control = _control(options)
-    if control is not None:
-        reconcile(raws, control)  # a cut-off or padded export stops here, before a wrong total is printed
+    tally = Tally() if control is not None else None
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
     envelope = envelopes.for_profile(collector.envelope)
     envelopes.require_return_fit(envelope, collector.return_address, collector.profile_file)
     layout = envelopes.address_layout(envelope)
-    return collector, the_plan, [(seq, fits_window(validate(raw, rules), layout)) for seq, raw in enumerate(raws, start=1)]
+
+    def checked() -> Iterator[tuple[int, Record | Rejection, Shape | None]]:
+        for seq, raw in enumerate(raw_accounts(index, reading), start=1):
+            if tally is not None:
+                tally.add(raw)
+            item = fits_window(validate(raw, rules), layout)
+            yield seq, item, shape(item) if isinstance(item, Record) else None
+
+    index.add_checked(checked())
+    if control is not None and tally is not None:
+        tally.check(control)  # a cut-off or padded export stops here, before a wrong total is printed
+    return collector, the_plan
 
 
 def with_envelope(collector: Collector, stock: str | None) -> Collector:
@@ -91,12 +120,14 @@ def _control(options: Options) -> Control | None:
                    file=given.file)
 
 
-def placeholders_printed(collector: Collector, the_plan: Plan, options: Options, checked: Checked) -> list[str]:
+def placeholders_printed(collector: Collector, the_plan: Plan, options: Options,
+                         checked: Iterable[tuple[int, Record | Rejection]]) -> list[str]:
     """The profile's placeholders the mailing's documents print, found by composing them once.
 
     The first record of each statement shape is composed with the inserts, and every profile value the
     templates read is noted: what one piece prints, its shape's others print too (a template's branches
-    follow the record's lines and sale, which the shape holds).
+    follow the record's lines and sale, which the shape holds). ``checked`` need only hold those first
+    records (``RunIndex.first_of_each_shape``).
     """
     composer = Composer(collector, the_plan, options.language)
     firsts: dict[Shape, Record] = {}
@@ -116,6 +147,7 @@ def _check_options(options: Options) -> None:
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
     if options.executor == "dask" and not options.scheduler:
         raise ConfigError("The Dask executor needs --scheduler ADDRESS", field="scheduler")
+    standards.check_variant(options.pdf_variant)
     if options.sort not in ("input", "zip"):
         raise ConfigError("Unknown print order: use input or zip", field="sort", value=options.sort)
     if options.shard is not None:
@@ -129,38 +161,15 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     started = time.monotonic()
     cpu_started = cpu_seconds()
     _check_options(options)
-    collector, the_plan, checked = load(options)
-    if not options.proof:
-        refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, checked))
-    span = len(checked)  # the whole input's sequences: every shard draws its serials from the input's one block
-    if options.shard is not None:
-        index, count = options.shard
-        # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
-        checked = [(seq, item) for seq, item in checked if seq % count == index - 1]
-    folder = OutputFolder(options.out)
-    folder.lock()
-    try:
-        names = [f"pieces/{piece_name(seq, item.account_id)}" for seq, item in checked if isinstance(item, Record)]
-        names += [f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"]
-        identity = run_identity(options, collector)
-        done = folder.prepare(identity, options.resume, names, options.force)  # a refused resume reserves no serials
-        block = None if options.proof else serials.for_run(
-            collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
-            collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
-        serials.settle(folder.state, block, options.resume)
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
-                       serials=block)
-        job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
-        outcomes, stats = _render_all(options, job, checked, folder, done, progress)
-        summary = _finish(options, job, outcomes, folder, records_in=len(checked))
-        summary.resumed_pieces = len(done)
-    except OSError as exc:
-        # A full disk or a lost mount: what is journaled is safe; say so, and how to go on.
-        raise BatchError(f"Cannot write to the output folder: {exc.strerror or exc}", file=str(options.out),
-                         hint="free space (or fix the folder), then run again with --resume") from None
-    finally:
-        folder.drop_spool()
-        folder.unlock()
+    with RunIndex() as index:
+        collector, the_plan = index_input(options, index)
+        if not options.proof:
+            refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
+        span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
+        if options.shard is not None:
+            # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
+            index.take_shard(*options.shard)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
@@ -173,6 +182,42 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     return summary
 
 
+def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
+                 progress: ProgressHook | None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
+    """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest."""
+    folder = OutputFolder(options.out)
+    folder.lock()
+    try:
+        names = itertools.chain((f"pieces/{piece_name(seq, account_id)}" for seq, account_id in index.piece_accounts()),
+                                (f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"))
+        identity = run_identity(options, collector)
+        for seq, entry in folder.prepare(identity, options.resume, names, options.force):
+            if entry is None:
+                index.forget(seq)
+            else:
+                index.add_outcomes([(entry, None)])
+        resumed = sum(index.counts().values())
+        # After the folder's checks: a refused resume reserves no serials.
+        block = None if options.proof else serials.for_run(
+            collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
+            collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
+        serials.settle(folder.state, block, options.resume)
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
+                       serials=block, pdf_variant=options.pdf_variant)
+        job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
+        stats = _render_all(options, job, index, folder, progress)
+        summary = _finish(options, job, index, folder, records_in=index.records_in())
+        summary.resumed_pieces = resumed
+    except OSError as exc:
+        # A full disk or a lost mount: what is journaled is safe; say so, and how to go on.
+        raise BatchError(f"Cannot write to the output folder: {exc.strerror or exc}", file=str(options.out),
+                         hint="free space (or fix the folder), then run again with --resume") from None
+    finally:
+        folder.drop_spool()
+        folder.unlock()
+    return summary, stats, block
+
+
 @dataclass(frozen=True)
 class _PoolStats:
     workers: int = 0
@@ -183,55 +228,51 @@ class _PoolStats:
     notes: tuple[str, ...] = ()  # what the pool could not do here (a memory bound this platform cannot measure)
 
 
-def _chunks(items: Sequence[tuple[int, Record]], size: int) -> Iterator[list[tuple[int, Record]]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
-def _render_all(options: Options, job: Job, checked: Checked, folder: OutputFolder, done: dict[int, dict[str, object]],
-                progress: ProgressHook | None) -> tuple[dict[int, Outcome], _PoolStats]:
-    """Render what the journal does not hold yet, on the executor the options name."""
-    outcomes: dict[int, Outcome] = {}
-    todo: list[tuple[int, Record]] = []
-    for seq, item in checked:
-        if isinstance(item, Rejection):
-            outcomes[seq] = Outcome(seq, item.account_id, "rejected", item.file, item.line, reason=item.reason,
-                                    findings=[asdict(p) for p in item.problems])
-        elif seq in done:
-            outcomes[seq] = outcome_from_journal(dict(done[seq]))
-        else:
-            todo.append((seq, item))
-    consume = _Consumer(dict(todo), job, folder, outcomes, progress, len(outcomes), len(checked), options.breaker)
+def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolder, progress: ProgressHook | None) -> _PoolStats:
+    """Render what the journal does not hold yet, on the executor the options name; every outcome goes to the index."""
+    index.add_rejections()
+    finished, total, todo = sum(index.counts().values()), index.records_in(), index.to_render()
+    consume = _Consumer(_Records(index), job, folder, index, progress, finished, total, options.breaker)
     if progress:
-        progress(len(outcomes), len(checked))
+        progress(finished, total)
     folder.pieces.mkdir(parents=True, exist_ok=True)
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
-    todo.sort(key=lambda item: (shape(item[1]), item[0]))
-    chunks = _chunks(todo, max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials)
+    chunks = index.chunks_to_render(max(1, options.chunk))
+    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials,
+                   job.pdf_variant)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
-        return outcomes, _PoolStats(reused=consume.reused)
+        return _PoolStats(reused=consume.reused)
     if options.workers == 1 or not todo:
         # In this process, without time or memory bounds: for debugging and small test runs.
         consume(render_chunk(job, chunk) for chunk in chunks)
-        return outcomes, _PoolStats(reused=consume.reused)
+        return _PoolStats(reused=consume.reused)
     workers = options.workers or os.cpu_count() or 1
-    workers = max(1, min(workers, -(-len(todo) // max(1, options.chunk))))
+    workers = max(1, min(workers, -(-todo // max(1, options.chunk))))
     pool = LocalPool(workers, init_worker, (spec,), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
                      preload=["notices.workers"], recycle_after=options.recycle_after)
     consume(pool.map(chunks))
     notes = (pool.memory_note,) if pool.memory_note else ()
-    return outcomes, _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
+    return _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
+
+
+class _Records:
+    """The run's records by sequence number, read from the index when a piece comes back (none is held meanwhile)."""
+
+    def __init__(self, index: RunIndex) -> None:
+        self.index = index
+
+    def __getitem__(self, seq: int) -> Record:
+        return self.index.record(seq)
 
 
 class _Consumer:
     """Write each finished piece under its final name, then journal it: the journal never names a piece not on disk."""
 
-    def __init__(self, records: dict[int, Record], job: Job, folder: OutputFolder, outcomes: dict[int, Outcome],
+    def __init__(self, records: _Records, job: Job, folder: OutputFolder, outcomes: RunIndex,
                  progress: ProgressHook | None, finished: int, total: int, breaker: int) -> None:
         self.records, self.job, self.folder, self.outcomes = records, job, folder, outcomes
         self.progress, self.finished, self.total, self.breaker = progress, finished, total, breaker
@@ -243,20 +284,22 @@ class _Consumer:
     def __call__(self, results: Iterable[list[PieceResult]]) -> None:
         for chunk in results:
             entries = []
+            spooled: list[tuple[int, int] | None] = []
             for result in chunk:
                 outcome = self._outcome(result)
+                spooled.append(None)
                 if result.pdf is not None:
                     self.folder.write_piece(outcome.piece_file, result.pdf)
                     if result.print_part is not None:
-                        self.folder.spool(result.seq, result.print_part)
+                        spooled[-1] = self.folder.spool(result.print_part)
                     self.rendered += 1
                     self.reused += result.reused
                 else:
                     self.failed += 1
                 entries.append(asdict(outcome))
-                self.outcomes[result.seq] = outcome
                 self.finished += 1
             self.folder.record(*entries)
+            self.outcomes.add_outcomes(zip(entries, spooled, strict=True))
             if self.failed >= self.breaker and not self.rendered:
                 raise ComplianceError(
                     f"The first {self.failed} pieces of the run all failed (the last: {entries[-1]['reason']}); "
@@ -295,62 +338,55 @@ class _Consumer:
                                    flat=over and made.flat_mailing)
 
 
-def print_order(outcomes: list[Outcome], sort: str) -> list[Outcome]:
-    """The print file's order: the export's (``input``), or by ZIP+4 then input order (``zip``); then the unprinted, by input order.
-
-    Only the order of the print file changes: each piece's bytes (and its barcode's serial) follow its input sequence.
-    """
-    if sort not in ("input", "zip"):
-        raise ConfigError("Unknown print order: use input or zip", field="sort", value=sort)
-    printed = [o for o in outcomes if o.status == "rendered"]
-    if sort == "zip":
-        printed.sort(key=lambda o: (o.sort_key, o.seq))
-    # Pieces for flat mailing are numbered in their own print file's sequence.
-    placed = [dataclasses.replace(o, print_sequence=index) for flat in (False, True)
-              for index, o in enumerate((o for o in printed if o.flat == flat), start=1)]
-    return placed + [o for o in outcomes if o.status != "rendered"]
-
-
 def _print_name(options: Options, collector: Collector) -> str:
     return print_file_name(options.mailing, collector.id, options.date, options.shard)
 
 
-def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: OutputFolder, records_in: int) -> Summary:
-    """Assemble the print file in mailing order, then write the manifest and the rejects.
+def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, records_in: int) -> Summary:
+    """Assemble the print file in mailing order, then write the manifest and the rejects, streaming from the index.
 
     A run with nothing to print writes no print file: an empty one could be fed to a printer as if it were the mailing.
     """
     target = folder.print / _print_name(options, job.collector)
 
     def statement_of(outcome: Outcome) -> Fragment:
-        spooled = folder.spooled(outcome.seq)
+        where = index.spooled_at(outcome.seq)
+        spooled = folder.spooled(where) if where is not None else None
         if spooled is not None:
             return spooled
         # Rendered before a resume: read back from its file, object for object.
         return read_fragment((folder.pieces / outcome.piece_file).read_bytes(), outcome.statement_pages)
 
     title = f"{job.plan.mailing.title}: {job.collector.name}, {options.date.isoformat()}"
-    ordered, pages = print_order([outcomes[seq] for seq in sorted(outcomes)], options.sort), 0
+    # Only the order of the print file changes with --sort: each piece's bytes (and its barcode's serial) follow its input sequence.
+    pages = 0
     # A proof is never a mailing: its pieces are written to look at, but no print file to feed a printer.
-    printed = any(o.status == "rendered" for o in ordered) and not options.proof
+    printed = index.counts().get("rendered", 0) > 0 and not options.proof
     written: list[Path] = []
-    if printed:
-        folder.print.mkdir(parents=True, exist_ok=True)
-        ordered, pages, written = write_print_files(target, ordered, statement_of, job.shared, duplex=job.collector.duplex,
-                                                    info=pdf_info(job.plan, title))
-        folder.claim(*written)
-    ordered.sort(key=lambda o: o.seq)  # the manifest stays in input order; print_sequence gives the print file's
+    for path, flat in ((target, False), (target.with_name(flat_name(target.name)), True)):
+        # Pieces for flat mailing go to a print file of their own, numbered in its own sequence.
+        ordered = index.in_print_order(options.sort, flat=flat)
+        if printed and index.printed(flat=flat):
+            folder.print.mkdir(parents=True, exist_ok=True)
+            pages += write_print_file(path, ordered, statement_of, job.shared, duplex=job.collector.duplex,
+                                      info=pdf_info(job.plan, title), placed=index.place, variant=job.pdf_variant,
+                                      lang=job.language)
+            written.append(path)
+        else:
+            index.place(ordered)
+    folder.claim(*written)
     folder.drop_spool()
+    counts = index.counts()
     summary = Summary(
         # Counted from the input, not from the outcomes: a piece lost on the way unbalances the books (exit 5).
         records_in=records_in,
-        rendered=sum(o.status == "rendered" for o in ordered),
-        rejected=sum(o.status == "rejected" for o in ordered),
-        quarantined=sum(o.status == "quarantined" for o in ordered),
+        rendered=counts.get("rendered", 0),
+        rejected=counts.get("rejected", 0),
+        quarantined=counts.get("quarantined", 0),
         pages=pages,
         print_file=str(target) if target in written else "",
         flat_print_file=next((str(p) for p in written if p != target), ""),
-        over_capacity=sum(o.over_capacity for o in ordered),
+        over_capacity=index.over_capacity(),
         manifest=str(options.out / "manifest.csv"),
         rejects=str(options.out / "rejects.csv"),
         out=str(options.out),
@@ -362,6 +398,7 @@ def _finish(options: Options, job: Job, outcomes: dict[int, Outcome], folder: Ou
         placeholders=list(job.collector.placeholders),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else "",
         proof=options.proof,
+        pdf_variant=options.pdf_variant,
     )
-    folder.claim(*write_manifest(options.out, ordered, summary))
+    folder.claim(*write_manifest(options.out, index.outcomes(), summary))
     return summary

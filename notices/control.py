@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -133,21 +133,62 @@ def _figure(key: str, value: Any, name: str, line: int | None) -> int | Decimal:
                      value=visible(str(value)))
 
 
-def file_total(accounts: Sequence[RawAccount]) -> tuple[Decimal, list[Unread]]:
-    """The sum of every amount the file states (see the module docstring), and the amounts it could not count."""
-    total = Decimal("0")
-    unread: list[Unread] = []
-    with localcontext() as exact:
-        exact.prec = 2 * _TOO_BIG  # every sum of amounts below 10**30 is then exact
-        for account in accounts:
-            unread.extend(Unread(line, "", "") for line in account.unread)
+class Tally:
+    """The file's account count and total, added up one account at a time as the run reads them."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.total = Decimal("0")
+        self.unread: list[Unread] = []  # the amounts that could not be counted: few, or the file is refused anyway
+        self.file: str | None = None
+
+    def add(self, account: RawAccount) -> None:
+        self.records += 1
+        self.file = self.file or account.file
+        self.unread.extend(Unread(line, "", "") for line in account.unread)
+        with localcontext() as exact:
+            exact.prec = 2 * _TOO_BIG  # every sum of amounts below 10**30 is then exact
             for line, key, value in _cells(account):
                 amount = _amount(value)
                 if amount is None:
-                    unread.append(Unread(line, key, visible(str(value))[:40]))
+                    self.unread.append(Unread(line, key, visible(str(value))[:40]))
                 else:
-                    total += amount
-    return total, unread
+                    self.total += amount
+
+    def check(self, control: Control, *, file: str | None = None) -> None:
+        """Refuse the file (InputError) when it does not hold the accounts and amounts the control figures say.
+
+        ``file`` names it in the error, by default as the accounts do. A figure the control leaves out
+        is not checked.
+        """
+        file = file or self.file
+        wrong: list[tuple[str, str]] = []
+        if control.records is not None and self.records != control.records:
+            wrong.append(("records", f"the file holds {self.records:,} accounts, the control count is {control.records:,}"))
+        unread: list[Unread] = []
+        if control.total is not None:
+            unread = self.unread
+            if self.total != control.total:
+                wrong.append(("total", f"its amounts add up to {self.total:,}, the control total is {control.total:,} "
+                                       f"(a difference of {self.total - control.total:,})"))
+        if not wrong:
+            return
+        hint = "the export may be cut off or hold rows it should not; export it again, or check the control figures"
+        if control.file:
+            hint += f" in {control.file}"
+        if unread:
+            shown = "; ".join(str(u) for u in unread[:5]) + ("; ..." if len(unread) > 5 else "")
+            hint += f". {len(unread)} amount(s) could not be counted and may hold the difference: {shown}"
+        raise InputError("The file does not match its control figures: " + "; ".join(text for _, text in wrong),
+                         file=file, field=wrong[0][0], hint=hint)
+
+
+def file_total(accounts: Iterable[RawAccount]) -> tuple[Decimal, list[Unread]]:
+    """The sum of every amount the file states (see the module docstring), and the amounts it could not count."""
+    tally = Tally()
+    for account in accounts:
+        tally.add(account)
+    return tally.total, tally.unread
 
 
 def _cells(account: RawAccount) -> list[tuple[int, str, Any]]:
@@ -159,35 +200,18 @@ def _cells(account: RawAccount) -> list[tuple[int, str, Any]]:
     return cells
 
 
-def reconcile(accounts: Sequence[RawAccount], control: Control, *, file: str | None = None) -> None:
+def reconcile(accounts: Iterable[RawAccount], control: Control, *, file: str | None = None) -> None:
     """Refuse the file (InputError) when it does not hold the accounts and amounts the control figures say.
 
     ``accounts`` is what ``read_accounts`` returned, before validation (and before any shard is
     taken: the figures are the whole file's); ``file`` names it in the error, by default as the
-    accounts do. A figure the control leaves out is not checked. Call it before rendering: a file
-    that does not reconcile is incomplete or altered, and no piece of it should be mailed.
+    accounts do. Call it before rendering: a file that does not reconcile is incomplete or altered,
+    and no piece of it should be mailed. A run adds its accounts to a ``Tally`` as it checks them.
     """
-    if file is None and accounts:
-        file = accounts[0].file
-    wrong: list[tuple[str, str]] = []
-    if control.records is not None and len(accounts) != control.records:
-        wrong.append(("records", f"the file holds {len(accounts):,} accounts, the control count is {control.records:,}"))
-    unread: list[Unread] = []
-    if control.total is not None:
-        total, unread = file_total(accounts)
-        if total != control.total:
-            wrong.append(("total", f"its amounts add up to {total:,}, the control total is {control.total:,} "
-                                   f"(a difference of {total - control.total:,})"))
-    if not wrong:
-        return
-    hint = "the export may be cut off or hold rows it should not; export it again, or check the control figures"
-    if control.file:
-        hint += f" in {control.file}"
-    if unread:
-        shown = "; ".join(str(u) for u in unread[:5]) + ("; ..." if len(unread) > 5 else "")
-        hint += f". {len(unread)} amount(s) could not be counted and may hold the difference: {shown}"
-    raise InputError("The file does not match its control figures: " + "; ".join(text for _, text in wrong),
-                     file=file, field=wrong[0][0], hint=hint)
+    tally = Tally()
+    for account in accounts:
+        tally.add(account)
+    tally.check(control, file=file)
 
 
 def _blank(value: Any) -> bool:

@@ -99,6 +99,7 @@ class Layout:
         self.slots = slots
         self.fields = fields
         self.context = _Context()
+        self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
 
     @property
     def pages(self) -> int:
@@ -160,10 +161,12 @@ class Layout:
 class Layouts:
     """The last laid-out piece of each skeleton, per process (least recently used dropped first; pieces come shape by shape)."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 4, draw_once: bool = True) -> None:
         self.size = size
+        self.draw_once = draw_once  # draw each kept layout once and only the fields per piece (``drawn``)
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
         self.reused = 0
+        self.drawn = 0  # pieces whose pages were the kept drawing with their fields drawn in
 
     def get(self, key: str) -> Layout | Literal[False] | None:
         """The layout for this skeleton, None when its fields cannot be swapped, False when none is kept."""
@@ -173,16 +176,33 @@ class Layouts:
         return self._kept[key]
 
     def keep(self, key: str, document: Any, values: Sequence[str]) -> Layout | None:
-        """Vet a fully laid-out piece's fields and keep it for the next pieces of its skeleton."""
-        layout = vet(document, values)
+        """Vet a fully laid-out piece's fields and keep it for the next pieces of its skeleton.
+
+        A piece whose own words fail the vetting (one wraps, or shows in generated text) says nothing
+        of the skeleton: nothing is kept and the next piece is tried. So whether a piece is written
+        into a kept layout depends on its own words only, never on which piece of its shape came
+        first (with ``drawn`` the two paths differ in their font bytes, and a piece's bytes must not
+        depend on the worker or chunk it landed in).
+        """
+        try:
+            layout = vet(document, values)
+        except Misfit:
+            return None
         self._kept[key] = layout
         if len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return layout
 
 
+class Misfit(Exception):
+    """The kept piece's own words fail the vetting; another piece of the skeleton may pass."""
+
+
 def vet(document: Any, values: Sequence[str]) -> Layout | None:
-    """A Layout when every field box of the document can take other words without moving anything; else None."""
+    """A Layout when every field box of the document can take other words without moving anything; else None.
+
+    Raises ``Misfit`` when what fails is this piece's words rather than the skeleton's boxes.
+    """
     html = getattr(document, "_html", None)
     if html is None or not values:
         return None
@@ -201,7 +221,7 @@ def vet(document: Any, values: Sequence[str]) -> Layout | None:
             k = index.get(id(box.element))
             if k is None:
                 if _generated(box, ancestors) and any(len(v) >= 3 and v in box.text for v in values):
-                    return None  # a field's words copied into generated text (string-set, content()) would go stale
+                    raise Misfit  # a field's words copied into generated text (string-set, content()) would go stale
                 continue
             slot = _slot(box, ancestors, k, values[k], context)
             if slot is None:
@@ -266,7 +286,9 @@ def _alignment(line: Any) -> str | None:
 
 def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context) -> _Slot | None:
     style = box.style
-    if box.text != value or style["white_space"] not in ("normal", "nowrap") or style["text_transform"] != "none":
+    if box.text != value:
+        raise Misfit  # its words were wrapped or collapsed
+    if style["white_space"] not in ("normal", "nowrap") or style["text_transform"] != "none":
         return None
     if style["direction"] != "ltr" or style["text_overflow"] != "clip":
         return None
@@ -287,5 +309,5 @@ def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context)
         return None
     _, _, resume, _, height, baseline = split_first_line(value, style, context, None, box.justification_spacing)
     if resume is not None:
-        return None
+        raise Misfit
     return _Slot(box, k, block, line, list(inlines), align, (height, baseline))

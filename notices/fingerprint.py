@@ -39,10 +39,16 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
+def _file_hash(path: Path) -> str:
+    """A file's sha256, read a block at a time: a roll export may be as large as the input allows (2 GiB)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def run_identity(options: Options, collector: Collector) -> dict[str, str]:
     """What must not change between a run and its resume, each with a fingerprint."""
     return {
-        "input": hashlib.sha256(options.input.read_bytes()).hexdigest(),
+        "input": _file_hash(options.input),
         # The whole search path: a workspace's overrides and the shipped templates they fall back on.
         "templates": tree_hash(list(template_roots(collector)), skip=list(collector.sources)),
         "profile": tree_hash(list(collector.sources)),
@@ -57,7 +63,8 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
              "language": options.language, "encoding": options.encoding, "format": options.format,
              "shard": list(options.shard) if options.shard else None, "envelope": options.envelope,
-             "sort": options.sort, "inserter": options.inserter, "serial_range": options.serial_range},
+             "sort": options.sort, "inserter": options.inserter, "serial_range": options.serial_range,
+             "pdf_variant": options.pdf_variant},
             sort_keys=True,
         ),
     }

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import IO, Any, Literal, NamedTuple
 
 from .errors import InputError
+from .index import RunIndex
 
 Format = Literal["csv", "jsonl"]
 
@@ -103,57 +104,133 @@ def detect_format(path: Path, given: str | None = None) -> Format:
     )
 
 
-def _decode(path: Path, name: str, encoding: str) -> str:
+def _text_codec(encoding: str) -> str:
+    return "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
+    """Decode the whole file once, a block at a time, before reading a row; returns the codec to read it with.
+
+    What makes the file unusable (bytes that are not text in the encoding, a NUL, a CSV cut off inside
+    its last row) stops the run here, before anything is read, whatever comes first in the file.
+    """
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InputError("Input file is larger than 2 GiB; split it with --shard or by hand", file=name)
-        data = path.read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the last block
     except FileNotFoundError:
         raise InputError("Input file not found", file=name) from None
     except IsADirectoryError:
         raise InputError("Input is a folder, not a file", file=name) from None
     except OSError as exc:
         raise InputError(f"Cannot read input file: {exc.strerror}", file=name) from None
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    codec = _text_codec(encoding)
     try:
-        return data.decode(codec)
+        decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     except LookupError:
+        handle.close()
         raise InputError("Unknown encoding", field="encoding", value=encoding, hint="try utf-8, cp1252 or latin-1") from None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        bad = data[exc.start : exc.start + 4]
-        raise InputError(
-            f"Input is not valid {encoding}: byte {bad[:1].hex()} at byte offset {exc.start}",
-            file=name,
-            line=line,
-            value=bad.decode("latin-1"),
-            hint="if the file came from Excel or Windows, run again with --encoding cp1252",
-        ) from None
-
-
-def read_accounts(path: Path, *, fmt: str | None = None, encoding: str = "utf-8") -> list[RawAccount]:
-    """Read the whole file (a bad file must stop the run before anything is rendered)."""
-    kind = detect_format(path, fmt)
-    name = visible(str(path))  # a file name holding undecodable bytes must not stop the manifest's write
-    text = _decode(path, name, encoding)
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError("Input holds a NUL byte: it is not a text export", file=name, line=line,
-                         hint="check the export settings or --encoding")
-    if kind == "csv" and text and not text.endswith(("\n", "\r")):
+    with handle:
+        offset = 0  # of the block in the file
+        newlines = 0  # in the text decoded so far
+        last = ""
+        if codec == "utf-8" and handle.read(3) != codecs.BOM_UTF8:
+            handle.seek(0)
+        offset = handle.tell()
+        while True:
+            block = handle.read(1 << 20)
+            held = _held(decoder)
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                data = held + block
+                raise InputError(
+                    f"Input is not valid {encoding}: byte {data[exc.start:exc.start + 1].hex()} at byte offset "
+                    f"{offset - len(held) + exc.start}",
+                    file=name,
+                    line=newlines + data.count(b"\n", 0, exc.start) - held.count(b"\n") + 1,
+                    value=data[exc.start : exc.start + 4].decode("latin-1"),
+                    hint="if the file came from Excel or Windows, run again with --encoding cp1252",
+                ) from None
+            if "\x00" in text:
+                raise InputError("Input holds a NUL byte: it is not a text export", file=name,
+                                 line=newlines + text.count("\n", 0, text.index("\x00")) + 1,
+                                 hint="check the export settings or --encoding")
+            newlines += text.count("\n")
+            last = text[-1:] or last
+            offset += len(block)
+            if not block:
+                break
+    if kind == "csv" and last and last not in "\n\r":
         # The last row may be whole, or cut between two cells: only the export can tell, and an
         # account cut short would print a lower total than it owes.
         raise InputError(
             "The file does not end with a line break: the export may have been cut off in its last row",
             file=name,
-            line=text.count("\n") + 1,
+            line=newlines + 1,
             hint="check the export finished (its size or record count); if it is complete, end the last row with a line break",
         )
-    accounts = _read_csv(name, text) if kind == "csv" else list(_read_jsonl(name, text))
-    if not accounts:
+    return "utf-8-sig" if codec == "utf-8" else codec
+
+
+def _held(decoder: codecs.IncrementalDecoder) -> bytes:
+    """The bytes a decoder holds back from the last block (the start of a character the next block ends)."""
+    try:
+        held = decoder.getstate()[0]
+    except (AttributeError, NotImplementedError):
+        return b""
+    return held if isinstance(held, bytes) else b""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A roll export read into an index: what is needed to make its accounts from their stored rows."""
+
+    name: str
+    kind: Format
+    columns: tuple[str, ...] = ()
+    has_lines: bool = True
+
+
+def read_into(index: RunIndex, path: Path, *, fmt: str | None = None, encoding: str = "utf-8") -> Reading:
+    """Read the whole file into ``index``, a row at a time (a bad file must stop the run before anything is rendered)."""
+    kind = detect_format(path, fmt)
+    name = visible(str(path))  # a file name holding undecodable bytes must not stop the manifest's write
+    codec = _check_text(path, name, encoding, kind)
+    with open(path, encoding=codec, newline="" if kind == "csv" else "\n") as handle:
+        if kind == "csv":
+            reader = csv.reader(handle, strict=True)
+            reading = _csv_header(name, reader)
+            index.add_rows(_csv_rows(name, reader, reading.columns))
+        else:
+            reading = Reading(name, kind)
+            index.add_rows(_jsonl_rows(name, handle))
+    if not index.group_accounts(id_key, row_each=kind == "jsonl"):
         raise InputError("Input holds no records", file=name)
-    _flag_twin_ids(accounts)
-    return accounts
+    return reading
+
+
+def raw_accounts(index: RunIndex, reading: Reading) -> Iterator[RawAccount]:
+    """The accounts of a file read into ``index``, one at a time, in the order they start in the file."""
+    shared = index.shared_keys()
+    for account_id, first_line in index.accounts():
+        rows = index.rows_of(account_id, first_line)
+        if reading.kind == "csv":
+            account = _csv_account(reading, rows)
+        else:
+            account = _jsonl_account(reading.name, first_line, rows[[line for line, _, _ in rows].index(first_line)][2])
+            if account_id:
+                _flag_repeated_object(account, [line for line, _, _ in rows])
+        key = id_key(account.account_id) if account.account_id else ""
+        if key in shared and (twin := index.twin_of(account.account_id, key)):
+            account.broken.append(_twin_flaw(account, *twin))
+        yield account
+
+
+def read_accounts(path: Path, *, fmt: str | None = None, encoding: str = "utf-8") -> list[RawAccount]:
+    """Read the whole file into a list of accounts: for a sample or a test (a run reads an index, ``read_into``)."""
+    with RunIndex() as index:
+        return list(raw_accounts(index, read_into(index, path, fmt=fmt, encoding=encoding)))
 
 
 def visible(text: str) -> str:
@@ -183,32 +260,19 @@ def id_key(account_id: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_LOOKALIKE).casefold())
 
 
-def _flag_twin_ids(accounts: list[RawAccount]) -> None:
-    """Reject accounts whose ids differ only in case, spacing, Unicode form or look-alike letters.
+def _twin_flaw(account: RawAccount, other_id: str, other_line: int) -> Flaw:
+    """Accounts whose ids differ only in case, spacing, Unicode form or look-alike letters are both rejected.
 
     Such ids would print alike on two notices for what is likely one account (whose lines the
     export split between them), and neither can be told to be the right one.
     """
-    groups: dict[str, list[RawAccount]] = {}
-    for account in accounts:
-        if account.account_id:
-            groups.setdefault(id_key(account.account_id), []).append(account)
-    for group in groups.values():
-        if len({a.account_id for a in group}) < 2:
-            continue  # one id (JSON Lines objects that repeat an id are flagged where they are read)
-        for account in group:
-            other = next(b for b in group if b.account_id != account.account_id)
-            account.broken.append(Flaw(
-                account.first_line,
-                "account_id",
-                f"this id and {other.account_id!r} on line {other.first_line} are the same once letter case, spacing "
+    return Flaw(account.first_line, "account_id",
+                f"this id and {other_id!r} on line {other_line} are the same once letter case, spacing "
                 "and look-alike letters are set aside: one account would get two notices; make the ids agree in the export",
-                account.account_id,
-            ))
+                account.account_id)
 
 
-def _read_csv(name: str, text: str) -> list[RawAccount]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_header(name: str, reader: Any) -> Reading:
     try:
         header = next(reader)
     except StopIteration:
@@ -218,7 +282,6 @@ def _read_csv(name: str, text: str) -> list[RawAccount]:
     columns = [c.strip().lower() for c in header]
     # A sale-results export (it has sale_date) may leave out the tax lines: they only itemize the lien.
     line_columns = () if "sale_date" in columns else REQUIRED_LINE_COLUMNS
-    has_lines = any(c in columns for c in LINE_FIELDS)
     missing = [c for c in (*REQUIRED_COLUMNS, *line_columns) if c not in columns]
     if missing:
         raise InputError(
@@ -231,45 +294,49 @@ def _read_csv(name: str, text: str) -> list[RawAccount]:
     dupes = sorted({c for c in columns if c and columns.count(c) > 1})
     if dupes:
         raise InputError(f"Duplicate column(s) in the header: {', '.join(dupes)}", file=name, line=1)
-    accounts: dict[str, RawAccount] = {}
-    orphans: list[RawAccount] = []
-    seen_rows: dict[tuple[str, ...], int] = {}  # a row's cells -> the line it was first on
-    line_no = 1
+    return Reading(name, "csv", tuple(columns), any(c in columns for c in LINE_FIELDS))
+
+
+_WHOLE, _BROKEN = 0, 1  # a row with as many fields as the header, or not
+
+
+def _csv_rows(name: str, reader: Any, columns: tuple[str, ...]) -> Iterator[tuple[str, int, int, str]]:
+    """Each row that is not blank: the account id it gives, its first line, whether it is whole, its cells."""
+    at = columns.index("account_id")
     while True:
         start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             raise _csv_error(exc, name, start) from None
-        line_no = start
         if not any(cell.strip() for cell in row):
             continue
+        account_id = row[at].strip() if at < len(row) else ""
+        yield account_id, start, _WHOLE if len(row) == len(columns) else _BROKEN, json.dumps(row, ensure_ascii=False)
+
+
+def _csv_account(reading: Reading, rows: list[tuple[int, int, str]]) -> RawAccount:
+    """An account from its rows, in file order: the first gives the account fields, the others must agree with it."""
+    name, columns = reading.name, reading.columns
+    account: RawAccount | None = None
+    seen_rows: dict[tuple[str, ...], int] = {}  # a row's cells -> the line it was first on
+    for line_no, kind, data in rows:
+        row: list[str] = json.loads(data)
         values = {columns[i]: cell for i, cell in enumerate(row) if i < len(columns)}
         account_id = values.get("account_id", "").strip()
         raw_line = RawLine(line_no, {k: values.get(k, "") for k in LINE_FIELDS})
-        if len(row) != len(columns):
-            problem = Flaw(line_no, "", f"row has {len(row)} fields, the header has {len(columns)}: check quoting")
-            if account_id and account_id in accounts:
-                holder = accounts[account_id]
-            else:
-                holder = RawAccount(account_id, name, line_no, {})
-                if account_id:
-                    accounts[account_id] = holder
-                else:
-                    orphans.append(holder)
-            holder.broken.append(problem)
-            holder.unread.append(line_no)
+        if kind == _BROKEN:
+            if account is None:
+                account = RawAccount(account_id, name, line_no, {})
+            account.broken.append(Flaw(line_no, "", f"row has {len(row)} fields, the header has {len(columns)}: check quoting"))
+            account.unread.append(line_no)
             continue
         if not account_id:
-            orphan = RawAccount("", name, line_no, {k: values.get(k, "") for k in ACCOUNT_FIELDS}, [raw_line])
-            orphans.append(orphan)
-            continue
-        account = accounts.get(account_id)
+            return RawAccount("", name, line_no, {k: values.get(k, "") for k in ACCOUNT_FIELDS}, [raw_line])
         if account is None:
             account = RawAccount(account_id, name, line_no, {k: values.get(k, "") for k in ACCOUNT_FIELDS})
-            accounts[account_id] = account
         elif not account.fields:
             # The account's first row was broken: its first readable row gives the account fields.
             account.fields = {k: values.get(k, "") for k in ACCOUNT_FIELDS}
@@ -284,10 +351,10 @@ def _read_csv(name: str, text: str) -> list[RawAccount]:
             account.broken.append(Flaw(
                 line_no, "", f"the row at line {line_no} repeats line {first} exactly: the same tax line twice would "
                 "double the amount owed; delete the repeated row, or fix the export"))
-        if has_lines:
+        if reading.has_lines:
             account.lines.append(raw_line)  # a repeated row too: the control total counts every row of the file
-    ordered = sorted([*accounts.values(), *orphans], key=lambda a: a.first_line)
-    return ordered
+    assert account is not None  # an account is made from at least one row
+    return account
 
 
 def _csv_error(exc: csv.Error, name: str, line: int) -> InputError:
@@ -332,59 +399,70 @@ def _repeated_keys(number: int, obj: dict[str, Any], where: str) -> Iterator[Fla
                    "cannot be told; give each key once", values[-1])
 
 
-def _read_jsonl(name: str, text: str) -> Iterator[RawAccount]:
-    seen: dict[str, RawAccount] = {}
-    # Split on "\n" only: str.splitlines() also breaks at U+2028 and U+0085, which JSON allows inside a string.
-    rows = text.split("\n")
-    for number, raw in enumerate(rows, start=1):
+def _jsonl_rows(name: str, handle: IO[str]) -> Iterator[tuple[str, int, int, str]]:
+    """Each line that is not blank: the account id its object gives ('' when it holds none that can be read), its number, its text."""
+    for number, raw in enumerate(handle, start=1):
+        ended = raw.endswith("\n")
+        raw = raw[:-1] if ended else raw
         if not raw.strip():
             continue
         try:
             data = _loads(raw)
-        except json.JSONDecodeError as exc:
-            if number == len(rows):
+        except json.JSONDecodeError:
+            if not ended:
                 # The last line, not ended by a line break, and not whole: what followed it is lost too.
                 raise InputError("The last line is not complete JSON and the file does not end with a line break: "
                                  "the export was probably cut off", file=name, line=number,
                                  hint="check the export finished, and export again") from None
-            yield _unreadable(name, number, f"not valid JSON: {exc.msg} at column {exc.colno}")
-            continue
+            data = None
         except RecursionError:
-            yield _unreadable(name, number, "not an account: objects or lists nested too deeply")
+            data = None
+        account_id = data.get("account_id") if isinstance(data, dict) else None
+        yield str(account_id).strip() if account_id is not None else "", number, 0, raw
+
+
+def _jsonl_account(name: str, number: int, raw: str) -> RawAccount:
+    """The account one line of JSON Lines holds, or a rejection of the line on its own."""
+    try:
+        data = _loads(raw)
+    except json.JSONDecodeError as exc:
+        return _unreadable(name, number, f"not valid JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return _unreadable(name, number, "not an account: objects or lists nested too deeply")
+    if not isinstance(data, dict):
+        return _unreadable(name, number, "a line must hold one JSON object per account")
+    account_id = data.get("account_id")
+    account = RawAccount(str(account_id).strip() if account_id is not None else "", name, number,
+                         {k: data.get(k) for k in ACCOUNT_FIELDS})
+    account.broken.extend(_repeated_keys(number, data, "this object"))
+    if account_id is not None and not isinstance(account_id, str):
+        account.broken.append(Flaw(number, "account_id", "must be a JSON string such as \"01-01-0001-001\": "
+                                   "as a number it loses leading zeros", account_id))
+    lines = data.get("lines", [])  # left out: no lines (validate says whether the mailing needs them)
+    if not isinstance(lines, list):
+        account.broken.append(Flaw(number, "lines", "must be a list of tax lines"))
+        return account
+    given: dict[str, int] = {}
+    for index, item in enumerate(lines, start=1):
+        if not isinstance(item, dict):
+            account.broken.append(Flaw(number, "lines", "each tax line must be an object"))
             continue
-        if not isinstance(data, dict):
-            yield _unreadable(name, number, "a line must hold one JSON object per account")
-            continue
-        account_id = data.get("account_id")
-        account = RawAccount(str(account_id).strip() if account_id is not None else "", name, number,
-                             {k: data.get(k) for k in ACCOUNT_FIELDS})
-        account.broken.extend(_repeated_keys(number, data, "this object"))
-        if account_id is not None and not isinstance(account_id, str):
-            account.broken.append(Flaw(number, "account_id", "must be a JSON string such as \"01-01-0001-001\": "
-                                       "as a number it loses leading zeros", account_id))
-        lines = data.get("lines", [])  # left out: no lines (validate says whether the mailing needs them)
-        if not isinstance(lines, list):
-            account.broken.append(Flaw(number, "lines", "must be a list of tax lines"))
-        else:
-            given: dict[str, int] = {}
-            for index, item in enumerate(lines, start=1):
-                if not isinstance(item, dict):
-                    account.broken.append(Flaw(number, "lines", "each tax line must be an object"))
-                    continue
-                account.broken.extend(_repeated_keys(number, item, f"tax line {index}"))
-                first = given.setdefault(json.dumps(item, sort_keys=True, default=str), index)
-                if first != index:
-                    account.broken.append(Flaw(number, "lines", f"tax line {index} repeats tax line {first} exactly: the "
-                                               "same tax line twice would double the amount owed; give it once"))
-                account.lines.append(RawLine(number, {k: item.get(k) for k in LINE_FIELDS}))
-        if account.account_id in seen:
-            # Two objects for one account: neither can be trusted to be the notice to mail.
-            first_seen = seen[account.account_id]
-            first_seen.broken.append(Flaw(first_seen.first_line, "account_id", f"the same account is on line {number} too"))
-            account.broken.append(Flaw(number, "account_id", f"the same account is on line {first_seen.first_line} too"))
-        elif account.account_id:
-            seen[account.account_id] = account
-        yield account
+        account.broken.extend(_repeated_keys(number, item, f"tax line {index}"))
+        first = given.setdefault(json.dumps(item, sort_keys=True, default=str), index)
+        if first != index:
+            account.broken.append(Flaw(number, "lines", f"tax line {index} repeats tax line {first} exactly: the "
+                                       "same tax line twice would double the amount owed; give it once"))
+        account.lines.append(RawLine(number, {k: item.get(k) for k in LINE_FIELDS}))
+    return account
+
+
+def _flag_repeated_object(account: RawAccount, lines: list[int]) -> None:
+    """Two objects for one account: neither can be trusted to be the notice to mail; each names the other's line."""
+    if account.first_line == lines[0]:
+        account.broken.extend(Flaw(account.first_line, "account_id", f"the same account is on line {other} too")
+                              for other in lines[1:])
+    else:
+        account.broken.append(Flaw(account.first_line, "account_id", f"the same account is on line {lines[0]} too"))
 
 
 def _unreadable(name: str, number: int, reason: str) -> RawAccount:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pypdf import PdfReader
 
+from . import standards
 from .compose import Composer
 from .fields import Layouts, proven_toolchain
 from .model import Collector, Record
@@ -40,6 +41,8 @@ class PdfRenderer(Protocol):
 
     def fragment(self, document: Any, pages: Sequence[Any], what: str = ...) -> Fragment: ...
 
+    def objects(self, document: Any, pages: Sequence[Any], what: str = ...) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Job:
@@ -52,6 +55,7 @@ class Job:
     renderer: PdfRenderer
     inserts: tuple[tuple[Part, bytes], ...] = ()
     layouts: Layouts | None = None  # a laid-out piece per skeleton, when reusing layouts
+    pdf_variant: str = standards.PRINT  # the PDF standard every file is written for (notices.standards)
     page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
     serials: SerialBlock | None = None  # the run's block from the serial ledger (notices.postal.serials); drawn by the main process
 
@@ -82,17 +86,21 @@ class Job:
 
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
-             renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None) -> Job:
+             renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None,
+             pdf_variant: str = standards.PRINT) -> Job:
+    # A standard's files are only ever laid out in full (standards.full_layout): the one place that says so.
+    reuse_layouts = reuse_layouts and not standards.full_layout(pdf_variant)
     return Job(
         collector=collector,
         plan=plan,
         language=language,
         composer=composer or Composer(collector, plan, language, proof=proof),
-        renderer=renderer or Renderer(template_roots(collector), collector.own),
+        renderer=renderer or Renderer(template_roots(collector), collector.own, variant=pdf_variant),
         inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
         layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
         serials=serials,
+        pdf_variant=pdf_variant,
     )
 
 
@@ -116,10 +124,11 @@ class JobSpec:
     inserts: tuple[tuple[str, bytes], ...]
     proof: bool = False
     serials: SerialBlock | None = None  # the run's block of barcode serials: workers draw none themselves
+    pdf_variant: str = standards.PRINT
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
-                        inserts=self.inserts, proof=self.proof, serials=self.serials)
+                        inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""

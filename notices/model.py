@@ -309,6 +309,7 @@ class Summary:
     resumed_pieces: int = 0
     shard: str = ""  # "i/n" when the run covers one shard only: the manifest covers that shard's records
     proof: bool = False  # rendered with --proof: every page marked, no print file
+    pdf_variant: str = "print"  # the PDF standard of every file: print, pdf/a-2b or pdf/ua-1 (notices.standards)
     executor: str = "local"
     workers: int = 0
     workers_replaced: int = 0

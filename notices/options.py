@@ -77,3 +77,6 @@ class Options:
     # Render although the documents print placeholder values of the profile: every page carries a
     # "PROOF - NOT FOR MAILING" band and no print file is written. Without it such a run is refused.
     proof: bool = False
+    # The PDF standard every piece and the print file are written for (notices.standards.VARIANTS):
+    # print (the default), pdf/a-2b (archive) or pdf/ua-1 (accessible: tagged).
+    pdf_variant: str = "print"

@@ -7,6 +7,7 @@ resumed run finish without gaps or duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -14,9 +15,11 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 from filelock import FileLock, Timeout
@@ -101,7 +104,7 @@ class OutputFolder:
         self.print = root / "print"
         self._lock: FileLock | None = None
         self._spool: IO[bytes] | None = None
-        self._spooled: dict[int, tuple[int, int]] = {}
+        self._commons: dict[str, list[tuple[int, bytes]]] = {}  # a shape's common objects, spooled once (Fragment.common)
 
     def lock(self) -> None:
         if self.root.exists() and not self.root.is_dir():
@@ -120,13 +123,18 @@ class OutputFolder:
             self._lock = None
 
     # -- what is ours -----------------------------------------------------------------------
-    def owned(self) -> set[str]:
-        """Every file (relative path) an earlier run of notices recorded writing here, pieces from its journal."""
-        names = self._recorded()
+    def owned(self) -> Iterator[str]:
+        """Every file (relative path) an earlier run of notices recorded writing here, pieces from its journal (some twice)."""
+        yield from self._recorded()
         for entry in self._journal_entries():
             if entry.get("piece_file"):
-                names.add(f"pieces/{entry['piece_file']}")
-        return names
+                yield f"pieces/{entry['piece_file']}"
+
+    def _present(self) -> Iterator[str]:
+        """Every file (relative path) in the folder but the state folder, one at a time."""
+        for path in self.root.rglob("*"):
+            if (path.is_file() or path.is_symlink()) and STATE not in path.relative_to(self.root).parts:
+                yield path.relative_to(self.root).as_posix()
 
     def _recorded(self) -> set[str]:
         record = self.state / OUTPUTS
@@ -146,11 +154,20 @@ class OutputFolder:
         Files notices did not write stop the run, named, unless ``force``: then they stay as they are.
         Even then, a file it did not write is never overwritten by one it is about to write.
         """
-        ours = self.owned()
-        present = sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
-                         if (p.is_file() or p.is_symlink()) and STATE not in p.relative_to(self.root).parts)
-        foreign = [name for name in present if name not in ours and not _torn(name)]
-        clash = sorted(set(foreign) & set(will_write))
+        # An earlier run's names are looked up on disk: a folder of 100,000 pieces would otherwise be held twice over.
+        with contextlib.closing(sqlite3.connect("")) as ours:  # "": a private database in a temporary file
+            ours.execute("CREATE TABLE names (name TEXT PRIMARY KEY) WITHOUT ROWID")
+            ours.executemany("INSERT OR IGNORE INTO names VALUES (?)", ((name,) for name in self.owned()))
+
+            def is_ours(name: str) -> bool:
+                return ours.execute("SELECT 1 FROM names WHERE name = ?", (name,)).fetchone() is not None
+
+            self._clear(is_ours, will_write, force)
+
+    def _clear(self, is_ours: Callable[[str], bool], will_write: Iterable[str], force: bool) -> None:
+        foreign = sorted(name for name in self._present() if not is_ours(name) and not _torn(name))
+        strangers = set(foreign)
+        clash = sorted(name for name in will_write if name in strangers) if strangers else []
         if clash or (foreign and not force):
             named = clash or foreign
             shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
@@ -158,8 +175,8 @@ class OutputFolder:
                     "choose an empty folder, or pass --force to write beside them (they are left as they are)")
             raise ForeignFiles(f"The output folder holds files notices did not write: {shown}", file=str(self.root),
                                hint=hint)
-        for name in present:
-            if name in ours or _torn(name):
+        for name in self._present():
+            if _torn(name) or is_ours(name):
                 (self.root / name).unlink()
         for folder in (self.pieces, self.print):
             if folder.is_dir() and not any(folder.iterdir()):
@@ -168,8 +185,8 @@ class OutputFolder:
         (self.state / "journal.jsonl").unlink(missing_ok=True)
 
     def prepare(self, identity: dict[str, str], resume: bool, will_write: Iterable[str] = (),
-                force: bool = False) -> dict[int, dict[str, Any]]:
-        """Start fresh, or on resume check nothing changed and return the journal's finished pieces."""
+                force: bool = False) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """Start fresh, or on resume check nothing changed; returns the journal's finished pieces (see ``_journal``)."""
         run_file = self.state / "run.json"
         if resume:
             if not run_file.exists():
@@ -187,67 +204,77 @@ class OutputFolder:
             return self._journal()
         self.clear(will_write, force)
         atomic_write(run_file, json.dumps(identity, indent=2, sort_keys=True).encode())
-        return {}
+        return iter(())
 
     def _journal_entries(self) -> Iterator[dict[str, Any]]:
         path = self.state / "journal.jsonl"
         if not path.exists():
             return
-        for raw in path.read_text("utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(raw)
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash: that piece is simply done again
-            if isinstance(entry, dict) and "seq" in entry:
-                yield entry
+        with open(path, encoding="utf-8", errors="replace") as journal:
+            for raw in journal:
+                try:
+                    entry = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue  # a line torn by a crash: that piece is simply done again
+                if isinstance(entry, dict) and "seq" in entry:
+                    yield entry
 
-    def _journal(self) -> dict[int, dict[str, Any]]:
-        done: dict[int, dict[str, Any]] = {}
+    def _journal(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """The journal's finished pieces as it goes: (seq, its entry) for a piece whose file is on disk with its sha256,
+        (seq, None) for one to render again (quarantined: a time or memory bound, a failed check); the last word wins.
+        """
         path = self.state / "journal.jsonl"
-        text = path.read_bytes() if path.exists() else b""
-        if text and not text.endswith(b"\n"):
-            # A line torn by a crash: end it, so the next entry starts a line of its own.
-            with open(path, "a", encoding="utf-8") as journal:
-                journal.write("\n")
+        if path.exists() and path.stat().st_size:
+            with open(path, "rb+") as journal:
+                journal.seek(-1, os.SEEK_END)
+                if journal.read(1) != b"\n":
+                    # A line torn by a crash: end it, so the next entry starts a line of its own.
+                    journal.write(b"\n")
+        return self._finished()
+
+    def _finished(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
         for entry in self._journal_entries():
             seq = int(entry["seq"])
             if entry.get("status") != "rendered":
-                done.pop(seq, None)  # quarantined (a time or memory bound, a failed check): a resume tries it again
+                yield seq, None
                 continue
             piece = self.pieces / entry["piece_file"]
-            if not piece.exists() or hashlib.sha256(piece.read_bytes()).hexdigest() != entry["sha256"]:
-                continue
-            done[seq] = entry
-        return done
+            if piece.exists() and hashlib.sha256(piece.read_bytes()).hexdigest() == entry["sha256"]:
+                yield seq, entry
 
     def write_piece(self, name: str, pdf: bytes) -> None:
         # No fsync per piece: a piece torn by a power cut fails its sha256 on resume and is made again.
         atomic_write(self.pieces / name, pdf, sync=False)
 
-    def spool(self, seq: int, fragment: Fragment) -> None:
+    def spool(self, fragment: Fragment) -> tuple[int, int]:
         """Keep a piece's statement pages as written, so the print file copies them without parsing the piece.
 
-        Not journaled: after a crash the spool starts empty, and resumed pieces are read from their files.
+        Returns where they are (offset, length), for ``spooled``. Not journaled: after a crash the spool
+        starts empty, and resumed pieces are read from their files.
         """
         if self._spool is None:
             self._spool = open(self.state / "print.spool", "w+b")  # noqa: SIM115 - held for the run, closed by drop_spool
-        data = pickle.dumps(fragment, protocol=pickle.HIGHEST_PROTOCOL)
-        self._spooled[seq] = (self._spool.seek(0, os.SEEK_END), len(data))
+        if fragment.common:  # the fonts a shape's pieces share are kept once, not spooled with every piece
+            self._commons.setdefault(fragment.common, fragment.commons())
+        data = pickle.dumps(fragment.lean(), protocol=pickle.HIGHEST_PROTOCOL)
+        where = (self._spool.seek(0, os.SEEK_END), len(data))
         self._spool.write(data)
+        return where
 
-    def spooled(self, seq: int) -> Fragment | None:
-        if self._spool is None or seq not in self._spooled:
+    def spooled(self, where: tuple[int, int]) -> Fragment | None:
+        """The statement pages ``spool`` kept at ``where``; None when this run has not spooled (a resume's earlier pieces)."""
+        if self._spool is None:
             return None
-        offset, length = self._spooled[seq]
+        offset, length = where
         self._spool.seek(offset)
         fragment: Fragment = pickle.loads(self._spool.read(length))  # noqa: S301 - this run's own file
-        return fragment
+        return fragment.with_commons(self._commons.get(fragment.common, []))
 
     def drop_spool(self) -> None:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
-        self._spooled.clear()
+        self._commons.clear()
         (self.state / "print.spool").unlink(missing_ok=True)
 
     def record(self, *entries: dict[str, Any]) -> None:
@@ -260,38 +287,59 @@ class OutputFolder:
             os.fsync(journal.fileno())
 
 
-def manifest_json(summary: Summary, ordered: Sequence[Outcome]) -> bytes:
-    """The same text as ``json.dumps({"summary": ..., "pieces": [...]}, indent=1)``, built one piece at a time.
+def write_manifest(out: Path, outcomes: Iterable[Outcome], summary: Summary) -> list[Path]:
+    """Write manifest.csv, manifest.json and rejects.csv: one row per input account, one per reason it was not printed.
 
-    A dict per piece for the whole mailing at once would double the main process's memory at the end
-    of a long run; this keeps one at a time (and the bytes, which are written anyway).
+    The three are written side by side as the outcomes come (in input order), one outcome at a time,
+    each under a temporary name renamed when synced. ``manifest.json`` is the same text as
+    ``json.dumps({"summary": ..., "pieces": [...]}, indent=1)``.
     """
-    head = json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).replace("\n", "\n ")
-    out = io.BytesIO()
-    out.write(f'{{\n "summary": {head},\n "pieces": ['.encode())
-    for index, outcome in enumerate(ordered):
-        text = json.dumps(asdict(outcome), indent=1, ensure_ascii=False)
-        out.write((("," if index else "") + "\n  " + text.replace("\n", "\n  ")).encode("utf-8"))
-    out.write(("\n ]\n}" if ordered else "]\n}").encode("utf-8"))
-    return out.getvalue()
-
-
-def write_manifest(out: Path, ordered: Sequence[Outcome], summary: Summary) -> list[Path]:
-    """Write manifest.csv, manifest.json and rejects.csv: one row per input account, one per reason it was not printed."""
-    rows = [[getattr(outcome, column) for column in MANIFEST_COLUMNS] for outcome in ordered]  # no copy of each row
-    rejects: list[list[object]] = []
-    for outcome in ordered:
-        if outcome.status == "rejected":
-            rejects += [[outcome.seq, outcome.account_id, outcome.status, p["file"], p["line"], p["field"] or "",
-                         p["reason"], p["value"] or ""] for p in outcome.findings]
-        elif outcome.status == "quarantined":
-            rejects.append([outcome.seq, outcome.account_id, outcome.status, outcome.source_file, outcome.source_line, "",
-                            outcome.reason, ""])
     written = [out / "manifest.csv", out / "manifest.json", out / "rejects.csv"]
-    atomic_write(written[0], csv_bytes(MANIFEST_COLUMNS, rows))
-    atomic_write(written[1], manifest_json(summary, ordered))
-    atomic_write(written[2], csv_bytes(REJECT_COLUMNS, rejects))
+    with _Replacing(written[0]) as manifest_csv, _Replacing(written[1]) as manifest_json, \
+            _Replacing(written[2]) as rejects_csv:
+        manifest = csv.writer(manifest_csv, lineterminator="\n")
+        manifest.writerow(MANIFEST_COLUMNS)
+        rejects = csv.writer(rejects_csv, lineterminator="\n")
+        rejects.writerow(REJECT_COLUMNS)
+        head = json.dumps(summary.to_dict(), indent=1, ensure_ascii=False).replace("\n", "\n ")
+        manifest_json.write(f'{{\n "summary": {head},\n "pieces": [')
+        any_piece = False
+        for outcome in outcomes:
+            manifest.writerow([spreadsheet_safe(getattr(outcome, column)) for column in MANIFEST_COLUMNS])
+            text = json.dumps(asdict(outcome), indent=1, ensure_ascii=False)
+            manifest_json.write(("," if any_piece else "") + "\n  " + text.replace("\n", "\n  "))
+            any_piece = True
+            if outcome.status == "rejected":
+                rejects.writerows([spreadsheet_safe(cell) for cell in row] for row in (
+                    [outcome.seq, outcome.account_id, outcome.status, p["file"], p["line"], p["field"] or "", p["reason"],
+                     p["value"] or ""] for p in outcome.findings))
+            elif outcome.status == "quarantined":
+                rejects.writerow([spreadsheet_safe(cell) for cell in (
+                    outcome.seq, outcome.account_id, outcome.status, outcome.source_file, outcome.source_line, "",
+                    outcome.reason, "")])
+        manifest_json.write("\n ]\n}" if any_piece else "]\n}")
     return written
+
+
+class _Replacing:
+    """A text file written under a temporary name, then synced and renamed onto ``path``; left behind by an error, never renamed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.tmp")
+
+    def __enter__(self) -> IO[str]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.tmp, "w", encoding="utf-8", newline="")
+        return self.handle
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        with self.handle:
+            if kind is not None:
+                return
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        self.tmp.replace(self.path)
 
 
 def _torn(name: str) -> bool:

@@ -7,13 +7,16 @@ occurrences is a small page object pointing at the same content streams, fonts a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -25,6 +28,8 @@ from pypdf.generic import (
     PdfObject,
     StreamObject,
 )
+
+from . import standards
 
 _SKIP_PAGE_KEYS = {"/Parent", "/Annots", "/B", "/StructParents", "/Metadata", "/PieceInfo"}
 _REFERENCE = re.compile(rb"(?<![\d.])(\d+) 0 R\b")
@@ -42,6 +47,29 @@ class Fragment:
     pages: list[int] = field(default_factory=list)
     objects: list[tuple[int, bytes]] = field(default_factory=list)
     parent: int = 2
+    structure: standards.Structure | None = None  # the pages' tags, when the variant is tagged (PDF/UA)
+    # Objects the same in every fragment of one key (the fonts and resources of a page drawn once,
+    # ``drawn.Drawn``): a run spools them once (``lean``). A file writes any object once whatever its
+    # key (``add_fragment`` knows objects by content).
+    common: str = ""
+    common_objects: frozenset[int] = frozenset()
+
+    def lean(self) -> Fragment:
+        """The fragment without the bodies of its common objects: enough for a file that has written them already."""
+        if not self.common:
+            return self
+        return dataclasses.replace(self, objects=[(n, body) for n, body in self.objects if n not in self.common_objects])
+
+    def with_commons(self, bodies: Sequence[tuple[int, bytes]]) -> Fragment:
+        """A lean fragment made whole again with its common objects' bodies (``commons`` of another of its key)."""
+        if not self.common or not bodies:
+            return self
+        have = {n for n, _ in self.objects}
+        return dataclasses.replace(self, objects=sorted([*self.objects, *((n, b) for n, b in bodies if n not in have)]))
+
+    def commons(self) -> list[tuple[int, bytes]]:
+        """The bodies of its common objects (none when the fragment is lean)."""
+        return [(n, body) for n, body in self.objects if n in self.common_objects]
 
 
 _CONTENTS = re.compile(rb"/Contents\s*(\d+ 0 R|\[[^\]]*\])")
@@ -61,11 +89,13 @@ def overlay(fragment: Fragment, page: int, content: bytes) -> Fragment:
         raise ValueError(f"page object {number} has no /Contents")
     own = found.group(1).strip(b"[]").strip()
     first = max([*bodies, fragment.parent]) + 1
+    if fragment.structure is not None:  # drawn by us after layout, not part of the document's words
+        content = standards.artifact(content)
     streams = [b"q\n", b"Q\n" + content]
     added = [(first + i, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)) for i, stream in enumerate(streams)]
     contents = b"/Contents [%d 0 R %s %d 0 R]" % (first, own, first + 1)
     bodies[number] = head[:found.start()] + contents + head[found.end():] + marker + data
-    return Fragment(list(fragment.pages), sorted([*bodies.items(), *added]), fragment.parent)
+    return dataclasses.replace(fragment, pages=list(fragment.pages), objects=sorted([*bodies.items(), *added]))
 
 
 def read_fragment(pdf: bytes, pages: int) -> Fragment:
@@ -90,8 +120,49 @@ def read_fragment(pdf: bytes, pages: int) -> Fragment:
         end = stream_at + len(b"\nstream\n") + length + len(b"\nendstream")
         return pdf[start:end]
 
-    kids = [int(n) for n in re.findall(rb"(\d+) 0 R", body(2).partition(b"/Kids")[2])][:pages]
-    return reachable(kids, body, 2)
+    every = [int(n) for n in re.findall(rb"(\d+) 0 R", body(2).partition(b"/Kids")[2])]
+    fragment = reachable(every[:pages], body, 2)
+    root = re.search(rb"/StructTreeRoot (\d+) 0 R", body(1))
+    if root is not None:
+        fragment.structure = standards.structure_of(body, int(root.group(1)), every, pages)
+    return fragment
+
+
+_REFERENCE_NUMBER = re.compile(rb"(\d+) 0 R")
+
+
+def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
+    """Each object's identity but the ``own`` ones': a digest of its bytes with each reference replaced by the identity of
+    what it reaches, so that equal identities draw the same in any file. None for the objects on a cycle or reaching one."""
+    identities: dict[int, bytes] = {}
+    busy: set[int] = set()
+
+    def identity(number: int) -> bytes | None:
+        if number in identities:
+            return identities[number]
+        if number in busy or number in own:
+            return None
+        busy.add(number)
+        head, marker, data = bodies[number].partition(b"\nstream\n")
+        digest = hashlib.sha256()
+        last = 0
+        for match in _REFERENCE.finditer(head):
+            child = int(match.group(1))
+            if child in bodies:
+                below = identity(child)
+                if below is None:
+                    busy.discard(number)
+                    return None
+                digest.update(head[last:match.start()] + b"<" + below + b">")
+                last = match.end()
+        digest.update(head[last:] + marker + data)
+        busy.discard(number)
+        identities[number] = digest.digest()
+        return identities[number]
+
+    for number in bodies:
+        identity(number)
+    return identities
 
 
 def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
@@ -113,15 +184,19 @@ def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Frag
 class PdfStreamWriter:
     """Write a PDF object by object: copy pages from other PDFs, share common parts, finish with the page tree."""
 
-    def __init__(self, target: BinaryIO, *, info: dict[str, str] | None = None) -> None:
+    def __init__(self, target: BinaryIO, *, info: dict[str, str] | None = None, variant: str = standards.PRINT,
+                 lang: str = "en") -> None:
         self.out = target
-        self.offsets: dict[int, int] = {}
+        self.offsets = _Offsets()
         self.next_id = 3  # 1 catalog, 2 page tree
-        self.pages: list[int] = []
+        self.pages = array("L")  # page object numbers: 4 bytes a page, for a print file of 100,000 pieces too
         self.info = info or {}
         self._shared: dict[str, list[bytes]] = {}  # name -> serialized page dictionaries
+        self._written: dict[bytes, int] = {}  # an object's identity (its bytes and what it reaches) -> its number here
         self._blank_content: int | None = None
         self._digest = hashlib.sha256()  # of everything written: the file ID follows the content
+        self.variant, self.lang = standards.check_variant(variant), lang
+        self._tree = standards.StructureTree(self._alloc) if standards.tagged(variant) else None
         self._write_raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     # -- low level -------------------------------------------------------------------------
@@ -173,7 +248,8 @@ class PdfStreamWriter:
             return ArrayObject(self._copy(v, mapping, queue, reader) for v in obj)
         return obj
 
-    def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None) -> list[int]:
+    def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None,
+                    keys: dict[int, int] | None = None) -> list[int]:
         """Copy pages and everything they reach; returns the new page object numbers."""
         mapping: dict[int, int] = {}
         queue: list[tuple[int, PdfObject]] = []
@@ -189,6 +265,9 @@ class PdfStreamWriter:
                 if inherited not in d and inherited in page:
                     d[NameObject(inherited)] = self._copy(page[inherited], mapping, queue, reader)
             d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+            source = page.indirect_reference.idnum if page.indirect_reference is not None else None
+            if keys and source in keys:
+                d[NameObject("/StructParents")] = NumberObject(keys[source])
             number = self._alloc()
             body = self._write_object(number, d)
             if bodies is not None:
@@ -215,16 +294,40 @@ class PdfStreamWriter:
         return len(indexes)
 
     def add_fragment(self, fragment: Fragment) -> int:
-        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering."""
-        numbers = {number: self.next_id + index for index, (number, _) in enumerate(sorted(fragment.objects))}
+        """Write pages made elsewhere (``render.Renderer.fragment``, ``read_fragment``): no parsing, only renumbering.
+
+        An object the file already holds, the same bytes reaching the same objects (a shape's fonts
+        and resources, ``drawn``), is not written again: its references point at the one written.
+        Known by content, not by where the fragment came from, so a piece read back from its file
+        after a resume is written exactly as the same piece made in this run.
+        """
+        if self._tree is not None and fragment.structure is not None:
+            return self._add_tagged_fragment(fragment)
+        bodies = dict(fragment.objects)
+        own = set(fragment.pages)  # a page sits once in the page tree; its content is its own
+        for page in fragment.pages:
+            found = _CONTENTS.search(bodies[page].partition(b"\nstream\n")[0])
+            if found is not None:
+                own.update(int(n) for n in _REFERENCE_NUMBER.findall(found.group(1)))
+        identities = _identities(bodies, own)
+        numbers: dict[int, int] = {}
+        todo = []
+        for number, body in sorted(fragment.objects):
+            identity = identities.get(number)
+            if identity is not None and identity in self._written:
+                numbers[number] = self._written[identity]
+                continue
+            numbers[number] = self._alloc()
+            if identity is not None:
+                self._written[identity] = numbers[number]
+            todo.append((number, body))
         numbers[fragment.parent] = 2
-        self.next_id += len(fragment.objects)
 
         def renumber(match: re.Match[bytes]) -> bytes:
             number = numbers.get(int(match.group(1)))
             return match.group(0) if number is None else b"%d 0 R" % number
 
-        for number, body in fragment.objects:
+        for number, body in todo:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
             self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)
@@ -232,6 +335,9 @@ class PdfStreamWriter:
 
     def add_shared(self, name: str, pdf: bytes) -> int:
         """Add the pages of a part that repeats: its content and fonts are written the first time only."""
+        structure = _shared_structure(pdf) if self._tree is not None else None
+        if structure is not None:
+            return self._add_tagged_shared(name, pdf, structure)
         if name not in self._shared:
             reader = _shared_reader(pdf)
             bodies: list[bytes] = []
@@ -245,6 +351,41 @@ class PdfStreamWriter:
             self.pages.append(number)
         return len(self._shared[name])
 
+    # -- tagged files (PDF/UA): each page keyed into the parent tree, each document's tags written for its pages --
+    def _add_tagged_fragment(self, fragment: Fragment) -> int:
+        assert self._tree is not None and fragment.structure is not None
+        keys = self._tree.keys(fragment.structure)
+        pages = set(fragment.pages)
+        objects = [(number, standards.tagged_page(body, keys.get(number)) if number in pages else body)
+                   for number, body in fragment.objects]
+        added = self.add_fragment(Fragment(fragment.pages, objects, fragment.parent))
+        self._write_structure(fragment.structure, dict(zip(fragment.pages, self.pages[-added:], strict=True)), keys)
+        return added
+
+    def _add_tagged_shared(self, name: str, pdf: bytes, structure: standards.Structure) -> int:
+        """A shared part's pages, as ``add_shared`` writes them, and a copy of its tags pointing at this occurrence's pages."""
+        assert self._tree is not None
+        keys = self._tree.keys(structure)
+        reader = _shared_reader(pdf)
+        sources = _page_numbers(reader)
+        if name not in self._shared:
+            bodies: list[bytes] = []
+            numbers = self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
+            self._shared[name] = bodies
+        else:
+            numbers = []
+            for source, body in zip(sources, self._shared[name], strict=True):
+                numbers.append(self._alloc())
+                self._write_body(numbers[-1], standards.tagged_page(body, keys.get(source)))
+        self.pages.extend(numbers)
+        self._write_structure(structure, dict(zip(sources, numbers, strict=True)), keys)
+        return len(numbers)
+
+    def _write_structure(self, structure: standards.Structure, pages: dict[int, int], keys: dict[int, int]) -> None:
+        assert self._tree is not None
+        for number, body in self._tree.add(structure, pages, keys):
+            self._write_body(number, body)
+
     def add_blank(self, media_box: Sequence[float] = (0, 0, 612, 792)) -> None:
         """A padding back page that says so ("This page intentionally left blank"), so an operator can tell it from a misfeed.
 
@@ -254,6 +395,8 @@ class PdfStreamWriter:
         if self._blank_content is None:
             self._blank_content = self._alloc()
             stream = blank_page_words(float(media_box[2]), float(media_box[3]))
+            if self._tree is not None:  # not the document's words: a reader skips them
+                stream = standards.artifact(stream)
             self._write_body(self._blank_content, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
         d = DictionaryObject()
         d[NameObject("/Type")] = NameObject("/Page")
@@ -261,38 +404,126 @@ class PdfStreamWriter:
         d[NameObject("/Resources")] = DictionaryObject()
         d[NameObject("/Contents")] = IndirectObject(self._blank_content, 0, None)
         d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+        if self._tree is not None:
+            d[NameObject("/Tabs")] = NameObject("/S")
         number = self._alloc()
         self._write_object(number, d)
         self.pages.append(number)
 
     def close(self) -> None:
         """Write the page tree, catalog, info, cross-reference table and trailer."""
-        kids = " ".join(f"{n} 0 R" for n in self.pages)
         self.offsets[2] = self._tell()
-        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [{kids}] >>\nendobj\n".encode())
+        self._write_raw(f"2 0 obj\n<< /Type /Pages /Count {len(self.pages)} /Kids [".encode())
+        for start in range(0, len(self.pages), _BLOCK):
+            # The page tree's kids a block at a time: one string for all of them would grow with the mailing.
+            self._write_raw(" ".join(f"{n} 0 R" for n in self.pages[start : start + _BLOCK]).encode()
+                            + (b" " if start + _BLOCK < len(self.pages) else b""))
+        self._write_raw(b"] >>\nendobj\n")
+        entries, parts = standards.catalog(self.variant, self.info, self.lang, self._alloc, self._tree)
+        for number, body in parts:
+            self._write_body(number, body)
         self.offsets[1] = self._tell()
-        self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        self._write_raw(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R%s >>\nendobj\n" % entries)
         info_number = self._alloc()
         self.offsets[info_number] = self._tell()
-        entries = "".join(f"/{k} {_pdf_text(v)} " for k, v in sorted(self.info.items()))
-        self._write_raw(f"{info_number} 0 obj\n<< {entries}>>\nendobj\n".encode("ascii"))
+        info = "".join(f"/{k} {_pdf_text(v)} " for k, v in sorted(self.info.items()))
+        self._write_raw(f"{info_number} 0 obj\n<< {info}>>\nendobj\n".encode("ascii"))
         xref_at = self._tell()
         size = self.next_id
-        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
-        for number in range(1, size):
-            offset = self.offsets.get(number)
-            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 00000 f \n")
-        digest = self._digest.hexdigest()[:32]
+        digest = self._digest.hexdigest()[:32]  # of everything before the cross-reference table
+        self._write_raw(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
+        for block in self.offsets.table(size):
+            self._write_raw(block)
+        self.offsets.close()
         trailer = (f"trailer\n<< /Size {size} /Root 1 0 R /Info {info_number} 0 R /ID [<{digest}> <{digest}>] >>\n"
                    f"startxref\n{xref_at}\n%%EOF\n")
-        self._write_raw("".join(lines).encode() + trailer.encode())
+        self._write_raw(trailer.encode())
 
+
+
+_BLOCK = 4096  # entries of the page tree and the cross-reference table written, or kept in memory, at a time
+
+
+class _Offsets:
+    """Where each object starts in the file, for its cross-reference table, in object-number order.
+
+    Objects are written about in the order their numbers were given, so the offsets of a run of numbers
+    that has no gap are final: past a block of them they go to a temporary file, already as table
+    entries. A print file of 100,000 pieces has two million objects; their offsets in a dict would be
+    the largest thing the main process holds.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, int] = {}  # 1 and 2 (written last), and numbers written before a lower one
+        self._next = 3  # the lowest number not yet in ``_ready`` or the file
+        self._ready = array("Q")
+        self._spill: IO[bytes] | None = None
+
+    def __setitem__(self, number: int, offset: int) -> None:
+        self._waiting[number] = offset
+        while self._next in self._waiting:
+            self._ready.append(self._waiting.pop(self._next))
+            self._next += 1
+        if len(self._ready) >= _BLOCK:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            self._spill.write(_entries(self._ready))
+            self._ready = array("Q")
+
+    def table(self, size: int) -> Iterator[bytes]:
+        """The table's entries for objects 1 .. size - 1, a block at a time (a number never written is a free entry)."""
+        yield b"".join(_entry(self._waiting.get(number)) for number in (1, 2) if number < size)
+        if self._spill is not None:
+            self._spill.seek(0)
+            while block := self._spill.read(20 * _BLOCK):
+                yield block
+        yield _entries(self._ready)
+        for start in range(self._next, size, _BLOCK):
+            yield b"".join(_entry(self._waiting.get(number)) for number in range(start, min(size, start + _BLOCK)))
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+
+
+def _entry(offset: int | None) -> bytes:
+    return b"%010d 00000 n \n" % offset if offset is not None else b"0000000000 00000 f \n"
+
+
+def _entries(offsets: array[int]) -> bytes:
+    return b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
 
 
 @functools.lru_cache(maxsize=8)
 def _shared_reader(pdf: bytes) -> PdfReader:
     """The parsed PDF of a shared part: every piece file of a run copies the same insert, so parse it once."""
     return PdfReader(io.BytesIO(pdf))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_structure(pdf: bytes) -> standards.Structure | None:
+    """The tags of a shared part (WeasyPrint wrote it tagged), read once: every occurrence writes a copy for its own pages."""
+    reader = _shared_reader(pdf)
+    catalog = reader.trailer["/Root"]
+    assert isinstance(catalog, DictionaryObject)
+    root = catalog.raw_get("/StructTreeRoot") if "/StructTreeRoot" in catalog else None
+    if not isinstance(root, IndirectObject):
+        return None
+
+    def body(number: int) -> bytes:
+        buffer = io.BytesIO()
+        obj = reader.get_object(number)
+        assert obj is not None, f"a dangling reference to object {number}"
+        obj.write_to_stream(buffer)
+        return buffer.getvalue()
+
+    return standards.structure_of(body, root.idnum, _page_numbers(reader))
+
+
+def _page_numbers(reader: PdfReader) -> list[int]:
+    """The object numbers of a file's pages, in order."""
+    return [page.indirect_reference.idnum if page.indirect_reference is not None else -1 for page in reader.pages]
 
 
 def _pdf_text(text: str) -> str:

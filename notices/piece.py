@@ -9,6 +9,7 @@ pieces in one WeasyPrint call. Every piece file is then checked as ``notices che
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from typing import Any
 from .assemble import add_mailpiece, blank_pdf, pdf_info
 from .compliance import PageFacts, Target, check_composed, check_pdf, errors, read_pages, shared_pages
 from .deadlines import statement_dates
+from .drawn import draw
 from .errors import ComplianceError, ConfigError, NoticesError, RenderError
-from .fields import skeleton
+from .fields import Layout, skeleton
 from .formatting import long_date, money
 from .job import Job, shape
 from .model import Record
@@ -133,14 +135,48 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is False:
             results.update(_lay_out_alone(job, seq, records, drafts, keep=True))
             continue
-        # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
-        statement = layout.write(values, lambda document: job.renderer.fragment(document, document.pages)) if layout else None
+        if layout is not None and layout.drawn is None and job.layouts.draw_once:
+            # Drawn with the kept piece's own words, before another piece's are swapped in.
+            layout.drawn = draw(layout, job.renderer.objects) or False
+        statement = layout.write(values, functools.partial(_write_statement, job, layout)) if layout else None
         if layout is None or statement is None:
             rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
         job.layouts.reused += 1
         results[seq] = dataclasses.replace(_finish_piece(job, seq, record, statement, layout.pages), reused=True)
     return rest
+
+
+def _keep(job: Job, html: str, document: Any) -> Fragment | None:
+    """Keep a piece laid out alone for the next pieces of its skeleton, and write it as they will be written.
+
+    The piece goes through its kept layout like any later piece (its own words swapped into its own
+    boxes): whether a piece's fields are drawn into the shape's drawing must not depend on whether it
+    came first, or its bytes would depend on the worker and chunk it landed in. None: write it in full.
+    """
+    assert job.layouts is not None
+    key, values = skeleton(html)
+    layout = job.layouts.keep(key, document, values)
+    if layout is None or not job.layouts.draw_once:
+        return None
+    layout.drawn = draw(layout, job.renderer.objects) or False
+    if layout.drawn is False:
+        return None
+    return layout.write(values, functools.partial(_write_statement, job, layout))
+
+
+def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
+    """A kept layout holding this piece's words as a statement's pages: its fields drawn into the kept drawing
+    (``drawn``) where their glyphs are in its fonts, else the pages drawn in full."""
+    assert job.layouts is not None
+    if job.layouts.draw_once and layout.drawn is not False:
+        fragment: Fragment | None = layout.drawn.fragment() if layout.drawn is not None else None
+        if fragment is not None:
+            job.layouts.drawn += 1
+            return fragment
+    # Through a copy, as a full layout writes its pieces: a fresh font table for each piece.
+    whole: Fragment = job.renderer.fragment(document, document.pages)
+    return whole
 
 
 def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],
@@ -171,12 +207,13 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
             if end - first != drafts[seq].pages:
                 wrong.append(seq)
                 continue
-            statement = job.renderer.fragment(document, document.pages[first:end])
+            statement = None
+            if keep and len(todo) == 1 and job.layouts is not None:
+                statement = _keep(job, drafts[seq].html, document)
+            if statement is None:
+                statement = job.renderer.fragment(document, document.pages[first:end])
             out[seq] = _finish_piece(job, seq, records[seq], statement, end - first)
         if not wrong:
-            if keep and len(todo) == 1 and job.layouts is not None:
-                key, values = skeleton(drafts[todo[0]].html)
-                job.layouts.keep(key, document, values)
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past their guess.
         for seq in wrong:
@@ -242,7 +279,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
     statement = with_barcode(job, seq, record, statement, statement_pages)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
-    writer = PdfStreamWriter(out, info=pdf_info(job.plan, title))
+    writer = PdfStreamWriter(out, info=pdf_info(job.plan, title), variant=job.pdf_variant, lang=job.language)
     pages, shared = add_mailpiece(writer, statement, statement_pages, job.shared, duplex=job.collector.duplex)
     writer.close()
     cap = job.collector.max_pages

@@ -27,6 +27,7 @@ from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from . import standards
 from .errors import FetchDenied, RenderError
 from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
@@ -149,12 +150,15 @@ def _no_warnings(what: str) -> Iterator[None]:
 class Renderer:
     """A WeasyPrint set-up reused for every piece of a run: fonts, stylesheets and fetcher parsed once."""
 
-    def __init__(self, collector_folders: Path | Sequence[Path] | None = None, workspace: Path | None = None) -> None:
+    def __init__(self, collector_folders: Path | Sequence[Path] | None = None, workspace: Path | None = None,
+                 variant: str = standards.PRINT) -> None:
         """``collector_folders``: the collector's template search path, most specific first (a workspace
         folder, the shipped folder; templates/base may end it), where its stylesheet is found.
         ``workspace``: the collector's folder in a workspace. The files a document may read are those
         under the workspace folder, the shipped templates and the fonts: nothing else (a folder made
-        up elsewhere, say by a test, gives its own files no access)."""
+        up elsewhere, say by a test, gives its own files no access). ``variant``: the PDF standard the
+        pages are written for (``standards``): PDF/UA pages carry their tags."""
+        self.variant = standards.check_variant(variant)
         base = templates_dir() / "base"
         folders = [collector_folders] if isinstance(collector_folders, Path) else list(collector_folders or ())
         self.roots = [*([workspace] if workspace is not None else []), templates_dir(), fonts_dir()]
@@ -190,10 +194,10 @@ class Renderer:
         doc = document if pages is None else document.copy(list(pages))
         with _no_warnings(what):
             if identifier is None:
-                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True)
+                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True, **self._standard)
                 # The identifier is the hash of the content, so the same piece always has the same bytes.
                 identifier = hashlib.sha256(first).hexdigest()[:32].encode()
-            pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True)
+            pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True, **self._standard)
             return pdf
 
     def fragment(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Fragment:
@@ -202,6 +206,10 @@ class Renderer:
         The same objects ``write`` would put in a file, taken before WeasyPrint serializes the whole
         file (object streams, cross-references) only for the piece writer to parse it back.
         """
+        return objects_of(self.objects(document, pages, what))
+
+    def objects(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Any:
+        """Some pages of a laid-out document as WeasyPrint's PDF (a pydyf PDF), before it is serialized."""
         captured: list[Any] = []
 
         def take(_document: Any, pdf: Any) -> None:
@@ -209,8 +217,12 @@ class Renderer:
             raise _Taken
 
         with _no_warnings(what), contextlib.suppress(_Taken):
-            document.copy(list(pages)).write_pdf(finisher=take)
-        return _objects(captured[0])
+            document.copy(list(pages)).write_pdf(finisher=take, **self._standard)
+        return captured[0]
+
+    @property
+    def _standard(self) -> dict[str, str]:
+        return standards.weasyprint_options(self.variant)
 
     def pdf(self, html: str, what: str = "piece") -> bytes:
         return self.write(self.layout(html, what), what=what)
@@ -223,13 +235,17 @@ class _Taken(Exception):
 _PAGE_ONLY = ("Annots", "B", "StructParents", "Metadata", "PieceInfo")  # what a copied page leaves behind
 
 
-def _objects(pdf: Any) -> Fragment:
+def objects_of(pdf: Any) -> Fragment:
     """The page objects of a pydyf PDF and every object they reach, serialized."""
     pages = list(pdf.pages["Kids"][::3])
     for number in pages:
         for key in _PAGE_ONLY:
             pdf.objects[number].pop(key, None)
-    return reachable(pages, lambda number: pdf.objects[number].data, pdf.pages.number)
+    fragment = reachable(pages, lambda number: pdf.objects[number].data, pdf.pages.number)
+    if "StructTreeRoot" in pdf.catalog:  # a tagged variant: the pages' tags travel with them
+        root = int(bytes(pdf.catalog["StructTreeRoot"]).split()[0])
+        fragment.structure = standards.structure_of(lambda number: pdf.objects[number].data, root, pages)
+    return fragment
 
 
 def _refuse_attachments(document: Any, what: str) -> None:

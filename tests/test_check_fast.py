@@ -180,3 +180,35 @@ def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, l
         every = read_pages(out.getvalue())
         assert len(read) == distinct + total
     assert once == every
+
+
+def _one_font_pdf(descriptor_extra: bytes) -> bytes:
+    """A one-page PDF whose only font is a Type 0 font; ``descriptor_extra`` goes into its descriptor (a /FontFile2, or not)."""
+    content = b"BT /F1 12 Tf 72 700 Td <0001> Tj ET"
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /Probe /Encoding /Identity-H /DescendantFonts [6 0 R] >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Probe /FontDescriptor 7 0 R >>",
+        b"<< /Type /FontDescriptor /FontName /Probe /Flags 4" + descriptor_extra + b" >>",
+        b"<< /Length 1 >>\nstream\nx\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    return bytes(out)
+
+
+def test_a_font_judged_before_is_judged_again_when_its_bytes_differ() -> None:
+    """The check remembers fonts by the bytes of their objects (pieces of a shape share theirs), never by their name."""
+    embedded, bare = _one_font_pdf(b" /FontFile2 8 0 R"), _one_font_pdf(b"")
+    assert read_pages(embedded)[0].unembedded == ()
+    assert read_pages(bare)[0].unembedded == ("/Probe",)
+    assert read_pages(embedded)[0].unembedded == () and read_pages(bare)[0].unembedded == ("/Probe",)

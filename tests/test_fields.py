@@ -11,7 +11,7 @@ import pytest
 from conftest import job_for
 
 from notices import Options, batch
-from notices.fields import Layouts, proven_toolchain, skeleton, vet
+from notices.fields import Layouts, Misfit, proven_toolchain, skeleton, vet
 from notices.model import Record
 from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer
@@ -29,6 +29,8 @@ def _render(collector: str, items: list[tuple[int, Record]], reuse: bool, monkey
             chunk: int = 8, mailing: str = "final-notice", day: dt.date = DAY,
             language: str = "en") -> tuple[dict[int, PieceResult], Any]:
     job = job_for(collector, mailing, day, language, reuse_layouts=reuse, with_inserts=True)
+    if job.layouts is not None:
+        job.layouts.draw_once = False  # the pages drawn in full, as a full layout draws them (test_drawn.py: drawn once)
     results = {}
     for start in range(0, len(items), chunk):
         for result in render_chunk(job, items[start:start + chunk]):
@@ -98,7 +100,11 @@ def test_a_lone_field_in_a_block_can_take_other_words() -> None:
     ('<p style="text-transform: uppercase"><span class="field">Alice Smith</span></p>', ""),
 ], ids=["copied into generated text", "auto-layout table", "not alone on its line", "floated", "text-transform"])
 def test_a_field_whose_width_could_matter_is_never_swapped(body: str, css: str) -> None:
-    assert vet(_document(body, css), ["Alice Smith"]) is None
+    try:
+        layout = vet(_document(body, css), ["Alice Smith"])
+    except Misfit:  # the words, not the boxes, fail: the next piece of the skeleton is tried
+        layout = None
+    assert layout is None
 
 
 def test_the_skeleton_leaves_out_field_words_piece_number_and_page_name() -> None:

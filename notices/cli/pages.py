@@ -80,6 +80,7 @@ def check(
     windows, the barcode, the sheets (exit 0 only when all are compliant)."""
     from ..compliance import check_file, target_for
     from ..compliance.postal import check_postal, postal_target
+    from ..conformance import check as check_standard
     from ..postal import envelopes
 
     try:
@@ -90,6 +91,7 @@ def check(
         fail(exc, as_json)
     documents = [d.strip() for d in document.split(",") if d.strip()] if document else None
     reports: list[Any] = []
+    standards: dict[str, Any] = {}  # file -> the PDF standard it declares and what our checks find
     failures: list[tuple[Path, NoticesError]] = []
     for path in pdfs:
         try:
@@ -97,11 +99,15 @@ def check(
             if documents is None:  # a lone document is no mailpiece: it has no envelope of its own
                 report.findings += check_postal(path.read_bytes(), report, postal)
             reports.append(report)
+            standards[str(path)] = check_standard(path.read_bytes(), str(path))
         except NoticesError as exc:
             failures.append((path, exc))
-    code = EXIT_USAGE if failures else EXIT_OK if all(r.ok for r in reports) else EXIT_COMPLIANCE
+    # A file that declares a standard it does not meet is not fit to send, whatever its words.
+    fit = all(r.ok for r in reports) and all(s.ok or s.declared == "print" for s in standards.values())
+    code = EXIT_USAGE if failures else EXIT_OK if fit else EXIT_COMPLIANCE
     if as_json:
-        files = [r.to_dict() for r in reports] + [{"file": str(p), "ok": False, **e.to_dict()} for p, e in failures]
+        files = [{**r.to_dict(), "standard": standards[str(r.file)].to_dict()} for r in reports]
+        files += [{"file": str(p), "ok": False, **e.to_dict()} for p, e in failures]
         typer.echo(json.dumps({"ok": code == EXIT_OK, "exit_code": code, "collector": collector, "mailing": mailing,
                                "date": target.day.isoformat(), "edition": target.plan.edition.id, "files": files},
                               indent=1, ensure_ascii=False))
@@ -110,12 +116,24 @@ def check(
                f"{target.day.isoformat()}: {target.plan.edition.label}")
     for report in reports:
         _print_report(report)
+        _print_standard(standards[str(report.file)])
     for _, failure in failures:
         typer.secho(f"\nerror: {failure}", fg=typer.colors.RED, err=True)
     bad = sum(not r.ok for r in reports)
     typer.echo(f"\n{len(reports)} checked: {len(reports) - bad} compliant, {bad} not compliant"
                + (f", {len(failures)} unreadable" if failures else ""))
     raise typer.Exit(code)
+
+
+def _print_standard(result: Any) -> None:
+    """The standard a file declares (print: none) and our structural checks of it (README: what they cover)."""
+    if result.ok:
+        typer.echo(f"  standard: {result.declared}; notices' structural checks pass (not a full ISO validation)")
+        return
+    fails = "" if result.declared == "print" else " (the file is not fit to send)"
+    typer.secho(f"  standard: {result.declared}; notices' structural checks find{fails}:", fg=typer.colors.RED)
+    for finding in result.findings:
+        typer.secho(f"    - {finding}", fg=typer.colors.RED)
 
 
 def _print_report(report: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Optional, cast
 
 import typer
 
-from ..errors import NoticesError
+from ..errors import ConfigError, NoticesError
 from ..options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
 from ..statutes import load_registry
 from ..workspace import home_from
@@ -56,6 +56,7 @@ def render(
     expect_records: Optional[int] = typer.Option(None, "--expect-records", metavar="N", help="Accounts the source system exported; the run is refused when the input holds another number."),
     expect_total: Optional[str] = typer.Option(None, "--expect-total", metavar="AMOUNT", help="The sum of every amount the source system exported (e.g. 25123.45); the run is refused when the input does not add up to it."),
     proof: bool = typer.Option(False, "--proof", help="Render although the profile's placeholder values would print: every page marked PROOF - NOT FOR MAILING, no print file."),
+    pdf_variant: str = typer.Option("print", "--pdf-variant", metavar="VARIANT", help="The PDF standard of every file: print (default), pdf/a-2b (archive) or pdf/ua-1 (accessible, tagged)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for pipelines)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     home: Optional[Path] = home_option(),
@@ -63,6 +64,7 @@ def render(
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
     from ..batch import run
 
+    _variant(pdf_variant, mailing, as_json)
     if not _per_record(mailing, as_json):
         with guard(out, as_json):
             _render_inserts(input, collector, mailing, parse_date(date), out, language, as_json, force, home_from(home), proof)
@@ -74,7 +76,7 @@ def render(
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,
                       control=control, expect_records=expect_records, expect_total=_amount(expect_total),
                       home=home_from(home), proof=proof, envelope=envelope, sort=sort, inserter=inserter,
-                      serial_range=serial_range)
+                      serial_range=serial_range, pdf_variant=pdf_variant)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
     with guard(out, as_json):
         if show:
@@ -123,6 +125,19 @@ def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
     if not 1 <= index <= count:
         raise typer.BadParameter(f"{value!r}: I must be between 1 and N", param_hint="--shard")
     return index, count
+
+
+def _variant(variant: str, mailing: str, as_json: bool) -> None:
+    """Refuse (exit 2) a PDF variant that is not one, or one asked of the bill inserts, which are written as print files only."""
+    from ..standards import PRINT, check_variant
+
+    try:
+        check_variant(variant)
+        if variant != PRINT and mailing in ("bill-inserts", "hpp-insert", "installment-insert"):
+            raise ConfigError("The bill inserts are written as print files only; --pdf-variant is for the mailings from a roll export",
+                              field="pdf_variant", value=variant)
+    except NoticesError as exc:
+        fail(exc, as_json)
 
 
 def _per_record(mailing: str, as_json: bool) -> bool:
@@ -178,6 +193,8 @@ def _print_summary(s: Any) -> None:
         typer.echo(f"print file: {s.print_file or empty}")
         if s.flat_print_file:
             typer.echo(f"flat mail:  {s.flat_print_file}")
+    if getattr(s, "pdf_variant", "print") != "print":
+        typer.echo(f"PDF variant: {s.pdf_variant}")
     if s.over_capacity:
         typer.secho(f"over capacity: {s.over_capacity} pieces have more sheets than the envelope takes (manifest column "
                     "over_capacity)" + ("; printed apart for flat mailing" if s.flat_print_file else ""),

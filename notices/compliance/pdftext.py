@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import pypdfium2
 from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
+from pypdf.generic import IndirectObject
 
 from ..errors import InputError
 
@@ -290,22 +291,83 @@ def find_words(needle: str, pages: Sequence[str]) -> tuple[int, int] | None:
 _PDFIUM_LOCK = threading.RLock()  # PDFium is not thread-safe
 
 
-def _unembedded(page: PageObject) -> tuple[str, ...]:
-    """The fonts a page uses without carrying them (Type 3 fonts are drawn by the PDF itself)."""
+def _unembedded(page: PageObject, raw: _RawObjects | None = None) -> tuple[str, ...]:
+    """The fonts a page uses without carrying them (Type 3 fonts are drawn by the PDF itself).
+
+    A font whose objects have the same bytes as one judged before is not parsed again (``raw``):
+    the pieces of a shape share their fonts, and parsing a font's widths cost a fifth of the check.
+    """
     fonts = (page.get("/Resources") or {}).get("/Font") or {}
     missing = []
     for name, ref in fonts.items():
-        font = ref.get_object()
-        if font.get("/Subtype") == "/Type3":
-            continue
-        if "/DescendantFonts" in font:
-            descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
-        else:
-            descriptor = font.get("/FontDescriptor")
-        descriptor = descriptor.get_object() if descriptor is not None else None
-        if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-            missing.append(str(font.get("/BaseFont", name)))
+        key = raw.key(ref.idnum, str(name)) if raw is not None and isinstance(ref, IndirectObject) else None
+        found = _FONTS.get(key) if key is not None else None
+        if found is None:
+            found = (_missing_font(ref.get_object(), str(name)),)
+            if key is not None and len(_FONTS) < 1024:
+                _FONTS[key] = found
+        if found[0] is not None:
+            missing.append(found[0])
     return tuple(missing)
+
+
+def _missing_font(font: Any, name: str) -> str | None:
+    """The font's name when it is neither a Type 3 font nor carries its program; None when it is fine."""
+    if font.get("/Subtype") == "/Type3":
+        return None
+    if "/DescendantFonts" in font:
+        descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+    else:
+        descriptor = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+        return str(font.get("/BaseFont", name))
+    return None
+
+
+_FONTS: dict[bytes, tuple[str | None]] = {}  # a font's objects' bytes -> what _missing_font said of them
+_OBJECT_REFERENCE = re.compile(rb"(?<![\d.])(\d+) (\d+) R\b")
+_STREAM_START = re.compile(rb">>\s*stream\r?\n")
+
+
+class _RawObjects:
+    """A PDF's objects as written, found by its cross-reference table: enough to tell two fonts' objects apart by their bytes."""
+
+    def __init__(self, pdf: bytes, offsets: dict[int, int]) -> None:
+        self.pdf = pdf
+        self.offsets = offsets
+
+    def key(self, number: int, name: str) -> bytes | None:
+        """A digest of the bytes of object ``number`` and every object its dictionaries reach (not stream data); None when unsure."""
+        seen, todo, digest = {number}, [number], hashlib.sha256(name.encode())
+        while todo:
+            current = todo.pop()
+            offset = self.offsets.get(current)
+            if offset is None or len(seen) > 32 or not self.pdf.startswith(b"%d 0 obj" % current, offset):
+                return None  # in an object stream, a table that misplaces it, or a font that reaches too much
+            end = self.pdf.find(b"endobj", offset)
+            if end < 0:
+                return None
+            body = self.pdf[offset:end]
+            found = _STREAM_START.search(body)
+            head = body if found is None else body[:found.end()]
+            digest.update(b"%d\n" % len(head) + head)
+            for match in _OBJECT_REFERENCE.finditer(head):
+                if match.group(2) != b"0":
+                    return None  # only objects of generation 0 are looked up here
+                child = int(match.group(1))
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        return digest.digest()
+
+
+def _raw_objects(pdf: bytes, reader: PdfReader) -> _RawObjects | None:
+    """The objects of a PDF with a plain cross-reference table (no object streams), else None."""
+    xref = getattr(reader, "xref", None)
+    if not isinstance(xref, dict) or getattr(reader, "xref_objStm", None):
+        return None
+    return _RawObjects(pdf, dict(xref.get(0, {})))
 
 
 def _outside(box: tuple[float, float, float, float], width: float, height: float) -> bool:
@@ -375,6 +437,7 @@ def read_pages(pdf: bytes, file: str = "", first: int | None = None) -> list[Pag
         if reader.is_encrypted:
             raise InputError("The PDF is encrypted; the check needs to read its text", file=file or None)
         pages = list(reader.pages)[:first]
+        raw = _raw_objects(pdf, reader)
         sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
         # A print file repeats the blank page and the inserts' pages. A key names objects by their
         # number in this file, so it holds for this reading only.
@@ -393,7 +456,7 @@ def read_pages(pdf: bytes, file: str = "", first: int | None = None) -> list[Pag
         for i, page in enumerate(pages):
             if i in read:
                 text, outside = read[i]
-                facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page)))
+                facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, _unembedded(page, raw)))
             else:
                 facts.append(facts[original[keys[i]]])
     except InputError:

@@ -1,0 +1,150 @@
+"""Pieces whose fields are drawn into a shape's page drawn once read as laid out alone: words, positions, statute findings; and the same bytes whichever piece was kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import job_for
+from pypdf import PdfReader
+from test_fields import MAILINGS, _records
+
+from notices.assemble import add_mailpiece
+from notices.compliance import Target, check_pdf, page_texts
+from notices.fields import proven_toolchain
+from notices.model import Record
+from notices.pdfwriter import Fragment, PdfStreamWriter, read_fragment
+from notices.piece import PieceResult, must_show, render_chunk
+
+pytestmark = pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is off without the proven WeasyPrint and HarfBuzz-subset")
+
+
+def _render(collector: str, items: list[tuple[int, Record]], mailing: str, day: dt.date, language: str, *,
+            reuse: bool, draw_once: bool = True, chunk: int = 8) -> tuple[dict[int, PieceResult], Any]:
+    job = job_for(collector, mailing, day, language, reuse_layouts=reuse, with_inserts=True)
+    if job.layouts is not None:
+        job.layouts.draw_once = draw_once
+    results = {}
+    for start in range(0, len(items), chunk):
+        for result in render_chunk(job, items[start:start + chunk]):
+            results[result.seq] = result
+    return results, job
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>|<page ')
+# A glyph's width in a font is rounded to 1/1000 em at the size it is first drawn at, in a full
+# layout and in a drawing shared by a shape alike, so a word's box may end a hundredth of a point
+# from where a full layout puts it (a 600 dpi printer's dot is 0.12 pt).
+TOLERANCE = 0.05
+
+
+def _bbox_words(pdf: bytes, folder: Path, name: str) -> list[tuple[str, tuple[float, ...]]]:
+    """pdftotext's words, each with its box, page by page (what a reader's text selection and search see)."""
+    source, target = folder / f"{name}.pdf", folder / f"{name}.html"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(source), str(target)], check=True, capture_output=True)
+    found = _WORD.finditer(target.read_text(encoding="utf-8"))
+    return [("<page>", ()) if m.group(5) is None else (m.group(5), tuple(float(m.group(i)) for i in range(1, 5))) for m in found]
+
+
+def _contents(pdf: bytes, pages: int) -> list[bytes]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [reader.pages[i].get_contents().get_data() for i in range(pages)]  # type: ignore[union-attr]  # every page has content
+
+
+def _same_words_and_places(ours: list[tuple[str, tuple[float, ...]]], theirs: list[tuple[str, tuple[float, ...]]]) -> bool:
+    return [w for w, _ in ours] == [w for w, _ in theirs] and all(
+        abs(a - b) <= TOLERANCE for (_, one), (_, other) in zip(ours, theirs, strict=True) for a, b in zip(one, other, strict=True))
+
+
+@pytest.mark.parametrize(("collector", "sample", "mailing", "day", "language", "share"), MAILINGS)
+def test_fields_drawn_into_a_page_drawn_once_read_as_a_full_layout(
+        collector: str, sample: str, mailing: str, day: dt.date, language: str, share: float, tmp_path: Path) -> None:
+    """Every mailing, collector and language: the same words at the same places (pdftotext -bbox, to 0.05 pt), the same
+    text for the statute check (PDFium), the same findings, as each piece laid out and drawn on its own."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    items = _records(collector, sample, mailing, day)
+    drawn, job = _render(collector, items, mailing, day, language, reuse=True)
+    alone, _ = _render(collector, items, mailing, day, language, reuse=False)
+    assert sorted(drawn) == sorted(alone) == [seq for seq, _ in items]
+    records = dict(items)
+    for seq in alone:
+        ours, theirs = drawn[seq], alone[seq]
+        assert (ours.pdf is None) == (theirs.pdf is None), f"piece {seq}: rendered on one path only"
+        if theirs.pdf is None:
+            assert ours.error == theirs.error
+            continue
+        assert ours.pdf is not None
+        # The page's operators, decompressed, are the ones a full drawing writes (only the fonts' glyph sets differ).
+        assert _contents(ours.pdf, ours.statement_pages) == _contents(theirs.pdf, theirs.statement_pages), f"piece {seq}"
+        words = _bbox_words(ours.pdf, tmp_path, f"{seq}-drawn")
+        assert words and _same_words_and_places(words, _bbox_words(theirs.pdf, tmp_path, f"{seq}-alone")), f"piece {seq}"
+        assert page_texts(ours.pdf) == page_texts(theirs.pdf), f"piece {seq}"
+        target = Target(job.collector, job.plan, tuple(must_show(job, records[seq])), records[seq].first_advertisement_date)
+        assert check_pdf(ours.pdf, target).findings == check_pdf(theirs.pdf, target).findings, f"piece {seq}"
+    # Not vacuous: where pieces share layouts, most of them had only their fields drawn.
+    assert job.layouts.drawn >= int(job.layouts.reused * 0.8)
+    assert job.layouts.drawn >= int(len(items) * share * 0.8)
+
+
+def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first() -> None:
+    """A worker keeps the first piece of a shape it meets; another worker, or another chunk size, meets another first."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    day = dt.date(2027, 2, 1)
+    forward, job = _render("baltimore-city", items, "final-notice", day, "en", reuse=True)
+    backward, _ = _render("baltimore-city", items[::-1], "final-notice", day, "en", reuse=True, chunk=3)
+    assert job.layouts.drawn > len(items) // 3
+    assert [s for s in forward if forward[s].pdf != backward[s].pdf] == []
+
+
+def test_a_field_with_a_glyph_the_shared_fonts_lack_is_drawn_in_full() -> None:
+    """A character outside the fonts drawn once (here Vietnamese) makes that piece's page drawn whole, with the same words."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    seq, first = items[0]
+    day = dt.date(2027, 2, 1)
+    twins = [(seq, first), (seq + 1, dataclasses.replace(first, owners=("Trần Thị Hoa",))),
+             (seq + 2, dataclasses.replace(first, owners=("ANN LEE",)))]
+    drawn, job = _render("baltimore-city", twins, "final-notice", day, "en", reuse=True, chunk=3)
+    alone, _ = _render("baltimore-city", twins, "final-notice", day, "en", reuse=False, chunk=3)
+    assert [drawn[s].reused for s, _ in twins] == [False, True, True]
+    assert job.layouts.drawn == 2  # the first piece's and ANN LEE's fields went into the drawing, not the third's
+    assert all(page_texts(drawn[s].pdf or b"") == page_texts(alone[s].pdf or b"") for s, _ in twins)
+
+
+def test_a_print_file_writes_a_shapes_fonts_once_and_the_same_from_pieces_read_back() -> None:
+    """The fonts and resources of a page drawn once are written once in a file however many pieces carry them,
+    and a print file made from the piece files (a resumed run) has the bytes of one made from the run's own parts."""
+    items = _records("baltimore-city", "baltimore-city-final-notices.csv")
+    drawn, job = _render("baltimore-city", items, "final-notice", dt.date(2027, 2, 1), "en", reuse=True)
+    done = [r for r in drawn.values() if r.print_part is not None and r.pdf is not None]
+    key = next(r.print_part.common for r in done if r.print_part is not None and r.print_part.common)
+    same = [r for r in done if r.print_part is not None and r.print_part.common == key]
+    assert len(same) >= 2
+
+    def print_file(parts: list[Fragment], inserts: bool = True) -> bytes:
+        out = io.BytesIO()
+        writer = PdfStreamWriter(out)
+        for part in parts:
+            if inserts:
+                add_mailpiece(writer, part, 1, job.shared, duplex=True, own_sheet=True)
+            else:
+                writer.add_fragment(part)
+        writer.close()
+        return out.getvalue()
+
+    parts = [r.print_part for r in same if r.print_part is not None]
+    one, all_of_them = print_file(parts[:1], inserts=False), print_file(parts, inserts=False)
+    # Each further piece adds its own objects (its page and content), never the fonts and resources again.
+    own = sum(len(body) + 64 for part in parts[1:] for _, body in part.lean().objects)
+    assert len(all_of_them) - len(one) <= own
+    assert sum(len(body) for _, body in parts[0].commons()) * (len(parts) - 1) > own
+    read_back = [read_fragment(r.pdf or b"", r.statement_pages) for r in same]
+    assert print_file(read_back) == print_file(parts)
