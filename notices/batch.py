@@ -74,7 +74,9 @@ def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
     control = _control(options)
     tally = Tally() if control is not None else None
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
-    layout = envelopes.address_layout(envelopes.for_profile(collector.envelope))
+    envelope = envelopes.for_profile(collector.envelope)
+    envelopes.require_return_fit(envelope, collector.return_address, collector.profile_file)
+    layout = envelopes.address_layout(envelope)
 
     def checked() -> Iterator[tuple[int, Record | Rejection, Shape | None]]:
         for seq, raw in enumerate(raw_accounts(index, reading), start=1):

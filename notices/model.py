@@ -200,6 +200,11 @@ class Collector:
         return table if isinstance(table, dict) else {}
 
     @property
+    def return_address(self) -> list[str]:
+        """The lines the return window shows (``return_address``)."""
+        return [str(line) for line in self.get("return_address", []) or []]
+
+    @property
     def imb(self) -> dict[str, Any] | None:
         """The ``[imb]`` table (notices.postal.imb), or None when the profile has none."""
         table = self.get("imb")

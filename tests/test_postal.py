@@ -14,6 +14,7 @@ from notices import Options, run
 from notices.assemble import blank_pdf
 from notices.cli import app
 from notices.compliance import shared_pages
+from notices.errors import ConfigError
 from notices.postal import envelopes, imb
 
 # USPS-B-3200's published examples (ReportLab's own test vectors): one tracking code, each routing length.
@@ -70,6 +71,42 @@ def test_the_double_window_lies_where_the_fold_puts_it() -> None:
     shown = json.loads(CliRunner().invoke(app, ["envelopes", "show", "no10-double-window", "--json"]).output)
     assert shown["address_window"]["points"]["width"] == pytest.approx(288.0)
     assert shown["clear_area"]["inches"]["height"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("stock_id", envelopes.stock_ids())
+def test_the_statements_text_begins_below_every_window_at_the_inserts_lowest_place(stock_id: str) -> None:
+    """The masthead's column (the template's min-height) ends past each window's lower edge moved down by the shift."""
+    stock = envelopes.stock(stock_id)
+    values = envelopes.template_values(envelopes.address_layout(stock))
+    lowest = max(w.bottom for w in (stock.address_window, stock.return_window) if w is not None) + stock.shift[1]
+    assert values["flow_top"] + 0.6 > lowest
+    profile = envelopes.template_values(envelopes.address_layout(envelopes.for_profile({})))
+    assert profile["flow_top"] is None  # a profile's own windows keep the stylesheet's height
+
+
+def test_the_double_windows_return_address_sits_in_its_clear_area_at_the_address_type() -> None:
+    """Three lines at 8 pt fit the 7/8 in return window with 1/8 in clearance and 1/8 in play each way; four do not,
+    and a return address the window cannot hold stops the run with the reason, never cut."""
+    stock = envelopes.stock("no10-double-window")
+    placed = envelopes.return_layout(stock)
+    area = stock.return_area
+    assert placed is not None and area is not None and stock.return_window is not None
+    assert area.left == pytest.approx(stock.return_window.left + 0.25) and area.height == pytest.approx(0.875 - 0.5)
+    assert placed.font_pt == 8.0 and placed.first_baseline > area.top
+    three = ["Office of Budget and Finance", "400 Washington Avenue", "Towson MD 21204"]
+    assert placed.lines_fit(three) is None
+    assert "holds 3 at 8 pt" in str(placed.lines_fit([*three, "Suite 100"]))
+    assert "wide at 8 pt" in str(placed.lines_fit(["Bureau of Revenue Collections and Real Property Tax Sale Office"]))
+    with pytest.raises(ConfigError, match="return address does not fit"):
+        envelopes.require_return_fit(stock, [*three, "Suite 100"], "collector.toml")
+    envelopes.require_return_fit(envelopes.stock("no10-single-window"), [*three, "Suite 100"])  # no return window
+
+
+def test_a_stock_is_taken_whole_whatever_windows_the_profile_gives() -> None:
+    """render and check see one envelope: the single-window stock keeps no return window from the profile's [envelope]."""
+    given = {"stock": "no10-single-window", "return_window": {"left": 0.75, "top": 0.5, "width": 3.25, "height": 0.875}}
+    assert envelopes.for_profile(given) == envelopes.stock("no10-single-window")
+    assert envelopes.template_values(envelopes.address_layout(envelopes.for_profile(given)))["return"] is None
 
 
 def _char_boxes(pdf: Path, wanted: list[str]) -> list[tuple[float, float, float, float]]:

@@ -176,11 +176,13 @@ def envelopes_show(
     typer.echo(f"  insert shift allowed: {data['shift']['x']} in across, {data['shift']['y']} in up/down "
                f"(a loose insert could move {data['loose_play']['x']} / {data['loose_play']['y']} in)")
     typer.echo(f"  clearance: {data['clearance']} in; address {data['address_pt']:g} pt, up to {data['max_lines']} lines")
-    for name in ("return_window", "address_window", "clear_area", "barcode"):
-        rect = data[name]
+    for name in ("return_window", "return_clear_area", "address_window", "clear_area", "barcode"):
+        rect = data.get(name)
         if rect is None:
             continue
         i, p = rect["inches"], rect["points"]
-        typer.echo(f"  {name:15} left {i['left']:.4f} in ({p['left']:.2f} pt)  top {i['top']:.4f} in ({p['top']:.2f} pt)  "
+        typer.echo(f"  {name:17} left {i['left']:.4f} in ({p['left']:.2f} pt)  top {i['top']:.4f} in ({p['top']:.2f} pt)  "
                    f"{i['width']:.4f} x {i['height']:.4f} in ({p['width']:.2f} x {p['height']:.2f} pt)")
+    if data.get("statement_top") is not None:
+        typer.echo(f"  the statement's text begins {data['statement_top']:.4f} in down the sheet, below every window's reach")
 

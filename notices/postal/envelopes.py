@@ -12,7 +12,7 @@ import functools
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from . import imb
 
 DATA = Path(__file__).with_name("envelopes.toml")
 FONT = "DejaVuSansCondensed.ttf"  # the address window's face (regular weight), as the stylesheet sets it
+FLOW_GAP = 0.0625  # between the lowest window's reach and the statement's first line (the line's own leading is extra)
 _FIRST_BASELINE_EM = 0.76  # the first baseline sits this far below the clear area's top: room for capitals, digits, ascenders
 
 
@@ -77,6 +78,28 @@ class Envelope:
         """Where the address and barcode may print: the window less the clearance and the shift, on every side."""
         return self.address_window.inset(self.clearance + self.shift[0], self.clearance + self.shift[1])
 
+    @property
+    def return_area(self) -> Rect | None:
+        """Where the return address may print: its window less the clearance and the shift (a profile's own: the window)."""
+        if self.return_window is None:
+            return None
+        if not self.stock:
+            return self.return_window
+        return self.return_window.inset(self.clearance + self.shift[0], self.clearance + self.shift[1])
+
+    @property
+    def flow_top(self) -> float | None:
+        """How far down the page the statement's own text may begin: below every window at the insert's lowest place.
+
+        Anything but the addresses must stay out of the windows at every position of the insert, so the
+        text below them starts past the lowest window's edge moved down by the shift, with a gap for the
+        first line's leading. A profile's own windows keep the stylesheet's fixed height (None).
+        """
+        if not self.stock:
+            return None
+        windows = [w for w in (self.address_window, self.return_window) if w is not None]
+        return max(w.bottom for w in windows) + self.shift[1] + FLOW_GAP
+
     def corners(self) -> list[tuple[float, float]]:
         """Every extreme of the insert's movement (and the nominal place): the window moves the other way on the page."""
         dx, dy = self.shift
@@ -104,6 +127,8 @@ class Envelope:
             "address_window": both(self.address_window),
             "return_window": both(self.return_window) if self.return_window else None,
             "clear_area": both(self.clear_area),
+            "return_clear_area": both(self.return_area) if self.stock and self.return_area else None,
+            "statement_top": None if self.flow_top is None else round(self.flow_top, 4),
             "address_pt": self.address_pt,
             "max_lines": layout.max_lines,
             "barcode": both(layout.barcode_box),
@@ -159,13 +184,14 @@ def for_profile(envelope: Any) -> Envelope:
     Windows given in the profile (``return_window``, ``address_window``, page coordinates) keep
     working as before: the address fills the window from its top at 9.5 pt, with no clearance or
     shift assumed, since the profile does not say which envelope they belong to.
+
+    A stock is taken whole, as ``notices check --envelope`` takes it: a single-window stock has no return
+    window, so no return address is printed on the insert (a window envelope's maker prints the sender's
+    corner card on its face; the profile's own return window would lie behind the envelope's face, unseen).
     """
     envelope = envelope if isinstance(envelope, dict) else {}
     if envelope.get("stock"):
-        chosen = stock(str(envelope["stock"]))
-        if "return_window" in envelope and chosen.return_window is None:
-            chosen = replace(chosen, return_window=_rect(envelope["return_window"]))
-        return chosen
+        return stock(str(envelope["stock"]))
     address = _rect(envelope.get("address_window", {"left": 0.75, "top": 2.0, "width": 4.0, "height": 1.125}))
     back = _rect(envelope.get("return_window", {"left": 0.75, "top": 0.5, "width": 3.25, "height": 0.875}))
     return Envelope(
@@ -279,6 +305,64 @@ def address_layout(envelope: Envelope) -> AddressLayout:
     return AddressLayout(envelope, box, first, pitch, max_lines, bars)
 
 
+@dataclass(frozen=True)
+class ReturnLayout:
+    """Where the return address goes in its window: a box whose first baseline lands in the clear area, and its type."""
+
+    envelope: Envelope
+    box: Rect
+    first_baseline: float
+    pitch: float
+    font_pt: float
+
+    def lines_fit(self, lines: Sequence[str]) -> str | None:
+        """Why these return address lines cannot show whole in the return window (None: they fit), by the font's metrics."""
+        area = self.envelope.return_area
+        if area is None or not self.envelope.stock:
+            return None  # a profile's own window: placed as given, as before
+        font, size = _font(), self.font_pt / 72
+        for index, line in enumerate(lines):
+            width = sum(font.advance.get(ord(ch), 0.6) for ch in line) * size
+            if self.box.left + width > area.right + 1e-9:
+                return (f"return address line {index + 1} ({line!r}) is {width:.2f} in wide at {self.font_pt:g} pt; the "
+                        f"{self.envelope.id} return window leaves {area.right - self.box.left:.2f} in")
+        if lines:
+            baseline = self.first_baseline + (len(lines) - 1) * self.pitch
+            low = baseline - min((font.bottom.get(ord(c), 0) for c in lines[-1]), default=0) * size
+            if low > area.bottom + 1e-9:
+                room = math.floor((area.bottom - self.first_baseline - font.descent * size) / self.pitch + 1e-9) + 1
+                return (f"the return address has {len(lines)} lines; the {self.envelope.id} return window holds {room} at "
+                        f"{self.font_pt:g} pt with USPS clearances")
+        return None
+
+
+def return_layout(envelope: Envelope) -> ReturnLayout | None:
+    """The return address from the top of its window's clear area, in the address's type (None: no return window)."""
+    area = envelope.return_area
+    if area is None:
+        return None
+    font, size = _font(), envelope.address_pt / 72
+    pitch = envelope.line_height * size
+    half_leading = (pitch - (font.ascent + font.descent) * size) / 2
+    if envelope.stock:
+        first = area.top + _FIRST_BASELINE_EM * size
+        top = first - half_leading - font.ascent * size
+    else:
+        top = area.top
+        first = top + half_leading + font.ascent * size
+    return ReturnLayout(envelope, Rect(area.left, top, area.width, area.bottom - top), first, pitch, envelope.address_pt)
+
+
+def require_return_fit(envelope: Envelope, lines: Sequence[str], profile: str | None = None) -> None:
+    """Stop before anything renders when the profile's return address cannot show whole in the stock's return window."""
+    placed = return_layout(envelope)
+    reason = None if placed is None else placed.lines_fit(lines)
+    if reason is not None:
+        raise ConfigError("The return address does not fit the envelope's return window", file=profile,
+                          field="return_address", value=reason,
+                          hint="shorten the profile's return_address, or choose another stock (notices envelopes list)")
+
+
 def address_lines(owners: Sequence[str], line1: str, line2: str, last_line: str) -> list[str]:
     """The lines of the window, in order, as the template prints them."""
     return [*owners, line1, *([line2] if line2 else []), last_line]
@@ -288,11 +372,21 @@ def template_values(layout: AddressLayout, margin_left: float = 0.6, margin_top:
     """What ``envelope.html.j2`` positions: boxes relative to the page's content box, in inches and points."""
     envelope = layout.envelope
     back = envelope.return_window
-    return {
+    flow = envelope.flow_top
+    values: dict[str, Any] = {
         "stock": envelope.id,
         "address": {"left": round(layout.box.left - margin_left, 4), "top": round(layout.box.top - margin_top, 4),
                     "width": round(layout.box.width, 4), "font_pt": envelope.address_pt,
                     "line_pt": round(layout.pitch * 72, 3), "lines": layout.max_lines},
         "return": None if back is None else {"left": round(back.left - margin_left, 4), "top": round(back.top - margin_top, 4),
-                                             "width": back.width, "height": back.height},
+                                             "width": back.width, "height": back.height, "font_pt": None},
+        # Where the masthead's column ends, so the statement's text begins below every window (None: the stylesheet's).
+        "flow_top": None if flow is None else round(flow - margin_top, 4),
     }
+    placed = return_layout(envelope)
+    if envelope.stock and placed is not None:
+        # A stock's return address: in its window's clear area, in the address's type, lines as close.
+        values["return"] = {"left": round(placed.box.left - margin_left, 4), "top": round(placed.box.top - margin_top, 4),
+                            "width": round(placed.box.width, 4), "height": round(placed.box.height, 4),
+                            "font_pt": placed.font_pt, "line_pt": round(placed.pitch * 72, 3)}
+    return values
