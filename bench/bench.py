@@ -142,10 +142,15 @@ def stages_worker(csv: Path, count: int, chunk: int) -> dict[str, Any]:
 
 
 def measure_stages(csv: Path, count: int, chunk: int) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--_stages", str(csv), str(count), str(chunk)]
+    return _child("--_stages", "stage timing", csv, count, chunk)
+
+
+def _child(flag: str, what: str, *args: object) -> dict[str, Any]:
+    """Run one measurement in a process of its own (its memory and CPU are its own) and read its last line as JSON."""
+    command = [sys.executable, str(Path(__file__).resolve()), flag, *(str(a) for a in args)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
     if done.returncode:
-        raise SystemExit(f"stage timing failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{what} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -225,11 +230,7 @@ def reportlab_worker(pieces: Path, count: int, out: Path) -> dict[str, Any]:
 
 
 def measure_reportlab(pieces: Path, count: int, out: Path) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--_reportlab", str(pieces), str(count), str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
-    if done.returncode:
-        raise SystemExit(f"ReportLab baseline failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _child("--_reportlab", "ReportLab baseline", pieces, count, out)
 
 
 def print_file_bound(project: dict[str, Any], out: Path, sample: int) -> dict[str, Any]:

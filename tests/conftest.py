@@ -165,3 +165,12 @@ def placeholders_refused(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
 
         for module in (notices.batch, notices.inserts, notices.web):
             monkeypatch.setattr(module, "refuse_placeholders", notices.compose.refuse_placeholders)
+
+# USPS-B-3200's published examples (ReportLab's own test vectors): one tracking code, each routing length.
+SPEC_TRACKING = "01234567094987654321"
+SPEC_BARS = {
+    "": "ATTFATTDTTADTAATTDTDTATTDAFDDFADFDFTFFFFFTATFAAAATDFFTDAADFTFDTDT",
+    "01234": "DTTAFADDTTFTDTFTFDTDDADADAFADFATDDFTAAAFDTTADFAAATDFDTDFADDDTDFFT",
+    "012345678": "ADFTTAFDTTTTFATTADTAAATFTFTATDAAAFDDADATATDTDTTDFDTDATADADTDFFTFA",
+    "01234567891": "AADTFFDFTDADTAADAATFDTDDAAADDTDTTDAFADADDDTFFFDDTTTADFAAADFTDAADA",
+}

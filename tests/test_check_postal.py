@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import CITY_CSV, CITY_DATE, COUNTY_CSV, COUNTY_DATE, SAMPLES, read_csv
+from conftest import CITY_CSV, CITY_DATE, COUNTY_CSV, COUNTY_DATE, SAMPLES, SPEC_BARS, SPEC_TRACKING, read_csv
 from pypdf import PdfReader
 from reportlab.graphics.barcode.usps4s import USPS_4State
 from reportlab.pdfgen import canvas
@@ -23,14 +23,6 @@ from notices.compliance.postal import PostalTarget, check_postal
 from notices.compliance.report import Finding, Report
 from notices.postal import envelopes, imb
 
-# USPS-B-3200's published examples (appendix; ReportLab's test vectors): one tracking code, each routing length.
-SPEC_TRACKING = "01234567094987654321"
-SPEC_BARS = {
-    "": "ATTFATTDTTADTAATTDTDTATTDAFDDFADFDFTFFFFFTATFAAAATDFFTDAADFTFDTDT",
-    "01234": "DTTAFADDTTFTDTFTFDTDDADADAFADFATDDFTAAAFDTTADFAAATDFDTDFADDDTDFFT",
-    "012345678": "ADFTTAFDTTTTFATTADTAAATFTFTATDAAAFDDADATATDTDTTDFDTDATADADTDFFTFA",
-    "01234567891": "AADTFFDFTDADTAADAATFDTDDAAADDTDTTDAFADADDDTFFFDDTTTADFAAADFTDAADA",
-}
 SALE_CSV = SAMPLES / "baltimore-city-sale-results.csv"
 SALE_DATE = dt.date(2027, 7, 1)
 SINGLE = envelopes.stock("no10-single-window")

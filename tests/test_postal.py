@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import CITY_DATE, COLUMNS, csv_text, read_csv, row
+from conftest import CITY_DATE, COLUMNS, SPEC_BARS, SPEC_TRACKING, csv_text, read_csv, row
 from typer.testing import CliRunner
 
 from notices import Options, run
@@ -17,14 +17,6 @@ from notices.compliance import shared_pages
 from notices.errors import ConfigError
 from notices.postal import envelopes, imb
 
-# USPS-B-3200's published examples (ReportLab's own test vectors): one tracking code, each routing length.
-SPEC_TRACKING = "01234567094987654321"
-SPEC_BARS = {
-    "": "ATTFATTDTTADTAATTDTDTATTDAFDDFADFDFTFFFFFTATFAAAATDFFTDAADFTFDTDT",
-    "01234": "DTTAFADDTTFTDTFTFDTDDADADAFADFATDDFTAAAFDTTADFAAATDFDTDFADDDTDFFT",
-    "012345678": "ADFTTAFDTTTTFATTADTAAATFTFTATDAAAFDDADATATDTDTTDFDTDATADADTDFFTFA",
-    "01234567891": "AADTFFDFTDADTAADAATFDTDDAAADDTDTTDAFADADDDTFFFDDTTTADFAAADFTDAADA",
-}
 INCH = 72.0
 PAGE_HEIGHT = 11.0
 
