@@ -44,16 +44,34 @@ Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports the
 def peak_rss_kb() -> int:
     """This process's peak resident set size in KiB, or 0 where the platform does not report it.
 
-    It comes from ``getrusage``, which Linux reports in KiB and macOS in bytes. Windows has no
-    ``resource`` module, and reading the peak there would take a dependency (psutil) this tool does
-    not have: there 0 means "not measured", not "no memory".
+    On Linux it is the kernel's high-water mark of this program's own memory (``VmHWM``):
+    ``getrusage`` there keeps the peak of the process it was started from across ``exec``, so a run
+    launched by a large parent (a pipeline, a test runner) would report the parent's size. Elsewhere
+    it comes from ``getrusage``, which macOS reports in bytes. Windows has no ``resource`` module,
+    and reading the peak there would take a dependency (psutil) this tool does not have: there 0
+    means "not measured", not "no memory".
     """
+    own = _own_peak_kb()
+    if own is not None:
+        return own
     try:
         import resource  # noqa: PLC0415 - POSIX only: the package must import on Windows too
     except ImportError:
         return 0
     peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return peak // 1024 if sys.platform == "darwin" else peak
+
+
+def _own_peak_kb() -> int | None:
+    """Linux's ``VmHWM`` for this process in KiB; None where there is no /proc to read it from."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def cpu_seconds() -> float:

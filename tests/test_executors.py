@@ -75,9 +75,10 @@ def test_a_result_that_cannot_be_sent_comes_back_as_an_error() -> None:
 
 
 def test_the_module_imports_and_measures_without_the_resource_module() -> None:
-    """As on Windows: no `resource`, yet the module imports; own CPU time is measured, peak RSS is 0 (not measured)."""
+    """As on Windows: no `resource` and no /proc, yet the module imports; own CPU time is measured, peak RSS is 0 (not measured)."""
     code = ("import sys, json; sys.modules['resource'] = None\n"  # None in sys.modules: `import resource` fails
             "import notices.executors as e\n"
+            "e._own_peak_kb = lambda: None\n"
             "sum(i * i for i in range(300000))\n"
             "print(json.dumps([e.peak_rss_kb(), e.cpu_seconds()]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
@@ -92,6 +93,18 @@ def test_peak_rss_and_cpu_are_measured_where_the_platform_reports_them() -> None
     sum(i * i for i in range(300_000))
     assert executors.peak_rss_kb() > 10_000  # KiB: an interpreter with the package loaded is well past 10 MB
     assert executors.cpu_seconds() > before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+def test_a_run_started_by_a_large_parent_reports_its_own_peak_not_the_parents() -> None:
+    """getrusage keeps the parent's peak across exec on Linux; the summary's peaks must be the run's own."""
+    code = ("import subprocess, sys\n"
+            "held = bytearray(200 * 1024 * 1024)\n"
+            "child = 'from notices.executors import peak_rss_kb; print(peak_rss_kb())'\n"
+            "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True).stdout)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) < 150 * 1024  # KiB: the child's own interpreter, not the parent's 200 MB
 
 
 def test_the_pool_bounds_have_no_defaults_of_their_own() -> None:
