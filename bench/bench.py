@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -217,15 +216,22 @@ def reportlab_worker(pieces: Path, count: int, out: Path) -> dict[str, Any]:
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     n = len(prepared)
+    return _figures("reportlab", n, wall, cpu, target.stat().st_size)
+
+
+def _figures(style: str, n: int, wall: float, cpu: float, total_bytes: int) -> dict[str, Any]:
+    """A baseline's figures, in the shape the project's are reported in; its peak is this process's own (VmHWM on Linux)."""
+    from notices.executors import peak_rss_kb
+
     return {
-        "style": "reportlab",
+        "style": style,
         "pieces": n,
         "wall_seconds": round(wall, 3),
         "pieces_per_second": round(n / wall, 2),
         "cpu_seconds_per_piece": round(cpu / max(n, 1), 4),
-        "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_main_mb": round(peak_rss_kb() / 1024, 1),
         "peak_rss_workers_mb": [],
-        "bytes_per_piece": round(target.stat().st_size / max(n, 1)),
+        "bytes_per_piece": round(total_bytes / max(n, 1)),
     }
 
 
@@ -334,16 +340,7 @@ def baseline_worker(csv: Path, count: int, style: str, out: Path) -> dict[str, A
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     n = len(records)
-    return {
-        "style": style,
-        "pieces": n,
-        "wall_seconds": round(wall, 3),
-        "pieces_per_second": round(n / wall, 2),
-        "cpu_seconds_per_piece": round(cpu / max(n, 1), 4),
-        "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "peak_rss_workers_mb": [],
-        "bytes_per_piece": round(total_bytes / max(n, 1)),
-    }
+    return _figures(style, n, wall, cpu, total_bytes)
 
 
 def measure_baseline(csv: Path, count: int, style: str, out: Path) -> dict[str, Any]:
