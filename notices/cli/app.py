@@ -7,7 +7,7 @@ import json
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,6 +56,20 @@ def fail(exc: NoticesError, as_json: bool) -> NoReturn:
     else:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+def shown(load: Callable[[], dict[str, Any]], as_json: bool) -> dict[str, Any] | None:
+    """A `show` command's data: printed as JSON (then None), or returned for the command to print as text."""
+    try:
+        data = load()
+    except NoticesError as exc:
+        fail(exc, as_json)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return None
+    typer.echo(f"{data['id']}: {data['title']}")
+    typer.echo(f"  source: {data['source']}")
+    return data
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import NoticesError
 from ..workspace import home_from
-from .app import app, fail, home_option
+from .app import app, fail, home_option, shown
 
 serials_app = typer.Typer(no_args_is_help=True, help="Show the barcode serial ledger: which runs hold which serials.")
 app.add_typer(serials_app, name="serials")
@@ -63,15 +63,9 @@ def inserters_show(
     """Show an inserter's code, mark geometry and clear zone, in inches from the sheet's top-left corner."""
     from ..postal import omr
 
-    try:
-        data = omr.inserter(inserter_id).to_dict()
-    except NoticesError as exc:
-        fail(exc, as_json)
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
+    data = shown(lambda: omr.inserter(inserter_id).to_dict(), as_json)
+    if data is None:
         return
-    typer.echo(f"{data['id']}: {data['title']}")
-    typer.echo(f"  source: {data['source']}")
     typer.echo(f"  marks on: {data['pages']} page(s); parity {data['parity']}")
     for index, role in enumerate(data["code"]):
         typer.echo(f"  {data['top'] + index * data['pitch']:.3f} in  {role}")

@@ -22,6 +22,7 @@ from .app import (
     fail,
     home_option,
     parse_date,
+    shown,
 )
 
 
@@ -161,15 +162,9 @@ def envelopes_show(
     """Show an envelope's windows in page coordinates of the letter's first panel, in inches and points."""
     from ..postal import envelopes
 
-    try:
-        data = envelopes.stock(stock_id).to_dict()
-    except NoticesError as exc:
-        fail(exc, as_json)
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
+    data = shown(lambda: envelopes.stock(stock_id).to_dict(), as_json)
+    if data is None:
         return
-    typer.echo(f"{data['id']}: {data['title']}")
-    typer.echo(f"  source: {data['source']}")
     fold = data["fold"]
     typer.echo(f"  fold: first panel {fold['panel_width']} x {fold['panel_height']} in, nominally at "
                f"({fold['insert_left']}, {fold['insert_top']}) in inside the envelope")
