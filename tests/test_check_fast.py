@@ -147,8 +147,12 @@ def test_facts_of_the_parts_are_the_facts_of_the_piece(pieces: dict[str, list[Ca
         assert list(kwargs["pages"]) == read_pages(pdf)
 
 
-def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, list[Caught]]) -> None:
-    """A print file repeats the blank page and the insert's pages: reading each once gives what reading every page gives."""
+@pytest.mark.parametrize("reading", ["plain", "in full"])
+def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, list[Caught]], reading: str) -> None:
+    """A print file repeats the blank page and the insert's pages: reading each once gives what reading every page gives.
+
+    Both readings: the file's structure read as a plain file, and by pypdf (each finds pages alike its own way).
+    """
     out = io.BytesIO()
     writer = PdfStreamWriter(out)
     inserts = [(part.document.id, pdf) for part, pdf in job().inserts]
@@ -172,12 +176,20 @@ def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, l
         read.extend(indexes)
         return real(pdf, indexes, sizes)
 
+    def not_in_full(*args: Any) -> Any:
+        raise AssertionError("the plain file was read by pypdf")
+
+    read_pages(out.getvalue())  # its fonts judged once (by pypdf), as a worker judges a shape's on its first piece
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdftext, "read_pdfium", counting)
-        once = read_pages(out.getvalue())
+        if reading == "plain":
+            patch.setattr(pdftext, "read_pages_in_full", not_in_full)
+        read_file = read_pages if reading == "plain" else pdftext.read_pages_in_full
+        once = read_file(out.getvalue())
         assert (len(once), len(read)) == (total, distinct)
-        patch.setattr(pdftext, "page_key", lambda page: str(id(page)))  # no two pages alike: every page is read
-        every = read_pages(out.getvalue())
+        # No two pages alike: every page is read.
+        patch.setattr(pdftext, "plain_page_key" if reading == "plain" else "page_key", lambda page: str(id(page)))
+        every = read_file(out.getvalue())
         assert len(read) == distinct + total
     assert once == every
 

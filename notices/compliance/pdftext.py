@@ -26,6 +26,7 @@ from pypdf.errors import PyPdfError
 from pypdf.generic import IndirectObject
 
 from ..errors import InputError
+from .plainpdf import PlainPage, read_plain
 
 LETTER = (612.0, 792.0)
 MARGIN = 18.0  # 0.25 in: no text may be drawn closer to the sheet's edge (printers cannot reach it)
@@ -139,6 +140,7 @@ class _PageWords:
     keys: frozenset[str]  # furniture keys of the page's raw lines of two words or more
     line_keys: frozenset[str]  # furniture keys of its folded lines
     words: tuple[str, ...]
+    vocabulary: frozenset[str]  # its words lower-cased
     starts: tuple[int, ...]  # where each word starts in " ".join(words)
     joined: str
     number: PageNumber | None
@@ -165,6 +167,7 @@ def _page_words(text: str) -> _PageWords:
         keys=keys,
         line_keys=frozenset(line.key for line in page_lines),
         words=tuple(flat),
+        vocabulary=frozenset(word.lower() for word in flat),
         starts=tuple(islice(starts, len(flat))),
         joined=" ".join(flat),
         number=_page_number(page_lines),
@@ -206,6 +209,8 @@ class PdfText:
         repeated = self.repeated = _repeated_lines(analysed)
         self.line_keys = [page.line_keys for page in analysed]  # per page: the furniture keys of its lines
         self.numbers = [page.number for page in analysed]  # per page: its own "Page k of n", if it prints one
+        # Per page, its words lower-cased: as ``lower`` cases them, for lower() never looks past a space.
+        self.vocabularies = [page.vocabulary for page in analysed]
         at = 0  # where the page's first word starts in ``joined``
         for number, page in enumerate(analysed):
             first_word, first_line = len(self.words), len(self.lines)
@@ -428,7 +433,62 @@ def read_pdf(pdf: bytes, file: str = "") -> PdfText:
 
 
 def read_pages(pdf: bytes, file: str = "", first: int | None = None) -> list[PageFacts]:
-    """The facts of each page (or of the ``first`` pages), read from the bytes; a page drawn again later is read once."""
+    """The facts of each page (or of the ``first`` pages), read from the bytes; a page drawn again later is read once.
+
+    A plain file (what render writes, plainpdf.py) has its structure read without pypdf; the facts
+    are the ones pypdf's reading gives (``read_pages_in_full``), which tests/test_check_reading.py holds it to.
+    """
+    facts = _read_plain(pdf, first)
+    return facts if facts is not None else read_pages_in_full(pdf, file, first)
+
+
+def plain_page_key(page: PlainPage) -> bytes:
+    """A plain file's page as written, but for its object number: pages written alike draw the same."""
+    return page.body
+
+
+def _read_plain(pdf: bytes, first: int | None) -> list[PageFacts] | None:
+    """The facts of a plain file's pages, or None when pypdf must read the file.
+
+    None too when one of its fonts was never judged (pypdf judges it, and _FONTS remembers), or
+    when PDFium refuses the file (pypdf then reads the text).
+    """
+    plain = read_plain(pdf, first)
+    if plain is None:
+        return None
+    raw = _RawObjects(pdf, plain.offsets)
+    keys = [plain_page_key(page) for page in plain.pages]
+    original: dict[bytes, int] = {}  # per key, the first page that has it
+    for i, key in enumerate(keys):
+        original.setdefault(key, i)
+    todo = [i for i, key in enumerate(keys) if original[key] == i]
+    unembedded: dict[int, tuple[str, ...]] = {}
+    for i in todo:
+        missing = []
+        for name, number in plain.pages[i].fonts:
+            font = raw.key(number, name)
+            found = _FONTS.get(font) if font is not None else None
+            if found is None:
+                return None
+            if found[0] is not None:
+                missing.append(found[0])
+        unembedded[i] = tuple(missing)
+    sizes = [(page.width, page.height) for page in plain.pages]
+    read = read_pdfium(pdf, todo, sizes) if todo else {}
+    if len(read) != len(todo):
+        return None
+    facts: list[PageFacts] = []
+    for i, key in enumerate(keys):
+        if i in read:
+            text, outside = read[i]
+            facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, unembedded[i]))
+        else:
+            facts.append(facts[original[key]])
+    return facts
+
+
+def read_pages_in_full(pdf: bytes, file: str = "", first: int | None = None) -> list[PageFacts]:
+    """``read_pages`` of any PDF: its structure (sizes, fonts) read by pypdf; unreadable or encrypted is an input error."""
     quiet = logging.getLogger("pypdf")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # pypdf's repair notes ("EOF marker not found") are not the clerk's concern
