@@ -71,15 +71,28 @@ def requirement(spec: str, collector: Collector) -> tuple[re.Pattern[str], str] 
     ``https://www.``), anything else is a phrase that must begin a word (``foreclos`` finds
     foreclosure).
     """
+    return _requirement(spec, tuple(_fact(collector, fact) if fact else None for _, fact in _alternatives(spec)))
+
+
+def _fact(collector: Collector, path: str) -> str | None:
+    """A profile fact as the requirement prints it, or None when it is absent (no value, a table, a list, blank)."""
+    value = collector.get(path)
+    if value is None or isinstance(value, (dict, list)) or not str(value).strip():
+        return None
+    return str(value)
+
+
+@functools.lru_cache(maxsize=1024)  # the same requirements, with the same facts, are looked for in every piece
+def _requirement(spec: str, facts: tuple[str | None, ...]) -> tuple[re.Pattern[str], str] | None:
+    """The pattern of ``spec``, given the value of each of its alternatives that names a fact."""
     alternatives: list[str] = []
     shown: list[str] = []
-    for alt, fact in _alternatives(spec):
+    for (alt, fact), value in zip(_alternatives(spec), facts, strict=True):
         if fact:
-            value = collector.get(fact)
-            if value is None or isinstance(value, (dict, list)) or not str(value).strip():
+            if value is None:
                 continue
-            alternatives.append(_fact_pattern(str(value)))
-            shown.append(str(value))
+            alternatives.append(_fact_pattern(value))
+            shown.append(value)
         else:
             alternatives.append(phrase_pattern(alt))
             shown.append(f"“{alt}”")

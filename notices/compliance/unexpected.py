@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Block
-from ..statutes import load_registry
+from ..resolve import Plan
+from ..statutes import Registry, load_registry
 from .passages import closest, word_diff
 from .patterns import requirement
 from .pdftext import PdfText, fixed_words, text_key
@@ -25,7 +26,7 @@ class UnexpectedBlocks:
     def check(self, spans: Sequence[Span]) -> None:
         """Statements of blocks not in force on the date, or not applying to this collector, must not be printed."""
         registry = load_registry()
-        seen_texts = self._candidates()
+        seen_texts = _candidates(self.target.plan)
         taken: list[tuple[int, int]] = []
         exact: dict[str, int | None] = {}
         for key, block in seen_texts.items():
@@ -35,12 +36,12 @@ class UnexpectedBlocks:
                 taken.append((at, at + len(needle)))
                 self.report(block, at, spans)
         # Then near-verbatim copies (one or two words changed), unless an exact statement already stands there.
-        vocabulary = set(self.text.lower.split(" "))  # each word lower-cased, as lower() cases word by word
+        vocabularies = self.text.vocabularies  # each page's words, lower-cased
         for key, block in seen_texts.items():
             needle = fixed_words(block.text)
             if exact[key] is not None or len(needle) < 8:
                 continue
-            if sum(w.lower() in vocabulary for w in needle) < NEAR * len(needle):
+            if sum(any(w.lower() in v for v in vocabularies) for w in needle) < NEAR * len(needle):
                 continue  # cheap: most of the statement's words are not even in the PDF
             near = closest(needle, self.text, 0, len(self.text.words))
             if near is None or near[2] < NEAR or any(a < near[1] and near[0] < b for a, b in taken):
@@ -61,23 +62,6 @@ class UnexpectedBlocks:
                         self.report(block, hit[0], spans, detail=req[1] if req else "")
                         break
 
-    def _candidates(self) -> dict[str, Block]:
-        """Per distinct text, the block whose words must not be printed (fixed words only; the Date line has none)."""
-        mailing_docs = set(self.target.plan.mailing.documents)
-        expected = {b.id for b in self.target.plan.blocks}
-        printed = {text_key(b.text) for b in self.target.plan.blocks if b.text}
-        seen_texts: dict[str, Block] = {}
-        # Where two blocks share their words (§ 4-201.2(a)(1) and § 2-112(d)(4)(II)1), name the one of this mailing, or the first.
-        ranked = sorted(enumerate(load_registry().blocks), key=lambda item: (item[1].document not in mailing_docs, item[0]))
-        for _, block in ranked:
-            if block.id in expected or not block.text or block.check == "date-line":
-                continue
-            key = text_key(block.text)
-            if key in seen_texts or key in printed:
-                continue
-            seen_texts[key] = block
-        return seen_texts
-
     def report(self, block: Block, at: int, spans: Sequence[Span], detail: str = "") -> None:
         doc = next((s.document_id for s in spans if s.lo <= at < s.hi), "")
         if not block.in_force_on(self.target.day):
@@ -90,3 +74,34 @@ class UnexpectedBlocks:
             why = f"does not apply to {self.target.collector.name} (condition: {block.applies_when})"
         found = f" ({detail})" if detail else ""
         self.add(block, "error", f"printed{found}, but {why}", at, document=doc)
+
+
+_CANDIDATES: dict[int, tuple[Plan, Registry, dict[str, Block]]] = {}  # per plan (kept, so its id stays its own)
+
+
+def _candidates(plan: Plan) -> dict[str, Block]:
+    """Per distinct text, the block whose words must not be printed (fixed words only; the Date line has none).
+
+    Worked out once per plan: every piece of a run is checked against the same one.
+    """
+    registry = load_registry()
+    cached = _CANDIDATES.get(id(plan))
+    if cached is not None and cached[0] is plan and cached[1] is registry:
+        return cached[2]
+    mailing_docs = set(plan.mailing.documents)
+    expected = {b.id for b in plan.blocks}
+    printed = {text_key(b.text) for b in plan.blocks if b.text}
+    seen_texts: dict[str, Block] = {}
+    # Where two blocks share their words (§ 4-201.2(a)(1) and § 2-112(d)(4)(II)1), name the one of this mailing, or the first.
+    ranked = sorted(enumerate(registry.blocks), key=lambda item: (item[1].document not in mailing_docs, item[0]))
+    for _, block in ranked:
+        if block.id in expected or not block.text or block.check == "date-line":
+            continue
+        key = text_key(block.text)
+        if key in seen_texts or key in printed:
+            continue
+        seen_texts[key] = block
+    if len(_CANDIDATES) >= 16:
+        _CANDIDATES.clear()
+    _CANDIDATES[id(plan)] = (plan, registry, seen_texts)
+    return seen_texts
