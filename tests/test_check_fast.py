@@ -179,7 +179,6 @@ def test_a_page_repeated_in_a_file_is_read_once_and_the_same(pieces: dict[str, l
     def not_in_full(*args: Any) -> Any:
         raise AssertionError("the plain file was read by pypdf")
 
-    read_pages(out.getvalue())  # its fonts judged once (by pypdf), as a worker judges a shape's on its first piece
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdftext, "read_pdfium", counting)
         if reading == "plain":

@@ -450,8 +450,8 @@ def plain_page_key(page: PlainPage) -> bytes:
 def _read_plain(pdf: bytes, first: int | None) -> list[PageFacts] | None:
     """The facts of a plain file's pages, or None when pypdf must read the file.
 
-    None too when one of its fonts was never judged (pypdf judges it, and _FONTS remembers), or
-    when PDFium refuses the file (pypdf then reads the text).
+    None too when one of its fonts cannot be judged from the subset plainpdf reads, or when PDFium
+    refuses the file (pypdf then reads the text).
     """
     plain = read_plain(pdf, first)
     if plain is None:
@@ -467,9 +467,15 @@ def _read_plain(pdf: bytes, first: int | None) -> list[PageFacts] | None:
         missing = []
         for name, number in plain.pages[i].fonts:
             font = raw.key(number, name)
-            found = _FONTS.get(font) if font is not None else None
-            if found is None:
+            if font is None:
                 return None
+            found = _FONTS.get(font)
+            if found is None:
+                found = plain.unembedded(number, name)
+                if found is None:
+                    return None
+                if len(_FONTS) < 1024:
+                    _FONTS[font] = found
             if found[0] is not None:
                 missing.append(found[0])
         unembedded[i] = tuple(missing)

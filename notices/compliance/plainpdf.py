@@ -70,12 +70,23 @@ class PlainPage:
     fonts: tuple[tuple[str, int], ...]  # each font of its resources: the name pypdf gives it, and its object
 
 
-@dataclass(frozen=True)
 class PlainPdf:
-    """The file's object offsets (generation 0, in use), and its first pages."""
+    """The file's object offsets (generation 0, in use), its first pages, and its fonts judged on demand."""
 
-    offsets: dict[int, int]
-    pages: list[PlainPage]
+    def __init__(self, reader: _Reader, pages: list[PlainPage]) -> None:
+        self._reader = reader
+        self.offsets = reader.offsets
+        self.pages = pages
+
+    def unembedded(self, number: int, name: str) -> tuple[str | None] | None:
+        """What pdftext._missing_font says of font object ``number`` (named ``name``), as pypdf reads it; None: not plain.
+
+        (None,) when the font is fine (a Type 3 font, or one that carries its program), else (its name,).
+        """
+        try:
+            return (self._reader.missing_font(number, name),)
+        except _NotPlain:
+            return None
 
 
 def read_plain(pdf: bytes, first: int | None = None) -> PlainPdf | None:
@@ -120,7 +131,7 @@ class _Reader:
                 raise _NotPlain
             if index < wanted:
                 read.append(PlainPage(body, *_size(page.get("/MediaBox")), self._fonts(page)))
-        return PlainPdf(self.offsets, read)
+        return PlainPdf(self, read)
 
     def _xref(self, start: int, keyword: int) -> dict[str, Value]:
         """The cross-reference table at ``start`` into ``offsets``, checked entry by entry; its trailer, which ends at ``keyword``."""
@@ -170,6 +181,38 @@ class _Reader:
 
     def _resolved(self, value: Value) -> Value:
         return self._object(value.number) if isinstance(value, Ref) else value
+
+    def missing_font(self, number: int, name: str) -> str | None:
+        """pdftext._missing_font of font object ``number``, reading each value as pypdf gives it there.
+
+        pypdf's ``get`` gives a value as written (a reference unresolved), its ``[]`` and ``get_object``
+        resolve one: so the subtype and the base font must be written in the font, the descendant
+        fonts, their first and the descriptor may be referred to.
+        """
+        font = self._object(number)
+        if not isinstance(font, dict):
+            raise _NotPlain
+        subtype, base = font.get("/Subtype"), font.get("/BaseFont", name)
+        if not isinstance(subtype, str | None) or not isinstance(base, str):
+            raise _NotPlain
+        if subtype == "/Type3":
+            return None
+        if "/DescendantFonts" in font:
+            descendants = self._resolved(font["/DescendantFonts"])
+            if not isinstance(descendants, list) or not descendants:
+                raise _NotPlain
+            descendant = self._resolved(descendants[0])
+            if not isinstance(descendant, dict):
+                raise _NotPlain
+            descriptor = descendant.get("/FontDescriptor")
+        else:
+            descriptor = font.get("/FontDescriptor")
+        descriptor = self._resolved(descriptor)
+        if descriptor is not None and not isinstance(descriptor, dict):
+            raise _NotPlain
+        if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            return base
+        return None
 
     def _fonts(self, page: dict[str, Value]) -> tuple[tuple[str, int], ...]:
         """The fonts of a page's own resources, in the order they are written, each by reference."""
