@@ -54,6 +54,7 @@ Value: TypeAlias = "int | float | str | bytes | bool | Ref | list[Value] | dict[
 # Objects as written -> their values: the pages of a shape's pieces are written alike, object numbers and all.
 _PARSED: dict[bytes, Value] = {}
 _MAX_PARSED = 4096
+_MAX_REMEMBERED = 4096  # bytes: a page, its resources, a font's dictionaries; not a long string someone wrote
 
 
 class _NotPlain(Exception):
@@ -172,7 +173,7 @@ class _Reader:
             value = _PARSED[written]
         else:
             value = _parse_object(written, number)
-            if len(_PARSED) < _MAX_PARSED:
+            if len(_PARSED) < _MAX_PARSED and len(written) <= _MAX_REMEMBERED:
                 _PARSED[written] = value
         return value, written[len(b"%d 0 obj" % number):-6].strip(b" \t\r\n")
 
@@ -204,26 +205,30 @@ class _Reader:
             descendant = self._resolved(descendants[0])
             if not isinstance(descendant, dict):
                 raise _NotPlain
-            descriptor = descendant.get("/FontDescriptor")
+            holder = descendant
         else:
-            descriptor = font.get("/FontDescriptor")
-        descriptor = self._resolved(descriptor)
-        if descriptor is not None and not isinstance(descriptor, dict):
-            raise _NotPlain
-        if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            holder = font
+        if "/FontDescriptor" not in holder:
             return base
-        return None
+        descriptor = self._resolved(holder["/FontDescriptor"])
+        if not isinstance(descriptor, dict):
+            raise _NotPlain  # null included: pypdf cannot look into it
+        return None if any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")) else base
 
     def _fonts(self, page: dict[str, Value]) -> tuple[tuple[str, int], ...]:
-        """The fonts of a page's own resources, in the order they are written, each by reference."""
-        resources = self._resolved(page.get("/Resources"))
-        if resources is None:
+        """The fonts of a page's own resources, in the order they are written, each by reference.
+
+        No resources, or no fonts in them, is no font; resources or fonts that are not a dictionary
+        (null included) are left to pypdf, which refuses them.
+        """
+        if "/Resources" not in page:
             return ()
+        resources = self._resolved(page["/Resources"])
         if not isinstance(resources, dict):
             raise _NotPlain
-        fonts = self._resolved(resources.get("/Font"))
-        if fonts is None:
+        if "/Font" not in resources:
             return ()
+        fonts = self._resolved(resources["/Font"])
         if not isinstance(fonts, dict):
             raise _NotPlain
         return tuple((name, _ref(ref)) for name, ref in fonts.items())
