@@ -36,12 +36,12 @@ class UnexpectedBlocks:
                 taken.append((at, at + len(needle)))
                 self.report(block, at, spans)
         # Then near-verbatim copies (one or two words changed), unless an exact statement already stands there.
-        vocabularies = self.text.vocabularies  # each page's words, lower-cased
+        vocabulary = frozenset().union(*self.text.vocabularies)  # each word lower-cased, as ``lower`` has them
         for key, block in seen_texts.items():
             needle = fixed_words(block.text)
             if exact[key] is not None or len(needle) < 8:
                 continue
-            if sum(any(w.lower() in v for v in vocabularies) for w in needle) < NEAR * len(needle):
+            if sum(w.lower() in vocabulary for w in needle) < NEAR * len(needle):
                 continue  # cheap: most of the statement's words are not even in the PDF
             near = closest(needle, self.text, 0, len(self.text.words))
             if near is None or near[2] < NEAR or any(a < near[1] and near[0] < b for a, b in taken):
