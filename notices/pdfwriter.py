@@ -11,9 +11,11 @@ import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import re
 import tempfile
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
@@ -223,67 +225,33 @@ class PdfStreamWriter:
         self.offsets[number] = self._tell()
         self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
 
-    def _copy(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
-        """A copy of ``obj`` whose indirect references point at numbers in this file."""
-        if isinstance(obj, IndirectObject):
-            key = obj.idnum
-            if key not in mapping:
-                mapping[key] = self._alloc()
-                target = obj.get_object()
-                assert target is not None, f"a dangling reference to object {key}"
-                queue.append((mapping[key], target))
-            return IndirectObject(mapping[key], 0, None)
-        if isinstance(obj, StreamObject):
-            copy = StreamObject()
-            copy._data = obj._data  # keep the encoded bytes: no re-compression
-            for k, v in obj.items():
-                copy[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            return copy
-        if isinstance(obj, DictionaryObject):
-            d = DictionaryObject()
-            for k, v in obj.items():
-                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            return d
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self._copy(v, mapping, queue, reader) for v in obj)
-        return obj
-
     def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None,
                     keys: dict[int, int] | None = None) -> list[int]:
         """Copy pages and everything they reach; returns the new page object numbers."""
-        mapping: dict[int, int] = {}
-        queue: list[tuple[int, PdfObject]] = []
         numbers = []
-        for index in indexes:
-            page = reader.pages[index]
-            d = DictionaryObject()
-            for k, v in page.items():
-                if k in _SKIP_PAGE_KEYS:
-                    continue
-                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
-                if inherited not in d and inherited in page:
-                    d[NameObject(inherited)] = self._copy(page[inherited], mapping, queue, reader)
-            d[NameObject("/Parent")] = IndirectObject(2, 0, None)
-            source = page.indirect_reference.idnum if page.indirect_reference is not None else None
-            if keys and source in keys:
-                d[NameObject("/StructParents")] = NumberObject(keys[source])
-            number = self._alloc()
-            body = self._write_object(number, d)
-            if bodies is not None:
-                bodies.append(body)
-            numbers.append(number)
-            while queue:
-                target, obj = queue.pop(0)
-                self._write_object(target, self._copy_resolved(obj, mapping, queue, reader))
+        for number, body, page in _copied(reader, indexes, self._alloc, keys):
+            self._write_body(number, body)
+            if page:
+                numbers.append(number)
+                if bodies is not None:
+                    bodies.append(body)
         return numbers
 
-    def _copy_resolved(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
-        if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
-            resolved = obj.get_object()
-            assert resolved is not None
-            obj = resolved
-        return self._copy(obj, mapping, queue, reader)
+    def _copy_shared(self, pdf: bytes, keys: dict[int, int] | None, bodies: list[bytes]) -> list[int]:
+        """Copy all pages of a shared part, as ``_copy_pages`` would, from its objects serialized once per process."""
+        part = _shared_copy(pdf, tuple(keys.items()) if keys else ())
+        if part is None:
+            reader = _shared_reader(pdf)
+            return self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
+        start = self.next_id
+        self.next_id += part.size
+        numbers = []
+        for number, body, page in part.at(start):
+            self._write_body(number, body)
+            if page:
+                numbers.append(number)
+                bodies.append(body)
+        return numbers
 
     # -- public ----------------------------------------------------------------------------
     def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
@@ -339,9 +307,8 @@ class PdfStreamWriter:
         if structure is not None:
             return self._add_tagged_shared(name, pdf, structure)
         if name not in self._shared:
-            reader = _shared_reader(pdf)
             bodies: list[bytes] = []
-            self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
+            self.pages.extend(self._copy_shared(pdf, None, bodies))
             self._shared[name] = bodies
             return len(bodies)
         for body in self._shared[name]:
@@ -370,7 +337,7 @@ class PdfStreamWriter:
         sources = _page_numbers(reader)
         if name not in self._shared:
             bodies: list[bytes] = []
-            numbers = self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
+            numbers = self._copy_shared(pdf, keys, bodies)
             self._shared[name] = bodies
         else:
             numbers = []
@@ -493,6 +460,125 @@ def _entry(offset: int | None) -> bytes:
 
 def _entries(offsets: array[int]) -> bytes:
     return b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+
+
+def _copied(reader: PdfReader, indexes: Iterable[int], alloc: Callable[[], int],
+            keys: dict[int, int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
+    """Pages of a parsed PDF and every object they reach, numbered by ``alloc`` as met, in writing order: (number, body, is a page).
+
+    ``keys``: the parent-tree key of each source page that has one (a tagged file), set as its /StructParents.
+    """
+    mapping: dict[int, int] = {}
+    queue: deque[tuple[int, PdfObject]] = deque()
+
+    def copy(obj: PdfObject) -> PdfObject:
+        """A copy of ``obj`` whose indirect references point at the numbers ``alloc`` gave."""
+        if isinstance(obj, IndirectObject):
+            key = obj.idnum
+            if key not in mapping:
+                mapping[key] = alloc()
+                target = obj.get_object()
+                assert target is not None, f"a dangling reference to object {key}"
+                queue.append((mapping[key], target))
+            return IndirectObject(mapping[key], 0, None)
+        if isinstance(obj, StreamObject):
+            stream = StreamObject()
+            stream._data = obj._data  # keep the encoded bytes: no re-compression
+            for k, v in obj.items():
+                stream[NameObject(k)] = copy(v)
+            return stream
+        if isinstance(obj, DictionaryObject):
+            d = DictionaryObject()
+            for k, v in obj.items():
+                d[NameObject(k)] = copy(v)
+            return d
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(copy(v) for v in obj)
+        return obj
+
+    for index in indexes:
+        page = reader.pages[index]
+        d = DictionaryObject()
+        for k, v in page.items():
+            if k in _SKIP_PAGE_KEYS:
+                continue
+            d[NameObject(k)] = copy(v)
+        for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+            if inherited not in d and inherited in page:
+                d[NameObject(inherited)] = copy(page[inherited])
+        d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+        source = page.indirect_reference.idnum if page.indirect_reference is not None else None
+        if keys and source in keys:
+            d[NameObject("/StructParents")] = NumberObject(keys[source])
+        number = alloc()
+        yield number, _serialized(d), True
+        while queue:
+            target, obj = queue.popleft()
+            if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
+                resolved = obj.get_object()
+                assert resolved is not None
+                obj = resolved
+            yield target, _serialized(copy(obj)), False
+
+
+def _serialized(obj: PdfObject) -> bytes:
+    buffer = io.BytesIO()
+    obj.write_to_stream(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _SharedCopy:
+    """A shared part's pages and what they reach, copied and serialized once: written into any file by renumbering only.
+
+    Numbered from 0 as ``_copied`` numbers them, in writing order: (number, head with a ``%d`` for each reference to
+    one of them, the numbers those point at, the rest of the body (a stream's data, never touched), is a page).
+    """
+
+    size: int
+    objects: tuple[tuple[int, bytes, tuple[int, ...], bytes, bool], ...]
+
+    def at(self, start: int) -> list[tuple[int, bytes, bool]]:
+        """The objects as ``_copied`` writes them into a file whose next number is ``start``."""
+        return [(start + number, head % tuple(start + r for r in references) + tail, page)
+                for number, head, references, tail, page in self.objects]
+
+
+_NEAR = 3  # the first number of a fresh file (1 and 2: its catalog and page tree)
+_FAR = 10_000_000  # a second numbering, with more digits, that the serialized form must reproduce to be used
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_copy(pdf: bytes, keys: tuple[tuple[int, int], ...]) -> _SharedCopy | None:
+    """A shared part copied as ``_copied`` copies it, once per process (and parent-tree keys): every piece file writes it.
+
+    References are found in the serialized dictionaries, as ``add_fragment`` finds them. Proven, not assumed: the
+    copy renumbered for a second, distant numbering must equal a walk made with that numbering, or there is none
+    (a string in the part that reads like a reference) and each file walks the part's objects itself.
+    """
+    reader = _shared_reader(pdf)
+
+    def walk(first: int) -> list[tuple[int, bytes, bool]]:
+        return list(_copied(reader, range(len(reader.pages)), itertools.count(first).__next__, dict(keys)))
+
+    near = walk(_NEAR)
+    size = len(near)
+    objects = []
+    for number, body, page in near:
+        head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
+        parts, references, last = [], [], 0
+        for match in _REFERENCE.finditer(head):
+            target = int(match.group(1))
+            if _NEAR <= target < _NEAR + size:  # not the page tree's 2, which every file numbers so
+                parts += [head[last:match.start()].replace(b"%", b"%%"), b"%d 0 R"]
+                references.append(target - _NEAR)
+                last = match.end()
+        parts.append(head[last:].replace(b"%", b"%%"))
+        objects.append((number - _NEAR, b"".join(parts), tuple(references), marker + data, page))
+    copied = _SharedCopy(size, tuple(objects))
+    if copied.at(_NEAR) != near or copied.at(_FAR) != walk(_FAR):
+        return None
+    return copied
 
 
 @functools.lru_cache(maxsize=8)
