@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import CITY_DATE, job_for
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, NameObject, TextStringObject
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
 import notices.pdfwriter as pdfwriter
 from notices import standards
@@ -48,7 +48,7 @@ def statements(variant: str) -> list[tuple[Fragment, int]]:
     done = render_chunk(job(variant), [(1, record("01-01-0001-001", 2)), (2, record("01-01-0001-002", 40))])
     found = [(r.print_part, r.statement_pages) for r in done if r.print_part is not None]
     assert [pages > 1 for _, pages in found] == [False, True], "the statements are not one page and several"
-    return found  # type: ignore[return-value]  # None filtered above
+    return found
 
 
 def piece(statement: Fragment, pages: int, inserts: Sequence[SharedPart], variant: str) -> bytes:
@@ -94,11 +94,11 @@ def insert_pdf(*, page_entry: TextStringObject | None = None, content: bytes = b
     stream = DecodedStreamObject()
     stream.set_data(content)
     page[NameObject("/Contents")] = writer._add_object(stream)
-    font: Any = writer._add_object(pdfwriter.DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+    font: Any = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
                                                                 NameObject("/Subtype"): NameObject("/Type1"),
                                                                 NameObject("/BaseFont"): NameObject("/Helvetica")}))
-    page[NameObject("/Resources")] = pdfwriter.DictionaryObject(
-        {NameObject("/Font"): pdfwriter.DictionaryObject({NameObject("/F1"): font})})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
     if page_entry is not None:
         page[NameObject("/PieceName")] = page_entry
     out = io.BytesIO()
