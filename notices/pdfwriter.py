@@ -167,6 +167,42 @@ def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
     return identities
 
 
+def _renumbered(head: bytes, numbers: dict[int, int]) -> bytes:
+    """A serialized dictionary with each reference to a number in ``numbers`` pointing at what it maps to."""
+    form = _head_form(head)
+    if form is None:
+        def renumber(match: re.Match[bytes]) -> bytes:
+            number = numbers.get(int(match.group(1)))
+            return match.group(0) if number is None else b"%d 0 R" % number
+
+        return _REFERENCE.sub(renumber, head)
+    template, references = form
+    return template % tuple(numbers.get(n, n) for n in references)
+
+
+@functools.lru_cache(maxsize=1024)
+def _head_form(head: bytes) -> tuple[bytes, tuple[int, ...]] | None:
+    """A serialized dictionary as a format with a ``%d`` for each reference, and the numbers they point at, found once:
+    every piece of a layout has the same heads. None when a reference is not written as ``%d`` would (a leading zero)."""
+    parts, references, last = [], [], 0
+    for match in _REFERENCE.finditer(head):
+        digits = match.group(1)
+        if digits != b"%d" % int(digits):
+            return None
+        parts += [head[last:match.start()].replace(b"%", b"%%"), b"%d 0 R"]
+        references.append(int(digits))
+        last = match.end()
+    parts.append(head[last:].replace(b"%", b"%%"))
+    return b"".join(parts), tuple(references)
+
+
+@functools.lru_cache(maxsize=64)
+def _identities_of(own: tuple[int, ...], others: tuple[tuple[int, bytes], ...]) -> dict[int, bytes]:
+    """``_identities`` of a fragment's objects but its own ``own`` (pages, their content), kept: those are the fonts and
+    resources every fragment of one layout or drawn shape shares, the same bytes under the same numbers. Not to be changed."""
+    return _identities({**dict(others), **dict.fromkeys(own, b"")}, set(own))
+
+
 def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
     """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
     seen, todo, objects = set(pages), list(pages), []
@@ -213,13 +249,6 @@ class PdfStreamWriter:
         number = self.next_id
         self.next_id += 1
         return number
-
-    def _write_object(self, number: int, obj: PdfObject) -> bytes:
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        body = buffer.getvalue()
-        self._write_body(number, body)
-        return body
 
     def _write_body(self, number: int, body: bytes) -> None:
         self.offsets[number] = self._tell()
@@ -277,7 +306,8 @@ class PdfStreamWriter:
             found = _CONTENTS.search(bodies[page].partition(b"\nstream\n")[0])
             if found is not None:
                 own.update(int(n) for n in _REFERENCE_NUMBER.findall(found.group(1)))
-        identities = _identities(bodies, own)
+        identities = _identities_of(tuple(sorted(own & bodies.keys())),
+                                    tuple((n, body) for n, body in sorted(bodies.items()) if n not in own))
         numbers: dict[int, int] = {}
         todo = []
         for number, body in sorted(fragment.objects):
@@ -290,14 +320,9 @@ class PdfStreamWriter:
                 self._written[identity] = numbers[number]
             todo.append((number, body))
         numbers[fragment.parent] = 2
-
-        def renumber(match: re.Match[bytes]) -> bytes:
-            number = numbers.get(int(match.group(1)))
-            return match.group(0) if number is None else b"%d 0 R" % number
-
         for number, body in todo:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
-            self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
+            self._write_body(numbers[number], _renumbered(head, numbers) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)
         return len(fragment.pages)
 
@@ -365,16 +390,8 @@ class PdfStreamWriter:
             if self._tree is not None:  # not the document's words: a reader skips them
                 stream = standards.artifact(stream)
             self._write_body(self._blank_content, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        d = DictionaryObject()
-        d[NameObject("/Type")] = NameObject("/Page")
-        d[NameObject("/MediaBox")] = ArrayObject(NumberObject(int(v)) for v in media_box)
-        d[NameObject("/Resources")] = DictionaryObject()
-        d[NameObject("/Contents")] = IndirectObject(self._blank_content, 0, None)
-        d[NameObject("/Parent")] = IndirectObject(2, 0, None)
-        if self._tree is not None:
-            d[NameObject("/Tabs")] = NameObject("/S")
         number = self._alloc()
-        self._write_object(number, d)
+        self._write_body(number, _blank_page(tuple(int(v) for v in media_box), self._blank_content, self._tree is not None))
         self.pages.append(number)
 
     def close(self) -> None:
@@ -610,6 +627,20 @@ def _shared_structure(pdf: bytes) -> standards.Structure | None:
 def _page_numbers(reader: PdfReader) -> list[int]:
     """The object numbers of a file's pages, in order."""
     return [page.indirect_reference.idnum if page.indirect_reference is not None else -1 for page in reader.pages]
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_page(media_box: tuple[int, ...], content: int, tagged: bool) -> bytes:
+    """The page dictionary of a padding back page drawn by ``content``: the same few in every piece file of a run."""
+    d = DictionaryObject()
+    d[NameObject("/Type")] = NameObject("/Page")
+    d[NameObject("/MediaBox")] = ArrayObject(NumberObject(v) for v in media_box)
+    d[NameObject("/Resources")] = DictionaryObject()
+    d[NameObject("/Contents")] = IndirectObject(content, 0, None)
+    d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+    if tagged:
+        d[NameObject("/Tabs")] = NameObject("/S")
+    return _serialized(d)
 
 
 def _pdf_text(text: str) -> str:
