@@ -131,3 +131,22 @@ def test_an_insert_whose_words_read_like_a_reference_is_still_written_exactly(wo
     assert (pdfwriter._shared_copy(pdf, ()) is not None) is kept
     for _ in range(2):
         assert piece(statement, 1, inserts, standards.PRINT) == expected
+
+
+def test_a_statement_is_renumbered_as_written_whatever_its_heads_hold() -> None:
+    """References are renumbered wherever they are the fragment's, a percent sign or a leading zero notwithstanding, twice alike."""
+    page = b"<</Type /Page/Parent 9 0 R/Contents 05 0 R/Resources <</Font <</F1 6 0 R>>>>/PieceInfo (100% 7 0 R) /Other 007 0 R>>"
+    fragment = Fragment([4], [(4, page), (5, b"<</Length 5>>\nstream\n6 0 R\nendstream"),
+                              (6, b"<</Type /Font/Subtype /Type1/BaseFont /Helvetica/Note (5%) /Drawn 5 0 R>>")], parent=9)
+    written = []
+    for _ in range(2):
+        out = io.BytesIO()
+        writer = PdfStreamWriter(out)
+        writer.add_fragment(fragment)
+        writer.close()
+        written.append(out.getvalue())
+    assert written[0] == written[1]
+    assert (b"3 0 obj\n<</Type /Page/Parent 2 0 R/Contents 4 0 R/Resources <</Font <</F1 5 0 R>>>>"
+            b"/PieceInfo (100% 7 0 R) /Other 007 0 R>>\nendobj\n") in written[0]
+    assert b"4 0 obj\n<</Length 5>>\nstream\n6 0 R\nendstream\nendobj\n" in written[0]
+    assert b"5 0 obj\n<</Type /Font/Subtype /Type1/BaseFont /Helvetica/Note (5%) /Drawn 4 0 R>>\nendobj\n" in written[0]
