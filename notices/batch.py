@@ -256,10 +256,15 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     workers = max(1, min(workers, -(-todo // max(1, options.chunk))))
     pool = LocalPool(workers, init_worker, (spec,), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=["notices.workers"], recycle_after=options.recycle_after)
+                     preload=["notices.workers"], recycle_after=options.recycle_after, affinity=_chunk_shape)
     consume(pool.map(chunks))
     notes = (pool.memory_note,) if pool.memory_note else ()
     return _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
+
+
+def _chunk_shape(chunk: list[tuple[int, Record]]) -> Shape:
+    """A chunk's statement shape (a chunk holds one): the pool hands a shape's chunks to one worker, which lays it out once."""
+    return shape(chunk[0][1])
 
 
 class _Records:

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -38,6 +38,7 @@ Fail = Callable[[Any, str], Any]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLL = 0.25  # seconds between checks of the workers' deadlines and memory
 DEPTH = 2  # chunks queued at each worker: one running, one waiting
+LOOKAHEAD = 16  # chunks read ahead per worker to find one of a kind no other worker is on
 Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports them with every message
 
 
@@ -178,6 +179,62 @@ class _Task:
     key: int
     items: list[Any]
     deadline: float | None = None
+    kind: Hashable = None  # the pool's ``affinity`` of its items: chunks of one kind go to one worker
+
+
+class _Source:
+    """The chunks still to hand out: those read ahead (or given back) first, then the rest, read only when needed."""
+
+    def __init__(self, chunks: Iterable[list[Any]], affinity: Callable[[list[Any]], Hashable] | None) -> None:
+        self.chunks = iter(chunks)
+        self.affinity = affinity
+        self.pending: deque[_Task] = deque()
+        self.counter = 0
+        self.exhausted = False
+
+    def _read(self) -> _Task | None:
+        if self.exhausted:
+            return None
+        try:
+            items = list(next(self.chunks))
+        except StopIteration:
+            self.exhausted = True
+            return None
+        task = _Task(self.counter, items, kind=self.affinity(items) if self.affinity else None)
+        self.counter += 1
+        return task
+
+    def take(self, kind: Hashable, taken: set[Hashable], limit: int) -> _Task | None:
+        """A chunk of ``kind`` (what the worker is on), else of a kind no other worker is on (``taken``), else any.
+
+        Reads ahead at most ``limit`` chunks to find one: a worker lays out each kind once, and a
+        kind with more chunks than that is shared rather than waited for. Without affinity, in order.
+        """
+        if self.affinity is None:
+            return self.pending.popleft() if self.pending else self._read()
+        for task in self.pending:
+            if task.kind == kind and kind is not None:
+                self.pending.remove(task)
+                return task
+        for task in self.pending:
+            if task.kind not in taken:
+                self.pending.remove(task)
+                return task
+        while len(self.pending) < limit:
+            ahead = self._read()
+            if ahead is None:
+                break
+            if ahead.kind == kind or ahead.kind not in taken:
+                return ahead
+            self.pending.append(ahead)
+        return self.pending.popleft() if self.pending else None
+
+    def give_back(self, tasks: Iterable[_Task]) -> None:
+        """Chunks to hand out again before any other (retries, or those queued behind a killed worker)."""
+        self.pending.extendleft(reversed(list(tasks)))
+
+    def done(self) -> bool:
+        return self.exhausted and not self.pending
 
 
 @dataclass
@@ -191,6 +248,7 @@ class _Worker:
     started: float = field(default_factory=time.monotonic)
     done: int = 0  # items answered
     draining: bool = False  # gets no new chunks; replaced once its last one is answered
+    kind: Hashable = None  # the affinity of the last chunk it was given
 
 
 class LocalPool:
@@ -217,6 +275,7 @@ class LocalPool:
         context: str = "forkserver",
         preload: Sequence[str] = (),
         recycle_after: int = 0,
+        affinity: Callable[[list[Any]], Hashable] | None = None,
     ) -> None:
         self.workers = max(1, workers)
         self.initializer = initializer
@@ -249,6 +308,9 @@ class LocalPool:
         self.recycle_after = recycle_after
         self.recycled = 0
         self._live: list[_Worker] = []
+        # Chunks of one kind (``affinity(chunk)``) go to the worker already on that kind, where the
+        # work keeps something per kind (a statement shape's layout): each kind is set up once, not once per worker.
+        self.affinity = affinity
 
     # -- workers ---------------------------------------------------------------------------------
     def _start(self) -> _Worker:
@@ -292,66 +354,59 @@ class LocalPool:
     # -- the run ---------------------------------------------------------------------------------
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
         """Yield the results of each chunk as it finishes; give up single items that break their bound."""
-        source = iter(chunks)
-        pending: deque[_Task] = deque()
-        counter = 0
-        exhausted = False
+        source = _Source(chunks, self.affinity)
         try:
             for _ in range(self.workers):
                 self._start()
             while True:
                 # Keep DEPTH chunks queued at each worker, so it never waits for this process between
-                # chunks; read ahead only that far, so memory stays flat however long the mailing.
+                # chunks; read ahead only that far (and LOOKAHEAD for affinity), so memory stays flat.
                 dead = []
                 for worker in self._live:
                     while len(worker.tasks) < DEPTH and not worker.draining:
-                        if not pending and not exhausted:
-                            try:
-                                pending.append(_Task(counter, list(next(source))))
-                                counter += 1
-                            except StopIteration:
-                                exhausted = True
-                        if not pending:
+                        taken = {w.kind for w in self._live if w is not worker and w.tasks}
+                        task = source.take(worker.kind, taken, LOOKAHEAD * self.workers)
+                        if task is None:
                             break
-                        task = pending.popleft()
                         try:
                             worker.conn.send((task.key, task.items))
                         except OSError:
                             # It died on the chunk it holds, before we read that: the chunk goes back, and
                             # the death is handled as if read (the item that killed it is given up).
-                            pending.appendleft(task)
+                            source.give_back([task])
                             dead.append(worker)
                             break
                         worker.tasks.append(task)
+                        worker.kind = task.kind
                         self._arm(worker)
                 for worker in dead:
                     if not worker.tasks:
                         self._retire(worker, kill=True)
                         self._start()
                     elif worker in self._live:
-                        yield from self._receive(worker, pending)
+                        yield from self._receive(worker, source)
                 busy = [w for w in self._live if w.tasks]
                 if not busy:
-                    if exhausted and not pending:
+                    if source.done():
                         return
                     continue
                 for conn in wait([w.conn for w in busy], timeout=_POLL):
                     worker = next(w for w in busy if w.conn is conn)
                     if worker in self._live:
-                        yield from self._receive(worker, pending)
+                        yield from self._receive(worker, source)
                 for worker in [w for w in self._live if w.draining and not w.tasks]:
-                    self._recycle(worker, replace=bool(pending) or not exhausted)
+                    self._recycle(worker, replace=not source.done())
                 now = time.monotonic()
                 for worker in [w for w in self._live if w.tasks]:
                     head = worker.tasks[0]
                     if not worker.ready and now - worker.started > self.start_timeout:
                         raise RenderError(f"a worker process did not start within {self.start_timeout:.0f} s")
                     if head.deadline is not None and now > head.deadline:
-                        yield from self._give_up(worker, pending, f"render exceeded the time bound of {self.item_timeout:g} s")
+                        yield from self._give_up(worker, source, f"render exceeded the time bound of {self.item_timeout:g} s")
                     # A worker that has just died has no /proc entry (None, so 0): its death is read from its pipe.
                     elif self.memory_enforced and self.memory_bytes and (_rss_bytes(worker.process.pid) or 0) > self.memory_bytes:
                         limit = self.memory_bytes / 1024 / 1024
-                        yield from self._give_up(worker, pending, f"render exceeded the memory bound of {limit:.0f} MB")
+                        yield from self._give_up(worker, source, f"render exceeded the memory bound of {limit:.0f} MB")
         finally:
             self.close()
 
@@ -360,7 +415,7 @@ class LocalPool:
         if worker.ready and worker.tasks and worker.tasks[0].deadline is None:
             worker.tasks[0].deadline = time.monotonic() + self.item_timeout * len(worker.tasks[0].items)
 
-    def _receive(self, worker: _Worker, pending: deque[_Task]) -> Iterator[list[Any]]:
+    def _receive(self, worker: _Worker, source: _Source) -> Iterator[list[Any]]:
         try:
             kind, _key, payload, (rss, cpu) = worker.conn.recv()
         except (EOFError, OSError):
@@ -369,7 +424,7 @@ class LocalPool:
             if not worker.ready:
                 # Not a piece's fault: replacing it would fail the same way, for ever.
                 raise RenderError(f"a worker process failed to start (exit code {code})") from None
-            yield from self._give_up(worker, pending, f"the worker process died (exit code {code}) while rendering")
+            yield from self._give_up(worker, source, f"the worker process died (exit code {code}) while rendering")
             return
         worker.peak_kb = max(worker.peak_kb, rss)
         worker.cpu = cpu
@@ -388,17 +443,17 @@ class LocalPool:
         self._arm(worker)
         yield payload
 
-    def _give_up(self, worker: _Worker, pending: deque[_Task], reason: str) -> Iterator[list[Any]]:
+    def _give_up(self, worker: _Worker, source: _Source, reason: str) -> Iterator[list[Any]]:
         """Kill the worker, start another, and retry its chunk one item at a time; a single item is given up."""
         head, *queued = worker.tasks
         worker.tasks.clear()
         self._retire(worker, kill=True)
         self.replaced += 1
         self._start()
-        for task in reversed(queued):  # chunks that were waiting behind it go back, untouched, at the front
-            pending.appendleft(_Task(task.key, task.items))
         if len(head.items) > 1:
-            for item in reversed(head.items):
-                pending.appendleft(_Task(head.key, [item]))
+            # Its chunk one item at a time, then the chunks that were waiting behind it, untouched, at the front.
+            source.give_back([*(_Task(head.key, [item], kind=head.kind) for item in head.items),
+                              *(_Task(task.key, task.items, kind=task.kind) for task in queued)])
             return
+        source.give_back(_Task(task.key, task.items, kind=task.kind) for task in queued)
         yield [self.fail(head.items[0], reason)]

@@ -187,14 +187,16 @@ class RunIndex:
     def chunks_to_render(self, size: int) -> Iterator[list[tuple[int, Record]]]:
         """The records no outcome holds yet, ``size`` at a time, shape by shape and in input order within a shape.
 
-        Read a chunk at a time, from where the last one ended: outcomes written meanwhile are for chunks
-        already handed out, so none is handed out twice.
+        A chunk holds one shape (the last of a shape may be short), so a worker given a shape's chunks
+        lays it out once. Read a chunk at a time, from where the last one ended: outcomes written
+        meanwhile are for chunks already handed out, so none is handed out twice.
         """
         after: tuple[int, int, int, int] = (-1, -1, -1, -1)
         while batch := self.db.execute(
                 "SELECT r, s, p, seq, data FROM checked c WHERE ok AND in_run AND (r, s, p, seq) > (?, ?, ?, ?) "
                 "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY r, s, p, seq LIMIT ?",
                 (*after, size)).fetchall():
+            batch = [row for row in batch if row[:3] == batch[0][:3]]
             after = batch[-1][:4]
             yield [(seq, _record(data)) for _, _, _, seq, data in batch]
 

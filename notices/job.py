@@ -69,6 +69,21 @@ class Job:
         """Each insert's page count, in order: a piece's sheets are known before it is written."""
         return [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in self.inserts]
 
+    def guess_pages(self, shape: Shape) -> int:
+        """The page count to compose a piece of this shape for: as seen, else as the nearest smaller shape seen.
+
+        A statement grows with its rows and its sources' lines, so a shape seldom has fewer pages than
+        a smaller one. Pieces come shape by shape, smallest first: guessing from the one before saves
+        a second layout at every shape but the first of each length. A wrong guess costs only that
+        layout, never a byte (piece.py).
+        """
+        known = self.page_counts.get(shape)
+        if known is not None:
+            return known
+        rows, sources, sale = shape
+        smaller = [(r + s, pages) for (r, s, p), pages in self.page_counts.items() if p == sale and r + s <= rows + sources]
+        return max(smaller)[1] if smaller else 1
+
     @property
     def statement(self) -> Part:
         return self.plan.parts[0]

@@ -79,7 +79,7 @@ def render_chunk(job: Job, items: Sequence[Item]) -> list[PieceResult]:
     records = dict(items)
     for seq, record in items:
         try:
-            draft = _compose(job, seq, record, job.page_counts.get(shape(record), 1))
+            draft = _compose(job, seq, record, job.guess_pages(shape(record)))
         except ConfigError:
             raise
         except NoticesError as exc:
@@ -128,7 +128,7 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
     rest = []
     for seq in seqs:
         record = records[seq]
-        pages = job.page_counts.get(shape(record), 1)
+        pages = job.guess_pages(shape(record))
         if drafts[seq].pages != pages:  # an earlier piece of this chunk has just shown its shape's length
             drafts[seq] = _compose(job, seq, record, pages)
         key, values = skeleton(drafts[seq].html)  # the document around it is the same for every piece of a run
@@ -192,7 +192,7 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
     """
     drafts = {seq: drafts[seq] for seq in seqs}  # the caller's stay as they are, should it retry piece by piece
     for seq in seqs:
-        guess = job.page_counts.get(shape(records[seq]), 1)
+        guess = job.guess_pages(shape(records[seq]))
         if drafts[seq].pages != guess:
             drafts[seq] = _compose(job, seq, records[seq], guess)
     title = f"{job.plan.mailing.title}: {job.collector.name}"

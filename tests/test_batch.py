@@ -280,6 +280,47 @@ def _pool(item_timeout: float = 60.0, memory_mb: float = 1024.0, **kwargs: Any) 
     return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", item_timeout=item_timeout, memory_mb=memory_mb, **kwargs)
 
 
+def _whose(items: list[str]) -> list[tuple[str, int]]:
+    time.sleep(0.02 * len(items))  # long enough that both workers are busy at once
+    return [(item, os.getpid()) for item in items]
+
+
+def test_pool_hands_each_kind_of_chunk_to_one_worker() -> None:
+    """Chunks of one kind (a statement shape) go to the worker already on it, so each shape is laid out once, not once per worker.
+
+    Only at the end may an idle worker share the last kind rather than wait; every item still comes back once.
+    """
+    chunks = [[f"{kind}{n}-{i}" for i in range(3)] for kind in "ABCDEF" for n in range(4)]
+    pool = LocalPool(2, _toy_init, (), _whose, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0,
+                     affinity=lambda chunk: chunk[0][0])
+    done = [pair for chunk in pool.map(chunks) for pair in chunk]
+    assert sorted(item for item, _ in done) == sorted(item for chunk in chunks for item in chunk)
+    workers_of = {kind: {pid for item, pid in done if item[0] == kind} for kind in "ABCDEF"}
+    assert len({pid for _, pid in done}) == 2
+    assert sum(len(pids) for pids in workers_of.values()) <= len(workers_of) + 1, workers_of
+
+
+def test_a_worker_takes_its_own_kind_then_one_nobody_is_on_then_any() -> None:
+    from notices.executors import _Source
+
+    source = _Source([["a1"], ["a2"], ["b1"], ["a3"], ["c1"]], affinity=lambda chunk: chunk[0][0])
+    assert source.take(None, set(), limit=8).items == ["a1"]  # the first worker: in order
+    assert source.take(None, {"a"}, limit=8).items == ["b1"]  # the second: past "a", which the first is on
+    assert source.take("a", {"b"}, limit=8).items == ["a2"]  # read ahead before: its own kind first
+    assert source.take("b", {"a"}, limit=8).items == ["c1"]  # no "b" left: a kind nobody is on, reading past "a3"
+    assert source.take("c", {"a"}, limit=8).items == ["a3"]  # only another worker's kind is left: shared, not waited for
+    assert source.take("c", set(), limit=8) is None and source.done()
+
+
+def test_a_worker_reads_ahead_only_so_far_for_a_kind_of_its_own() -> None:
+    from notices.executors import _Source
+
+    source = _Source([[f"a{n}"] for n in range(10)] + [["b1"]], affinity=lambda chunk: chunk[0][0])
+    assert source.take(None, set(), limit=3).items == ["a0"]
+    assert source.take(None, {"a"}, limit=3).items == ["a1"]  # three read ahead, all the other worker's: it shares
+    assert len(source.pending) == 2
+
+
 def test_pool_gives_up_a_slow_item_replaces_its_worker_and_goes_on() -> None:
     """An item past its time bound is given up with that reason; its chunk-mates and the other chunks still finish."""
     pool = _pool(item_timeout=1.0)
