@@ -199,7 +199,8 @@ def _head_form(head: bytes) -> tuple[bytes, tuple[int, ...]] | None:
 @functools.lru_cache(maxsize=64)
 def _identities_of(own: tuple[int, ...], others: tuple[tuple[int, bytes], ...]) -> dict[int, bytes]:
     """``_identities`` of a fragment's objects but its own ``own`` (pages, their content), kept: those are the fonts and
-    resources every fragment of one layout or drawn shape shares, the same bytes under the same numbers. Not to be changed."""
+    resources every fragment of one layout or drawn shape shares, the same bytes under the same numbers. The answer is
+    shared by every caller: read it, never change it."""
     return _identities({**dict(others), **dict.fromkeys(own, b"")}, set(own))
 
 
@@ -548,7 +549,7 @@ def _serialized(obj: PdfObject) -> bytes:
 class _SharedCopy:
     """A shared part's pages and what they reach, copied and serialized once: written into any file by renumbering only.
 
-    Numbered from 0 as ``_copied`` numbers them, in writing order: (number, head with a ``%d`` for each reference to
+    Numbered from 0 in the order ``_copied`` meets them, in writing order: (number, head with a ``%d`` for each reference to
     one of them, the numbers those point at, the rest of the body (a stream's data, never touched), is a page).
     """
 
