@@ -14,7 +14,7 @@ against the other's):
 Usage (from the repository root):
 
     python bench/bench.py --count 1000 --baseline-count 100
-    python bench/bench.py --counts 1000,30000 --memory-only      # memory flatness
+    python bench/bench.py --counts 1000,30000                     # memory flatness
     python bench/bench.py --count 1000 --json                     # machine-readable
 """
 
@@ -354,6 +354,11 @@ def measure_baseline(csv: Path, count: int, style: str, out: Path) -> dict[str, 
 # ------------------------------------------------------------------------------------------------
 
 
+def _growth(peaks: list[float]) -> float | None:
+    """The last peak against the first, as a fraction (0.05: 5 % higher); None without a first to compare with."""
+    return round(peaks[-1] / peaks[0] - 1, 4) if len(peaks) > 1 and peaks[0] else None
+
+
 def _row(name: str, m: dict[str, Any]) -> str:
     workers = m["peak_rss_workers_mb"]
     worker_text = f"{max(workers):.0f} MB x{len(workers)}" if workers else "-"
@@ -400,19 +405,24 @@ def main(argv: list[str] | None = None) -> int:
             for count in (int(c) for c in args.counts.split(",")):
                 csv = make_input(count, folder, args.seed)
                 m = measure_project(csv, folder / f"out-{count}", args.workers, args.chunk)
-                rows.append({"count": count, **{k: m[k] for k in ("pieces", "pieces_per_second", "cpu_seconds_per_piece",
-                                                                   "peak_rss_main_mb", "peak_rss_workers_mb", "bytes_per_piece")}})
-            peaks = [max(r["peak_rss_workers_mb"] or [0]) for r in rows]
+                rows.append({"count": count, **{k: m[k] for k in ("pieces", "wall_seconds", "pieces_per_second", "cpu_seconds_per_piece",
+                                                                   "peak_rss_main_mb", "peak_rss_workers_mb", "bytes_per_piece",
+                                                                   "print_file_bytes")}})
             report["memory"] = rows
-            report["worker_peak_growth"] = round(peaks[-1] / peaks[0] - 1, 4) if peaks and peaks[0] else None
+            report["main_peak_growth"] = _growth([r["peak_rss_main_mb"] for r in rows])
+            report["worker_peak_growth"] = _growth([max(r["peak_rss_workers_mb"] or [0]) for r in rows])
             if args.json:
                 print(json.dumps(report, indent=1))
                 return 0
-            print(f"{'pieces':>7} {'pieces/s':>9} {'cpu s/piece':>11} {'main MB':>8}  worker peak MB")
+            print(f"{'pieces':>7} {'wall s':>8} {'pieces/s':>9} {'cpu s/piece':>11} {'main MB':>8} {'bytes/piece':>11}  worker peak MB")
             for r in rows:
-                print(f"{r['pieces']:>7} {r['pieces_per_second']:>9.2f} {r['cpu_seconds_per_piece']:>11.4f} "
-                      f"{r['peak_rss_main_mb']:>8.0f}  {', '.join(f'{w:.0f}' for w in r['peak_rss_workers_mb'])}")
-            print(f"worker peak growth from {rows[0]['pieces']} to {rows[-1]['pieces']} pieces: {report['worker_peak_growth']:+.1%}")
+                print(f"{r['pieces']:>7} {r['wall_seconds']:>8.0f} {r['pieces_per_second']:>9.2f} {r['cpu_seconds_per_piece']:>11.4f} "
+                      f"{r['peak_rss_main_mb']:>8.0f} {r['bytes_per_piece']:>11}  "
+                      + ", ".join(f"{w:.0f}" for w in r["peak_rss_workers_mb"]))
+            for who in ("main", "worker"):
+                growth = report[f"{who}_peak_growth"]
+                if growth is not None:
+                    print(f"{who} process peak growth from {rows[0]['pieces']} to {rows[-1]['pieces']} pieces: {growth:+.1%}")
             return 0
 
         csv = make_input(args.count, folder, args.seed)

@@ -40,6 +40,7 @@ from typing import Any
 import pydyf
 import weasyprint.draw
 import weasyprint.pdf
+from weasyprint.css.properties import INITIAL_VALUES
 from weasyprint.pdf.stream import Stream
 
 from .pdfwriter import Fragment
@@ -300,8 +301,12 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
     def build_fonts(pdf: Any, fonts: Any, *args: Any) -> Any:
         # After the page is drawn, so the page's own words keep the texts their glyphs first stood for.
         probe = Stream(fonts, (0, 0, 1, 1), {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}, {}, None, {}, None)
+        faces = set()
         for slot in layout.slots:
-            _draw_characters(probe, slot.box)
+            face = _face(slot.box.style)
+            if face not in faces:  # a second field in the same face would teach its font nothing new
+                faces.add(face)
+                _draw_characters(probe, slot.box)
         found["fonts"] = fonts
         return _BUILD_FONTS(pdf, fonts, *args)
 
@@ -317,6 +322,21 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
 
 class _Uncut(Exception):
     """A field's text drew nothing to cut out (no glyph, an empty text object): the drawing cannot be shared."""
+
+
+def _face(style: Any) -> tuple[str, ...]:
+    """What of a box's style chooses the glyphs its words are drawn with: every font property but the size, and the language.
+
+    A font's glyphs and their widths are written once, when first drawn (``draw_first_line``), so
+    FIELD_CHARACTERS drawn again in a face already taught them adds nothing; drawing them for each
+    field cost half of drawing a shape once. The size is left out because WeasyPrint keys a font
+    without it (``get_pango_font_key``), and the bundled faces have no size-dependent glyphs.
+    """
+    return tuple(repr(style[name]) for name in _FACE_PROPERTIES)
+
+
+_FACE_PROPERTIES = [*sorted(name for name in INITIAL_VALUES if name.startswith("font_") and name != "font_size"),
+                    "lang", "letter_spacing", "text_transform"]
 
 
 def _draw_characters(stream: Any, box: Any) -> None:

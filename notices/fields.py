@@ -57,6 +57,7 @@ FIELD = re.compile(r'<span class="field">([^<]*)</span>')
 # Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
 # belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
 _INVISIBLE = re.compile(r'(<section class="piece [^"]*?)\bp[ab]("[^>]*? id="piece-)\d+"')
+_PLACED = 4096  # fields' placements kept per layout: memory stays flat however long the mailing
 _PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the blank of an unused line
 
 
@@ -99,6 +100,7 @@ class Layout:
         self.slots = slots
         self.fields = fields
         self.context = _Context()
+        self.placed: dict[tuple[int, str], tuple[str, Any, float, float] | None] = {}  # (slot, words) -> _place's answer
         self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
 
     @property
@@ -111,7 +113,12 @@ class Layout:
             return None
         changes = []
         for slot in self.slots:
-            change = self._place(slot, values[slot.index])
+            # Many fields print the same words in many pieces (a tax year, a city, a blank line): placed once each.
+            # A Pango layout is only read when drawn (WeasyPrint reactivates it each time), so one serves them all.
+            key = (slot.index, values[slot.index])
+            change = self.placed[key] if key in self.placed else self._place(slot, values[slot.index])
+            if len(self.placed) < _PLACED:
+                self.placed[key] = change
             if change is None:
                 return None
             changes.append((slot, change))

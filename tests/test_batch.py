@@ -280,6 +280,40 @@ def _pool(item_timeout: float = 60.0, memory_mb: float = 1024.0, **kwargs: Any) 
     return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", item_timeout=item_timeout, memory_mb=memory_mb, **kwargs)
 
 
+def test_a_new_shape_is_composed_for_the_pages_of_the_nearest_smaller_shape_seen() -> None:
+    """Pieces come smallest shape first: a shape's page count is guessed from the one before, so it is seldom laid out twice."""
+    from conftest import job_for
+
+    job = job_for("baltimore-city", "final-notice", CITY_DATE)
+    assert job.guess_pages((3, 1, 0)) == 1  # nothing seen yet
+    job.page_counts.update({(3, 1, 0): 1, (9, 3, 0): 2, (4, 1, 1): 3})
+    assert job.guess_pages((3, 1, 0)) == 1  # seen: as seen
+    assert job.guess_pages((8, 2, 0)) == 1  # 10 rows and sources: the largest seen below is (3, 1)
+    assert job.guess_pages((10, 4, 0)) == 2  # past (9, 3), which ran to two pages
+    assert job.guess_pages((2, 1, 1)) == 1  # a post-sale notice is guessed from post-sale notices only
+    assert job.guess_pages((6, 1, 1)) == 3
+
+
+def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
+    """A piece composed for the wrong page count is laid out again for the right one: the same bytes as a right first guess."""
+    from conftest import job_for
+
+    from notices.batch import load
+    from notices.job import shape
+    from notices.model import Record
+    from notices.piece import render_chunk
+
+    source = ROOT / "samples" / "baltimore-city-final-notices.csv"
+    _, _, checked = load(Options(source, tmp_path, "baltimore-city", "final-notice", CITY_DATE))
+    records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:6]
+    made = {}
+    for guess in (1, 3):
+        job = job_for("baltimore-city", "final-notice", CITY_DATE, with_inserts=True)
+        job.page_counts.update({shape(record): guess for _, record in records})
+        made[guess] = [result.pdf for result in render_chunk(job, records)]
+    assert made[1] == made[3] and all(made[1])
+
+
 def _whose(items: list[str]) -> list[tuple[str, int]]:
     time.sleep(0.02 * len(items))  # long enough that both workers are busy at once
     return [(item, os.getpid()) for item in items]
