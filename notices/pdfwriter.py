@@ -11,9 +11,11 @@ import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import re
 import tempfile
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
@@ -165,6 +167,43 @@ def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
     return identities
 
 
+def _renumbered(head: bytes, numbers: dict[int, int]) -> bytes:
+    """A serialized dictionary with each reference to a number in ``numbers`` pointing at what it maps to."""
+    form = _head_form(head)
+    if form is None:
+        def renumber(match: re.Match[bytes]) -> bytes:
+            number = numbers.get(int(match.group(1)))
+            return match.group(0) if number is None else b"%d 0 R" % number
+
+        return _REFERENCE.sub(renumber, head)
+    template, references = form
+    return template % tuple(numbers.get(n, n) for n in references)
+
+
+@functools.lru_cache(maxsize=1024)
+def _head_form(head: bytes) -> tuple[bytes, tuple[int, ...]] | None:
+    """A serialized dictionary as a format with a ``%d`` for each reference, and the numbers they point at, found once:
+    every piece of a layout has the same heads. None when a reference is not written as ``%d`` would (a leading zero)."""
+    parts, references, last = [], [], 0
+    for match in _REFERENCE.finditer(head):
+        digits = match.group(1)
+        if digits != b"%d" % int(digits):
+            return None
+        parts += [head[last:match.start()].replace(b"%", b"%%"), b"%d 0 R"]
+        references.append(int(digits))
+        last = match.end()
+    parts.append(head[last:].replace(b"%", b"%%"))
+    return b"".join(parts), tuple(references)
+
+
+@functools.lru_cache(maxsize=64)
+def _identities_of(own: tuple[int, ...], others: tuple[tuple[int, bytes], ...]) -> dict[int, bytes]:
+    """``_identities`` of a fragment's objects but its own ``own`` (pages, their content), kept: those are the fonts and
+    resources every fragment of one layout or drawn shape shares, the same bytes under the same numbers. The answer is
+    shared by every caller: read it, never change it."""
+    return _identities({**dict(others), **dict.fromkeys(own, b"")}, set(own))
+
+
 def reachable(pages: list[int], body: Callable[[int], bytes], tree: int) -> Fragment:
     """Pages and every object they reach (not the page tree ``tree``), each serialized by ``body(number)``."""
     seen, todo, objects = set(pages), list(pages), []
@@ -212,78 +251,37 @@ class PdfStreamWriter:
         self.next_id += 1
         return number
 
-    def _write_object(self, number: int, obj: PdfObject) -> bytes:
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        body = buffer.getvalue()
-        self._write_body(number, body)
-        return body
-
     def _write_body(self, number: int, body: bytes) -> None:
         self.offsets[number] = self._tell()
         self._write_raw(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
 
-    def _copy(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
-        """A copy of ``obj`` whose indirect references point at numbers in this file."""
-        if isinstance(obj, IndirectObject):
-            key = obj.idnum
-            if key not in mapping:
-                mapping[key] = self._alloc()
-                target = obj.get_object()
-                assert target is not None, f"a dangling reference to object {key}"
-                queue.append((mapping[key], target))
-            return IndirectObject(mapping[key], 0, None)
-        if isinstance(obj, StreamObject):
-            copy = StreamObject()
-            copy._data = obj._data  # keep the encoded bytes: no re-compression
-            for k, v in obj.items():
-                copy[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            return copy
-        if isinstance(obj, DictionaryObject):
-            d = DictionaryObject()
-            for k, v in obj.items():
-                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            return d
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self._copy(v, mapping, queue, reader) for v in obj)
-        return obj
-
     def _copy_pages(self, reader: PdfReader, indexes: Iterable[int], bodies: list[bytes] | None = None,
                     keys: dict[int, int] | None = None) -> list[int]:
         """Copy pages and everything they reach; returns the new page object numbers."""
-        mapping: dict[int, int] = {}
-        queue: list[tuple[int, PdfObject]] = []
         numbers = []
-        for index in indexes:
-            page = reader.pages[index]
-            d = DictionaryObject()
-            for k, v in page.items():
-                if k in _SKIP_PAGE_KEYS:
-                    continue
-                d[NameObject(k)] = self._copy(v, mapping, queue, reader)
-            for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
-                if inherited not in d and inherited in page:
-                    d[NameObject(inherited)] = self._copy(page[inherited], mapping, queue, reader)
-            d[NameObject("/Parent")] = IndirectObject(2, 0, None)
-            source = page.indirect_reference.idnum if page.indirect_reference is not None else None
-            if keys and source in keys:
-                d[NameObject("/StructParents")] = NumberObject(keys[source])
-            number = self._alloc()
-            body = self._write_object(number, d)
-            if bodies is not None:
-                bodies.append(body)
-            numbers.append(number)
-            while queue:
-                target, obj = queue.pop(0)
-                self._write_object(target, self._copy_resolved(obj, mapping, queue, reader))
+        for number, body, page in _copied(reader, indexes, self._alloc, keys):
+            self._write_body(number, body)
+            if page:
+                numbers.append(number)
+                if bodies is not None:
+                    bodies.append(body)
         return numbers
 
-    def _copy_resolved(self, obj: PdfObject, mapping: dict[int, int], queue: list[tuple[int, PdfObject]], reader: PdfReader) -> PdfObject:
-        if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
-            resolved = obj.get_object()
-            assert resolved is not None
-            obj = resolved
-        return self._copy(obj, mapping, queue, reader)
+    def _copy_shared(self, pdf: bytes, keys: dict[int, int] | None, bodies: list[bytes]) -> list[int]:
+        """Copy all pages of a shared part, as ``_copy_pages`` would, from its objects serialized once per process."""
+        part = _shared_copy(pdf, tuple(keys.items()) if keys else ())
+        if part is None:
+            reader = _shared_reader(pdf)
+            return self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
+        start = self.next_id
+        self.next_id += part.size
+        numbers = []
+        for number, body, page in part.at(start):
+            self._write_body(number, body)
+            if page:
+                numbers.append(number)
+                bodies.append(body)
+        return numbers
 
     # -- public ----------------------------------------------------------------------------
     def add_pdf(self, pdf: bytes, pages: Sequence[int] | None = None) -> int:
@@ -309,7 +307,8 @@ class PdfStreamWriter:
             found = _CONTENTS.search(bodies[page].partition(b"\nstream\n")[0])
             if found is not None:
                 own.update(int(n) for n in _REFERENCE_NUMBER.findall(found.group(1)))
-        identities = _identities(bodies, own)
+        identities = _identities_of(tuple(sorted(own & bodies.keys())),
+                                    tuple((n, body) for n, body in sorted(bodies.items()) if n not in own))
         numbers: dict[int, int] = {}
         todo = []
         for number, body in sorted(fragment.objects):
@@ -322,14 +321,9 @@ class PdfStreamWriter:
                 self._written[identity] = numbers[number]
             todo.append((number, body))
         numbers[fragment.parent] = 2
-
-        def renumber(match: re.Match[bytes]) -> bytes:
-            number = numbers.get(int(match.group(1)))
-            return match.group(0) if number is None else b"%d 0 R" % number
-
         for number, body in todo:
             head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
-            self._write_body(numbers[number], _REFERENCE.sub(renumber, head) + marker + data)
+            self._write_body(numbers[number], _renumbered(head, numbers) + marker + data)
         self.pages.extend(numbers[page] for page in fragment.pages)
         return len(fragment.pages)
 
@@ -339,9 +333,8 @@ class PdfStreamWriter:
         if structure is not None:
             return self._add_tagged_shared(name, pdf, structure)
         if name not in self._shared:
-            reader = _shared_reader(pdf)
             bodies: list[bytes] = []
-            self.pages.extend(self._copy_pages(reader, range(len(reader.pages)), bodies))
+            self.pages.extend(self._copy_shared(pdf, None, bodies))
             self._shared[name] = bodies
             return len(bodies)
         for body in self._shared[name]:
@@ -370,7 +363,7 @@ class PdfStreamWriter:
         sources = _page_numbers(reader)
         if name not in self._shared:
             bodies: list[bytes] = []
-            numbers = self._copy_pages(reader, range(len(reader.pages)), bodies, keys)
+            numbers = self._copy_shared(pdf, keys, bodies)
             self._shared[name] = bodies
         else:
             numbers = []
@@ -398,16 +391,8 @@ class PdfStreamWriter:
             if self._tree is not None:  # not the document's words: a reader skips them
                 stream = standards.artifact(stream)
             self._write_body(self._blank_content, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        d = DictionaryObject()
-        d[NameObject("/Type")] = NameObject("/Page")
-        d[NameObject("/MediaBox")] = ArrayObject(NumberObject(int(v)) for v in media_box)
-        d[NameObject("/Resources")] = DictionaryObject()
-        d[NameObject("/Contents")] = IndirectObject(self._blank_content, 0, None)
-        d[NameObject("/Parent")] = IndirectObject(2, 0, None)
-        if self._tree is not None:
-            d[NameObject("/Tabs")] = NameObject("/S")
         number = self._alloc()
-        self._write_object(number, d)
+        self._write_body(number, _blank_page(tuple(int(v) for v in media_box), self._blank_content, self._tree is not None))
         self.pages.append(number)
 
     def close(self) -> None:
@@ -495,6 +480,125 @@ def _entries(offsets: array[int]) -> bytes:
     return b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
 
 
+def _copied(reader: PdfReader, indexes: Iterable[int], alloc: Callable[[], int],
+            keys: dict[int, int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
+    """Pages of a parsed PDF and every object they reach, numbered by ``alloc`` as met, in writing order: (number, body, is a page).
+
+    ``keys``: the parent-tree key of each source page that has one (a tagged file), set as its /StructParents.
+    """
+    mapping: dict[int, int] = {}
+    queue: deque[tuple[int, PdfObject]] = deque()
+
+    def copy(obj: PdfObject) -> PdfObject:
+        """A copy of ``obj`` whose indirect references point at the numbers ``alloc`` gave."""
+        if isinstance(obj, IndirectObject):
+            key = obj.idnum
+            if key not in mapping:
+                mapping[key] = alloc()
+                target = obj.get_object()
+                assert target is not None, f"a dangling reference to object {key}"
+                queue.append((mapping[key], target))
+            return IndirectObject(mapping[key], 0, None)
+        if isinstance(obj, StreamObject):
+            stream = StreamObject()
+            stream._data = obj._data  # keep the encoded bytes: no re-compression
+            for k, v in obj.items():
+                stream[NameObject(k)] = copy(v)
+            return stream
+        if isinstance(obj, DictionaryObject):
+            d = DictionaryObject()
+            for k, v in obj.items():
+                d[NameObject(k)] = copy(v)
+            return d
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(copy(v) for v in obj)
+        return obj
+
+    for index in indexes:
+        page = reader.pages[index]
+        d = DictionaryObject()
+        for k, v in page.items():
+            if k in _SKIP_PAGE_KEYS:
+                continue
+            d[NameObject(k)] = copy(v)
+        for inherited in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+            if inherited not in d and inherited in page:
+                d[NameObject(inherited)] = copy(page[inherited])
+        d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+        source = page.indirect_reference.idnum if page.indirect_reference is not None else None
+        if keys and source in keys:
+            d[NameObject("/StructParents")] = NumberObject(keys[source])
+        number = alloc()
+        yield number, _serialized(d), True
+        while queue:
+            target, obj = queue.popleft()
+            if isinstance(obj, IndirectObject):  # pragma: no cover - get_object() already resolved it
+                resolved = obj.get_object()
+                assert resolved is not None
+                obj = resolved
+            yield target, _serialized(copy(obj)), False
+
+
+def _serialized(obj: PdfObject) -> bytes:
+    buffer = io.BytesIO()
+    obj.write_to_stream(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _SharedCopy:
+    """A shared part's pages and what they reach, copied and serialized once: written into any file by renumbering only.
+
+    Numbered from 0 in the order ``_copied`` meets them, in writing order: (number, head with a ``%d`` for each reference to
+    one of them, the numbers those point at, the rest of the body (a stream's data, never touched), is a page).
+    """
+
+    size: int
+    objects: tuple[tuple[int, bytes, tuple[int, ...], bytes, bool], ...]
+
+    def at(self, start: int) -> list[tuple[int, bytes, bool]]:
+        """The objects as ``_copied`` writes them into a file whose next number is ``start``."""
+        return [(start + number, head % tuple(start + r for r in references) + tail, page)
+                for number, head, references, tail, page in self.objects]
+
+
+_NEAR = 3  # the first number of a fresh file (1 and 2: its catalog and page tree)
+_FAR = 10_000_000  # a second numbering, with more digits, that the serialized form must reproduce to be used
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_copy(pdf: bytes, keys: tuple[tuple[int, int], ...]) -> _SharedCopy | None:
+    """A shared part copied as ``_copied`` copies it, once per process (and parent-tree keys): every piece file writes it.
+
+    References are found in the serialized dictionaries, as ``add_fragment`` finds them. Proven, not assumed: the
+    copy renumbered for a second, distant numbering must equal a walk made with that numbering, or there is none
+    (a string in the part that reads like a reference) and each file walks the part's objects itself.
+    """
+    reader = _shared_reader(pdf)
+
+    def walk(first: int) -> list[tuple[int, bytes, bool]]:
+        return list(_copied(reader, range(len(reader.pages)), itertools.count(first).__next__, dict(keys)))
+
+    near = walk(_NEAR)
+    size = len(near)
+    objects = []
+    for number, body, page in near:
+        head, marker, data = body.partition(b"\nstream\n")  # a stream's data is never touched
+        parts, references, last = [], [], 0
+        for match in _REFERENCE.finditer(head):
+            target = int(match.group(1))
+            if _NEAR <= target < _NEAR + size:  # not the page tree's 2, which every file numbers so
+                parts += [head[last:match.start()].replace(b"%", b"%%"), b"%d 0 R"]
+                references.append(target - _NEAR)
+                last = match.end()
+        parts.append(head[last:].replace(b"%", b"%%"))
+        objects.append((number - _NEAR, b"".join(parts), tuple(references), marker + data, page))
+    copied = _SharedCopy(size, tuple(objects))
+    if copied.at(_NEAR) != near or copied.at(_FAR) != walk(_FAR):
+        return None
+    return copied
+
+
 @functools.lru_cache(maxsize=8)
 def _shared_reader(pdf: bytes) -> PdfReader:
     """The parsed PDF of a shared part: every piece file of a run copies the same insert, so parse it once."""
@@ -524,6 +628,20 @@ def _shared_structure(pdf: bytes) -> standards.Structure | None:
 def _page_numbers(reader: PdfReader) -> list[int]:
     """The object numbers of a file's pages, in order."""
     return [page.indirect_reference.idnum if page.indirect_reference is not None else -1 for page in reader.pages]
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_page(media_box: tuple[int, ...], content: int, tagged: bool) -> bytes:
+    """The page dictionary of a padding back page drawn by ``content``: the same few in every piece file of a run."""
+    d = DictionaryObject()
+    d[NameObject("/Type")] = NameObject("/Page")
+    d[NameObject("/MediaBox")] = ArrayObject(NumberObject(v) for v in media_box)
+    d[NameObject("/Resources")] = DictionaryObject()
+    d[NameObject("/Contents")] = IndirectObject(content, 0, None)
+    d[NameObject("/Parent")] = IndirectObject(2, 0, None)
+    if tagged:
+        d[NameObject("/Tabs")] = NameObject("/S")
+    return _serialized(d)
 
 
 def _pdf_text(text: str) -> str:

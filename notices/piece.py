@@ -55,8 +55,9 @@ class _Draft:
 
 
 def warm_up(job: Job) -> None:
-    """Load the fonts and stylesheets with a throw-away layout."""
+    """Load the fonts and stylesheets with a throw-away layout, and draw the padding page's words once."""
     job.renderer.layout(job.composer.document(job.statement, ["<p>Warm <b>up</b> <i>fonts</i></p>"], title="warm-up"))
+    blank_pdf()
 
 
 def _failed(seq: int, record: Record, reason: str) -> PieceResult:
