@@ -324,3 +324,11 @@ def test_a_damaged_piece_reads_as_pypdf_reads_it(samples: dict[str, list[tuple[s
         plain += read_plain(damaged, first) is not None
         assert outcome(read_pages, damaged, first) == expected
     assert plain >= 10  # some damage leaves the file plain: the comparison is not only of files left to pypdf
+
+
+def test_a_page_in_a_filter_no_reader_knows_is_an_input_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When PDFium refuses a file, pypdf reads it; a content filter pypdf has no decoder for is an unreadable PDF, said in one line."""
+    monkeypatch.setattr(pdftext, "read_pdfium", lambda *args: {})  # PDFium refuses the (damaged) file
+    stream = b"<< /Length 5 /Filter /NoSuchDecode >>\nstream\nxxxxx\nendstream"
+    with pytest.raises(InputError, match="Not a readable PDF"):
+        read_pages(_one_page(stream=stream))

@@ -527,7 +527,8 @@ def read_pages_in_full(pdf: bytes, file: str = "", first: int | None = None) -> 
                 facts.append(facts[original[keys[i]]])
     except InputError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError, NotImplementedError) as exc:
+        # NotImplementedError: pypdf has no decoder for a stream's filter (a damaged or exotic file)
         raise InputError(f"Not a readable PDF ({type(exc).__name__}: {exc})", file=file or None) from None
     finally:
         quiet.setLevel(level)
