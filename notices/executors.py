@@ -450,10 +450,10 @@ class LocalPool:
         self._retire(worker, kill=True)
         self.replaced += 1
         self._start()
+        waiting = [_Task(task.key, task.items, kind=task.kind) for task in queued]  # untouched, their clocks unset
         if len(head.items) > 1:
-            # Its chunk one item at a time, then the chunks that were waiting behind it, untouched, at the front.
-            source.give_back([*(_Task(head.key, [item], kind=head.kind) for item in head.items),
-                              *(_Task(task.key, task.items, kind=task.kind) for task in queued)])
+            # Its chunk one item at a time, then the chunks that were waiting behind it, at the front.
+            source.give_back([*(_Task(head.key, [item], kind=head.kind) for item in head.items), *waiting])
             return
-        source.give_back(_Task(task.key, task.items, kind=task.kind) for task in queued)
+        source.give_back(waiting)
         yield [self.fail(head.items[0], reason)]
