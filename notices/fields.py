@@ -30,9 +30,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal, TypeVar
 
+from weasyprint.css.properties import INITIAL_VALUES
 from weasyprint.formatting_structure import boxes
 from weasyprint.text import ffi
-from weasyprint.text.line_break import split_first_line
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, pango
+from weasyprint.text.line_break import Layout as PangoLayout
+from weasyprint.text.line_break import line_size, split_first_line
 
 T = TypeVar("T")
 # The versions byte identity with a full layout was proven with (tests/test_fields.py), as pinned in constraints.txt.
@@ -59,6 +62,8 @@ FIELD = re.compile(r'<span class="field">([^<]*)</span>')
 _INVISIBLE = re.compile(r'(<section class="piece [^"]*?)\bp[ab]("[^>]*? id="piece-)\d+"')
 _PLACED = 4096  # fields' placements kept per layout: memory stays flat however long the mailing
 _PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the blank of an unused line
+_SHAPES = 4096  # words shaped once and kept, per process, for every slot and shape that prints them in the same style
+_SLACK = TO_UNITS  # Pango units (one point) a shaped line must leave free to be known to fit without breaking
 
 
 def skeleton(html: str) -> tuple[str, list[str]]:
@@ -90,15 +95,17 @@ class _Slot:
     inlines: list[Any]  # the inline boxes between the line and the text box, outermost first
     align: str  # "start", "end" or "center"
     metrics: tuple[float, float]  # height and baseline a one-line text in this style has
+    shape: tuple[Any, ...] | None = None  # what of its style shapes its words (``_shape_key``); None: never shaped ahead
 
 
 class Layout:
     """A laid-out piece whose fields can take another piece's words."""
 
-    def __init__(self, document: Any, slots: list[_Slot], fields: int) -> None:
+    def __init__(self, document: Any, slots: list[_Slot], fields: int, shapes: dict[Any, _Shaped] | None = None) -> None:
         self.document = document
         self.slots = slots
         self.fields = fields
+        self.shapes: dict[Any, _Shaped] = {} if shapes is None else shapes  # (slot.shape, words) -> their shaping, shared
         self.context = _Context()
         self.placed: dict[tuple[int, str], tuple[str, Any, float, float] | None] = {}  # (slot, words) -> _place's answer
         self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
@@ -145,10 +152,16 @@ class Layout:
         start = left - line.margin_left
         max_x = start + available
         x = start + line.text_indent
-        layout, _length, resume, width, height, baseline = split_first_line(
-            text, box.style, self.context, max_x - x, box.justification_spacing, is_line_start=True)
-        if resume is not None or layout.text != text or (height, baseline) != slot.metrics:
-            return None  # it would wrap (or shape differently): a full layout must place it
+        shaped = self._shaped(slot, text, max_x - x)
+        if shaped is not None:
+            layout, width, height, baseline = shaped.placed(max_x - x), shaped.width, shaped.height, shaped.baseline
+        else:
+            layout, _length, resume, width, height, baseline = split_first_line(
+                text, box.style, self.context, max_x - x, box.justification_spacing, is_line_start=True)
+            if resume is not None or layout.text != text:
+                return None  # it would wrap: a full layout must place it
+        if (height, baseline) != slot.metrics:
+            return None  # it would shape differently: a full layout must place it
         # split_inline_box: each box's width runs from its content start to its last child's margin edge.
         inner = width
         for _ in slot.inlines:
@@ -164,6 +177,30 @@ class Layout:
             offset = available - line_width
         return text, layout, width, x + offset
 
+    def _shaped(self, slot: _Slot, text: str, max_width: float) -> _Shaped | None:
+        """The words shaped as they will be drawn, when that shaping is known to be what ``split_first_line`` would give.
+
+        It is when the line fits with room to spare: Pango breaks a line only where the width runs
+        out, and shapes each item of a line that fits whole as it shapes it without a width, so the
+        layout, its width, height and baseline are those of the unbroken line. Else (or a style
+        shaped otherwise) ``split_first_line`` decides, as a full layout does.
+        """
+        if slot.shape is None:
+            return None
+        key = (slot.shape, text)
+        shaped = self.shapes.get(key)
+        if shaped is None or not shaped.kept:
+            shaped = _Shaped(slot.box.style, text)
+            if len(self.shapes) >= _SHAPES:
+                self.shapes.clear()  # memory stays flat; the words printed most are shaped again soon enough
+            self.shapes[key] = shaped
+        if not shaped.fits or shaped.width > max_width:
+            return None
+        if slot.box.style["white_space"] == "normal" and not (
+                max_width < 2 ** 21 and shaped.units + _SLACK <= int(max(0, max_width) * TO_UNITS)):
+            return None  # too close to the edge to be sure Pango would not break it
+        return shaped
+
 
 class Layouts:
     """The last laid-out piece of each skeleton, per process (least recently used dropped first; pieces come shape by shape)."""
@@ -172,6 +209,7 @@ class Layouts:
         self.size = size
         self.draw_once = draw_once  # draw each kept layout once and only the fields per piece (``drawn``)
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
+        self.shapes: dict[Any, _Shaped] = {}  # field words shaped once for every kept layout (``Layout._shaped``)
         self.reused = 0
         self.drawn = 0  # pieces whose pages were the kept drawing with their fields drawn in
 
@@ -192,7 +230,7 @@ class Layouts:
         depend on the worker or chunk it landed in).
         """
         try:
-            layout = vet(document, values)
+            layout = vet(document, values, self.shapes)
         except Misfit:
             return None
         self._kept[key] = layout
@@ -205,7 +243,7 @@ class Misfit(Exception):
     """The kept piece's own words fail the vetting; another piece of the skeleton may pass."""
 
 
-def vet(document: Any, values: Sequence[str]) -> Layout | None:
+def vet(document: Any, values: Sequence[str], shapes: dict[Any, _Shaped] | None = None) -> Layout | None:
     """A Layout when every field box of the document can take other words without moving anything; else None.
 
     Raises ``Misfit`` when what fails is this piece's words rather than the skeleton's boxes.
@@ -234,7 +272,7 @@ def vet(document: Any, values: Sequence[str]) -> Layout | None:
             if slot is None:
                 return None
             slots.append(slot)
-    return Layout(document, slots, len(values))
+    return Layout(document, slots, len(values), shapes)
 
 
 def _is_field(element: Any) -> bool:
@@ -317,4 +355,71 @@ def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context)
     _, _, resume, _, height, baseline = split_first_line(value, style, context, None, box.justification_spacing)
     if resume is not None:
         raise Misfit
-    return _Slot(box, k, block, line, list(inlines), align, (height, baseline))
+    return _Slot(box, k, block, line, list(inlines), align, (height, baseline), _shape_key(box, line))
+
+
+# What Layout.setup, set_text and line_size read of a style (WeasyPrint 70), every font property among them.
+_SHAPING = (*sorted(name for name in INITIAL_VALUES if name.startswith("font_")), "direction", "lang",
+            "text_decoration_line", "word_spacing", "letter_spacing", "overflow_wrap", "tab_size", "white_space")
+
+
+def _shape_key(box: Any, line: Any) -> tuple[Any, ...] | None:
+    """What of a field box's style decides how its words are shaped; None when its words must keep WeasyPrint's own path.
+
+    Shaped ahead only where the words are drawn as set, with nothing added between them: no
+    letter or word spacing (Pango would then measure more than the glyphs), no justification, no
+    ellipsis (drawing would change a shared layout: ``_Shaped``).
+    """
+    style = box.style
+    if (box.justification_spacing or style["letter_spacing"] != "normal" or style["word_spacing"]
+            or style["overflow_wrap"] != "normal" or line.text_overflow != "clip" or line.block_ellipsis != "none"):
+        return None
+    return (id(style.font_config), *(repr(style[name]) for name in _SHAPING))
+
+
+class _Shaped(PangoLayout):  # type: ignore[misc]
+    """A field's words shaped once, as ``draw_text`` shapes them, and kept shaped for every drawing that prints them.
+
+    WeasyPrint makes a new Pango layout each time it draws a text box (``reactivate``): for the same
+    style and words it is the same layout, so this one is kept instead. Only drawing with an
+    ellipsis changes a layout (its width and text), and no line of a shaped field has one.
+    """
+
+    layout: Any  # the Pango layout while active, as in WeasyPrint's Layout
+    language: Any
+
+    def __init__(self, style: Any, text: str) -> None:
+        super().__init__(style, 0)
+        self.set_text(text, justify=True)
+        pango.pango_layout_set_single_paragraph_mode(self.layout, True)
+        line, resume = self.get_first_line()
+        self.units = 0
+        self.fits = resume is None and self.text == text
+        if self.fits:
+            extents = ffi.ffi.new("PangoRectangle *")
+            pango.pango_layout_line_get_extents(line, ffi.ffi.NULL, extents)
+            self.units = extents.width
+        self.width, self.height = line_size(line, style)
+        self.baseline = pango.pango_layout_get_baseline(self.layout) * FROM_UNITS
+        self.shaped = self.text
+        self.kept: list[Any] = [self.layout, self.language]
+        super().deactivate()
+
+    def placed(self, max_width: float) -> _Shaped:
+        """This shaping for a box whose line has ``max_width`` (read only by an ellipsis, which is never drawn here)."""
+        copy = object.__new__(_Shaped)
+        copy.__dict__.update(self.__dict__)
+        copy.max_width = max_width
+        return copy
+
+    def reactivate(self, style: Any) -> None:
+        if self.kept and self.text == self.shaped:
+            self.style = style
+            self.layout, self.language = self.kept
+        else:
+            super().reactivate(style)
+
+    def deactivate(self) -> None:
+        if self.text != self.shaped:
+            self.kept.clear()  # its drawing changed it (an ellipsis, which ``_shape_key`` rules out): no copy may reuse it
+        super().deactivate()
