@@ -374,7 +374,7 @@ def _shape_key(box: Any, line: Any) -> tuple[Any, ...] | None:
     if (box.justification_spacing or style["letter_spacing"] != "normal" or style["word_spacing"]
             or style["overflow_wrap"] != "normal" or line.text_overflow != "clip" or line.block_ellipsis != "none"):
         return None
-    return (id(style.font_config), *(repr(style[name]) for name in _SHAPING))
+    return (style.font_config, *(repr(style[name]) for name in _SHAPING))  # the object: its id is never reused while kept
 
 
 class _Shaped(PangoLayout):  # type: ignore[misc]

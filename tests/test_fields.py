@@ -152,3 +152,84 @@ def test_without_harfbuzz_subset_reuse_is_off(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(fields.ffi, "harfbuzz_subset", None)
     assert not fields.proven_toolchain()
     assert job_for("baltimore-city", "final-notice", DAY, reuse_layouts=True).layouts is None
+
+
+def _two_fields(css: str = "") -> Any:
+    body = '<p><span class="field">Alice Smith</span></p><p style="text-align: center"><span class="field">Bob Jones</span></p>'
+    layout = vet(_document(body, css), ["Alice Smith", "Bob Jones"])
+    assert layout is not None
+    return layout
+
+
+def _slow(slot: Any) -> Any:
+    return dataclasses.replace(slot, shape=None)  # no shaping ahead: split_first_line places it, as a full layout does
+
+
+def _operators(box: Any, change: Any) -> list[bytes]:
+    import pydyf
+    import weasyprint.draw
+    from weasyprint.pdf.stream import Stream
+
+    stream = Stream({}, (0, 0, 1, 1), {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}, {}, None, {}, None)
+    saved = box.text, box.pango_layout, box.width, box.position_x
+    box.text, box.pango_layout, box.width, box.position_x = change
+    try:
+        weasyprint.draw.draw_text(stream, box, 0, "clip", "none")
+    finally:
+        box.text, box.pango_layout, box.width, box.position_x = saved
+    return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in stream.stream]
+
+
+@pytest.mark.parametrize("words", ["Carol Q. Public-Whitaker", "$1,234.56", "Ünïcödé “quoted” — fine", "\xa0"])
+def test_words_shaped_once_are_placed_and_drawn_as_split_first_line_places_and_draws_them(words: str) -> None:
+    layout = _two_fields()
+    for slot in layout.slots:
+        assert slot.shape is not None
+        shared, alone = layout._place(slot, words), layout._place(_slow(slot), words)
+        assert shared is not None and alone is not None
+        assert shared[0] == alone[0] and shared[2:] == alone[2:]
+        assert _operators(slot.box, shared) == _operators(slot.box, alone)
+        assert _operators(slot.box, shared) == _operators(slot.box, alone)  # drawn again from the kept shaping
+
+
+def test_the_same_words_in_the_same_style_are_shaped_once_for_every_slot_and_layout() -> None:
+    kept = Layouts()
+    body = '<p><span class="field">Alice Smith</span></p><p style="text-align: right"><span class="field">Bob Jones</span></p>'
+    renderer = Renderer()  # one font configuration, as in a job
+    html = f"<!DOCTYPE html><html><body>{body}</body></html>"
+    first, second = (kept.keep(key, renderer.layout(html), ["Alice Smith", "Bob Jones"]) for key in ("a", "b"))
+    assert first is not None and second is not None and first.shapes is second.shapes is kept.shapes
+    assert first.write(["Dora Lee", "Dora Lee"], lambda document: None) is None
+    assert second.write(["Dora Lee", "Dora Lee"], lambda document: None) is None
+    assert len([key for key in kept.shapes if key[1] == "Dora Lee"]) == 1
+
+
+def test_the_words_shaped_ahead_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from notices import fields
+
+    monkeypatch.setattr(fields, "_SHAPES", 3)
+    layout = _two_fields()
+    for number in range(10):
+        assert layout._place(layout.slots[0], f"Owner {number}") is not None
+        assert len(layout.shapes) <= 3
+
+
+def test_words_that_nearly_fill_their_line_are_placed_by_split_first_line() -> None:
+    from notices import fields
+
+    probe = _two_fields()
+    words = "Alice Smith"
+    width = fields._Shaped(probe.slots[0].box.style, words).width
+    layout = vet(_document(f'<p style="width: {width + 0.5}px"><span class="field">{words}</span></p>'), [words])
+    assert layout is not None
+    slot = layout.slots[0]
+    assert layout._shaped(slot, words, width + 0.5) is None  # within a point of the edge: not known to fit unbroken
+    placed, alone = layout._place(slot, words), layout._place(_slow(slot), words)
+    assert placed is not None and alone is not None
+    assert not isinstance(placed[1], fields._Shaped) and placed[2:] == alone[2:]
+
+
+@pytest.mark.parametrize("css", ["p { letter-spacing: 1px }", "p { word-spacing: 2px }", "p { text-overflow: ellipsis; overflow: hidden }"])
+def test_spaced_or_ellipsized_fields_are_never_shaped_ahead(css: str) -> None:
+    layout = _two_fields(css)
+    assert all(slot.shape is None for slot in layout.slots)
