@@ -334,6 +334,41 @@ def test_pool_hands_each_kind_of_chunk_to_one_worker() -> None:
     assert sum(len(pids) for pids in workers_of.values()) <= len(workers_of) + 1, workers_of
 
 
+_SET_UP: list[str] = []
+
+
+def _set_up_with(tag: str) -> None:
+    if tag == "broken":
+        raise ConfigError("Template error: cannot set up")
+    _SET_UP.append(tag)
+
+
+def _tagged(items: list[str]) -> list[str]:
+    if "crash" in items:
+        os._exit(9)
+    return [f"{item} {'+'.join(_SET_UP)}" for item in items]
+
+
+def test_workers_started_early_take_the_later_arguments_before_any_chunk() -> None:
+    """A pool started before the run's inserts exist is set up again with them; a worker started after (a crash's
+    replacement) starts from them at once, and every item still comes back once."""
+    pool = LocalPool(2, _set_up_with, ("early",), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    pool.set_up(("whole",))
+    done = sorted(item for chunk in pool.map([["a", "b"], ["crash"], ["c"], ["d"]]) for item in chunk)
+    assert done[0] == "a early+whole" and done[1] == "b early+whole"  # the first chunk ran after the set-up
+    assert done[2] in ("c early+whole", "c whole") and done[3] in ("d early+whole", "d whole")  # "whole" alone: the replacement
+    assert done[4] == "gave up crash: the worker process died (exit code 9) while rendering"
+
+
+def test_a_set_up_that_fails_in_a_worker_stops_the_run_with_its_error() -> None:
+    pool = LocalPool(1, _set_up_with, ("early",), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    pool.set_up(("broken",))
+    with pytest.raises(ConfigError, match="cannot set up"):
+        list(pool.map([["a"]]))
+
+
 def test_a_worker_takes_its_own_kind_then_one_nobody_is_on_then_any() -> None:
     from notices.executors import _Source
 
