@@ -38,7 +38,7 @@ from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, make_job, shape
 from .largeprint import require_summary_fits
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
-from .options import Options
+from .options import WORKER_PRELOAD, Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
@@ -158,10 +158,6 @@ def _check_options(options: Options) -> None:
             raise ConfigError("A shard is i/n with 1 <= i <= n", field="shard", value=f"{index}/{count}")
 
 
-# What the fork server loads once for every local worker it forks: WeasyPrint and the package.
-PRELOAD = ["notices.workers"]
-
-
 def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     """Render a whole mailing into ``options.out``; see the module docstring."""
     started = time.monotonic()
@@ -169,7 +165,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     _check_options(options)
     local = options.executor == "local" and options.workers != 1
     if local:
-        start_fork_server(PRELOAD)  # it loads WeasyPrint while this process reads the input
+        start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = index_input(options, index)
         # The workers set themselves up (fonts, stylesheets, a first layout) while this process checks
@@ -284,7 +280,7 @@ def _early_pool(options: Options, collector: Collector, the_plan: Plan, records:
     workers = max(1, min(workers, -(-records // max(1, options.chunk))))
     pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=PRELOAD, recycle_after=options.recycle_after, affinity=_chunk_shape)
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_chunk_shape)
     pool.start()
     return pool
 
