@@ -172,7 +172,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         # the placeholders, prepares the folder and makes the inserts: then they are only told those.
         pool = _early_pool(options, collector, the_plan, index.to_render()) if local else None
         if pool is not None:
-            stack.callback(pool.close)
+            stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece

@@ -385,6 +385,11 @@ class LocalPool:
             worker.process.join(timeout=5)
             self._retire(worker, kill=True)
 
+    def stop(self) -> None:
+        """Stop every worker at once: for a run that ends before or without its chunks (an error, nothing left to render)."""
+        for worker in list(self._live):
+            self._retire(worker, kill=True)
+
     # -- the run ---------------------------------------------------------------------------------
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
         """Yield the results of each chunk as it finishes; give up single items that break their bound."""

@@ -369,6 +369,21 @@ def test_a_set_up_that_fails_in_a_worker_stops_the_run_with_its_error() -> None:
         list(pool.map([["a"]]))
 
 
+def _slow_set_up() -> None:
+    time.sleep(30)
+
+
+def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_at_once() -> None:
+    """A refused run (placeholders, a locked folder) does not wait for workers still setting themselves up."""
+    pool = LocalPool(2, _slow_set_up, (), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    processes = [worker.process for worker in pool._live]
+    started = time.monotonic()
+    pool.stop()
+    assert time.monotonic() - started < 5 and not pool._live
+    assert not any(process.is_alive() for process in processes)
+
+
 def test_a_worker_takes_its_own_kind_then_one_nobody_is_on_then_any() -> None:
     from notices.executors import _Source
 
