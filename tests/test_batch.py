@@ -314,6 +314,34 @@ def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
     assert made[1] == made[3] and all(made[1])
 
 
+def test_a_worker_set_up_early_then_told_the_inserts_and_serials_renders_what_a_whole_spec_does(tmp_path: Path) -> None:
+    """Workers start before the inserts and serials exist (JobSpec.early) and are told them later: the pieces are the
+    bytes of a worker started from the whole spec, barcodes included, and it was warmed up once, not twice."""
+    from notices import workers
+    from notices.batch import _spec, load
+    from notices.job import make_job
+    from notices.model import Record
+    from notices.piece import render_chunk, render_inserts
+    from notices.postal.imb import SerialBlock
+
+    source = ROOT / "samples" / "baltimore-city-final-notices.csv"
+    options = Options(source, tmp_path, "baltimore-city", "final-notice", CITY_DATE)
+    collector, the_plan, checked = load(options)
+    records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:4]
+    inserts = tuple(render_inserts(make_job(collector, the_plan, "en", reuse_layouts=True)))
+    whole = _spec(options, collector, the_plan, inserts, SerialBlock(first=500, count=100, low=1, last=999_999))
+    workers.init_worker(whole.early())
+    early_job = workers._LOCAL[0][1]
+    workers.init_worker(whole)
+    told = workers._LOCAL[0][1]
+    assert told.layouts is early_job.layouts and told.renderer is early_job.renderer  # kept, not built again
+    assert told.serials == whole.serials and [p.document.id for p, _ in told.inserts] == [d for d, _ in inserts]
+    assert told.production.barcode(*records[0]) is not None  # the serials are drawn into these pieces
+    fresh = whole.build()
+    assert [r.pdf for r in render_chunk(told, records)] == [r.pdf for r in render_chunk(fresh, records)]
+    workers._LOCAL.clear()
+
+
 def _whose(items: list[str]) -> list[tuple[str, int]]:
     time.sleep(0.02 * len(items))  # long enough that both workers are busy at once
     return [(item, os.getpid()) for item in items]
