@@ -79,17 +79,18 @@ def isolate_fonts() -> None:
 # reads the face, the glyph ids kept, ``missing`` and ``hinting``, and sets ``file_content`` when it succeeds.
 SUBSETS_PROVEN = "70.0"
 _SUBSETS_KEPT = 256  # a run draws a few dozen (face, glyphs) pairs; more only on a run of very varied shapes
-_subsets: dict[tuple[int, int, tuple[int, ...], bool, bool], bytes] = {}
-_faces: dict[bytes, int] = {}
+SubsetKey = tuple[bytes, int, tuple[int, ...], bool, bool]
+_subsets: dict[SubsetKey, bytes] = {}
+_faces: dict[bytes, bytes] = {}  # one copy of each face's bytes, which every key of that face holds
 
 
-def subset_key(font: Any, to_unicode: Any, hinting: Any) -> tuple[int, int, tuple[int, ...], bool, bool]:
+def subset_key(font: Any, to_unicode: Any, hinting: Any) -> SubsetKey:
     """Everything HarfBuzz's subsetting of ``font`` reads: the face's bytes (read from the face, not
     ``file_content``, which a second write of one document finds already subset), its index in the
     file, the glyph ids kept, whether a missing glyph asks for the .notdef outline, and hinting."""
     face = get_hb_object_data(font.hb_face)
-    number = _faces.setdefault(face, len(_faces))
-    return number, font.index, tuple(sorted(to_unicode)), bool(font.missing), bool(hinting)
+    face = _faces.setdefault(face, face)
+    return face, font.index, tuple(sorted(to_unicode)), bool(font.missing), bool(hinting)
 
 
 def keep_subsets() -> bool:
@@ -125,10 +126,9 @@ def _kept_subset(font: Any, to_unicode: Any, hinting: Any) -> None:
     if font.file_content is before:
         return  # HarfBuzz failed and WeasyPrint warned: the next drawing must warn too
     if len(_subsets) >= _SUBSETS_KEPT or len(_faces) > _SUBSETS_KEPT:
-        # Start again; this key's face number belongs to the numbering just dropped, so it is not kept.
+        # Each key holds its face's bytes, not a number standing for them: dropping all is safe at any time.
         _subsets.clear()
         _faces.clear()
-        return
     _subsets[key] = font.file_content
 
 

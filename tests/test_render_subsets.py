@@ -103,3 +103,11 @@ def test_a_failed_subset_is_not_kept(renderer: Renderer, monkeypatch: pytest.Mon
     renderer.objects(document, document.pages)
     assert failed
     assert not render._subsets
+
+
+def test_a_full_cache_starts_again_and_still_writes_fresh_bytes(renderer: Renderer, monkeypatch: pytest.MonkeyPatch,
+                                                               empty: None) -> None:
+    fresh = [_fresh(renderer, page, monkeypatch) for page in PAGES]
+    monkeypatch.setattr(render, "_SUBSETS_KEPT", 2)  # every third subset drops the others
+    assert [renderer.pdf(_html(page)) for page in PAGES + PAGES] == fresh + fresh
+    assert len(render._subsets) <= 2
