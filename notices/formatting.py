@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
@@ -18,18 +20,18 @@ def locale_for(language: str) -> str:
     return LOCALES.get(language, language)
 
 
-def money(value: Decimal, locale: str = "en_US") -> str:
+def money(value: Decimal, locale: str | Locale = "en_US") -> str:
     """Dollars and cents; an amount that rounds to zero prints as $0.00, never -$0.00 (a -0 has a sign)."""
     if abs(value) <= HALF_CENT:
         value = abs(value)
     return format_currency(value, "USD", locale=locale, currency_digits=True)
 
 
-def long_date(value: dt.date, locale: str = "en_US") -> str:
+def long_date(value: dt.date, locale: str | Locale = "en_US") -> str:
     return format_date(value, "long", locale=locale)
 
 
-def number(value: int | Decimal, locale: str = "en_US") -> str:
+def number(value: int | Decimal, locale: str | Locale = "en_US") -> str:
     """A number as the locale writes it (at most three decimals); never "-0"."""
     amount = Decimal(value)
     if abs(amount) <= HALF_THOUSANDTH:
@@ -38,9 +40,27 @@ def number(value: int | Decimal, locale: str = "en_US") -> str:
 
 
 def filters(locale: str) -> dict[str, object]:
-    """The Jinja filters a template uses, bound to one locale."""
+    """The Jinja filters a template uses, bound to one locale.
+
+    The locale is parsed once here, not on every call (Babel takes a parsed ``Locale`` as it is).
+    Amounts and dates are remembered by their exact value, written out: a notice prints its total
+    twice and the same two dates on every piece. The text depends on that value alone (Babel
+    rounds under the default decimal context, which nothing that composes changes).
+    """
+    parsed = Locale.parse(locale)
+
+    @functools.lru_cache(maxsize=4096)
+    def money_of(exact: str) -> str:
+        return money(Decimal(exact), parsed)
+
+    @functools.lru_cache(maxsize=256)
+    def date_of(value: dt.date) -> str:
+        return long_date(value, parsed)
+
     return {
-        "money": lambda v: money(Decimal(v), locale),
-        "longdate": lambda v: long_date(v, locale),
-        "number": lambda v: number(v, locale),
+        # str() of a Decimal keeps its sign, digits and exponent, so equal keys are the same Decimal.
+        "money": lambda v: money_of(str(Decimal(v))),
+        # Plain dates only: two aware datetimes can be equal and fall on different days.
+        "longdate": lambda v: date_of(v) if type(v) is dt.date else long_date(v, parsed),
+        "number": lambda v: number(v, parsed),
     }

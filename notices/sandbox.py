@@ -8,6 +8,7 @@ their real path lies inside the collector's folder or the shared base.
 
 from __future__ import annotations
 
+import abc
 import functools
 import hashlib
 import os
@@ -196,6 +197,12 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         for name in _CUTTING_FILTERS:
             self.filters[name] = _whole_markup(name, self.filters[name])
         self.globals["namespace"] = _namespace
+        # The answer of is_safe_attribute for each (class, attribute) asked: a statement reads some
+        # eighty attributes, the same ones on every piece. The answer depends on the object's class
+        # alone (isinstance tests and the name); registering a class with an abstract base class can
+        # change an isinstance answer, so the answers are dropped when one is registered.
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+        self._abc_token = abc.get_cache_token()
 
     def compile(
         self,
@@ -220,6 +227,21 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]  # see the comment above
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        kind = type(obj)
+        if obj.__class__ is not kind or type(attr) is not str:  # an object that claims another class: asked every time
+            return self._is_safe_attribute(obj, attr, value)
+        token = abc.get_cache_token()
+        if token != self._abc_token:
+            self._safe_attributes.clear()
+            self._abc_token = token
+        key = (kind, attr)
+        safe = self._safe_attributes.get(key)
+        if safe is None:
+            safe = self._safe_attributes[key] = self._is_safe_attribute(obj, attr, value)
+        return safe
+
+    def _is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Whether a template may read ``attr`` of ``obj`` (Jinja's immutable sandbox, and whole markup)."""
         if isinstance(obj, Markup) and attr not in _MARKUP_METHODS:
             return False
         return super().is_safe_attribute(obj, attr, value)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from ..model import Block
+from ..resolve import Part, Plan
 from .documents import verbatim
 from .facts import StatementFacts, date_line
 from .passages import closest, longest_in_order, word_diff
@@ -16,6 +20,49 @@ from .report import Recorder, Span, Target
 FUZZY = 0.5  # a passage sharing at least half of a statement's words is "the statement, reworded"
 
 Anchors = Sequence[tuple[int, tuple[int, int]]]  # (statutory order, (first word, end word)) of the blocks placed in order
+
+# Checks that read the record's figures (StatementFacts), not only the document's words.
+_RECORD_CHECKS = ("owner-total", "itemized")
+
+
+class _Kept:
+    """What checking one document found, with word positions counted from its first word, to give again.
+
+    Every piece carries the same inserts after its statement: the same words, checked the same way,
+    only further on in the text. The findings of a document that is not the statement depend on the
+    text from the character before its first word (a pattern looks one character back) to the end
+    (``PdfText.find`` looks past the document's end), on the pages and lines of those words, and on
+    the part, plan and collector; the key holds all of it, so a document is found again only when
+    checking it again would find the same. Page numbers are kept as they are (a finding's message
+    may name one); words are moved to where the document stands now.
+    """
+
+    LIMIT = 8  # the inserts of one mailing, for a few page counts of the statement before them
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # a process may check pieces in several threads
+        self.entries: OrderedDict[tuple[Any, ...], tuple[Part, Plan, Any, list[tuple[tuple[Any, ...], dict[str, Any]]],
+                                                         list[tuple[str, int]]]] = OrderedDict()
+
+    @staticmethod
+    def key(text: PdfText, target: Target, span: Span) -> tuple[Any, ...]:
+        lo, hi = span.lo, span.hi
+        start = text.char(lo)
+        back = start - 1 if lo > 0 else start
+        first_line = text.line_of[lo] if lo < len(text.line_of) else 0
+        return (
+            id(span.part), id(target.plan), id(target.collector),
+            lo == 0, hi - lo, len(text.words) - lo,
+            # line_start walks back from a word of the document: past its first word only on a shared line
+            lo > 0 and lo < len(text.line_of) and text.line_of[lo - 1] == first_line,
+            text.joined[back:], text.lower[back:],
+            tuple(s - start for s in text.starts[lo:]),
+            tuple(text.furniture[lo:]), tuple(text.page_of[lo:]),
+            tuple(line - first_line for line in text.line_of[lo:]),
+        )
+
+
+_KEPT = _Kept()
 
 
 class DocumentCheck:
@@ -29,9 +76,58 @@ class DocumentCheck:
         self._reworded: dict[str, int] = {}  # statements found only as a near copy: where they stand
 
     def document(self, span: Span) -> None:
-        """Every block of one document: fixed words, order, content duties, named checks."""
+        """Every block of one document: fixed words, order, content duties, named checks.
+
+        A document after the first, whose checks read only its words, is found again when the same
+        words were checked before in this process (see ``_Kept``).
+        """
+        first_document = span.document_id == self.target.plan.parts[0].document.id
+        if first_document or self._reworded or any(b.check in _RECORD_CHECKS for b in span.part.blocks):
+            self._document(span, first_document)
+            return
+        key = _Kept.key(self.text, self.target, span)
+        with _KEPT.lock:
+            kept = _KEPT.entries.get(key)
+            if kept is not None:
+                _KEPT.entries.move_to_end(key)
+        if kept is None or kept[0] is not span.part or kept[1] is not self.target.plan or kept[2] is not self.target.collector:
+            made = self._recorded(span)
+            if made is not None:
+                with _KEPT.lock:
+                    _KEPT.entries[key] = (span.part, self.target.plan, self.target.collector, *made)
+                    while len(_KEPT.entries) > _Kept.LIMIT:
+                        _KEPT.entries.popitem(last=False)
+            return
+        calls, reworded = kept[3], kept[4]
+        for args, kwargs in calls:
+            self.add(*args[:3], *(None if word is None else span.lo + word for word in args[3:]), **kwargs)
+        for block_id, word in reworded:
+            self._reworded[block_id] = span.lo + word
+
+    def _recorded(self, span: Span) -> tuple[list[tuple[tuple[Any, ...], dict[str, Any]]], list[tuple[str, int]]] | None:
+        """Check the document, and note each finding made and each reworded statement, words counted from
+        its first; None when a finding was placed in a way that cannot be moved (by page, or by word named)."""
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        movable = True
+        add = self.add
+
+        def noted(*args: Any, **kwargs: Any) -> None:
+            nonlocal movable
+            add(*args, **kwargs)
+            movable = movable and len(args) <= 4 and set(kwargs) <= {"document", "diff", "citation"}
+            calls.append((args[:3] + tuple(None if word is None else word - span.lo for word in args[3:]), kwargs))
+
+        self.add = noted  # the recorder's add, noting each call
+        try:
+            self._document(span, False)
+        finally:
+            self.add = add
+        if not movable:
+            return None
+        return calls, [(block_id, word - span.lo) for block_id, word in self._reworded.items()]
+
+    def _document(self, span: Span, first_document: bool) -> None:
         part, doc = span.part, span.document_id
-        first_document = doc == self.target.plan.parts[0].document.id
         anchors = self.fixed(span)
         # Content duties, looked for between the blocks before and after them in statutory order.
         positions: dict[str, int] = {}
