@@ -363,15 +363,27 @@ _SHAPING = (*sorted(name for name in INITIAL_VALUES if name.startswith("font_"))
             "text_decoration_line", "word_spacing", "letter_spacing", "overflow_wrap", "tab_size", "white_space")
 
 
+# The Pango (major, minor) whose line breaking shaping ahead was checked against (``Layout._shaped``): a line that
+# fits is shaped as without a width. Pango comes from the system, not from constraints.txt: with another, every
+# field's words take WeasyPrint's own path, which is only slower.
+PANGO_PROVEN = (1, 50)
+
+
+def shaping_ahead() -> bool:
+    version = pango.pango_version()
+    return (version // 10000, version // 100 % 100) == PANGO_PROVEN
+
+
 def _shape_key(box: Any, line: Any) -> tuple[Any, ...] | None:
     """What of a field box's style decides how its words are shaped; None when its words must keep WeasyPrint's own path.
 
-    Shaped ahead only where the words are drawn as set, with nothing added between them: no
-    letter or word spacing (Pango would then measure more than the glyphs), no justification, no
-    ellipsis (drawing would change a shared layout: ``_Shaped``).
+    Shaped ahead only with the Pango it was checked with (``shaping_ahead``), and where the words are
+    drawn as set, with nothing added between them: no letter or word spacing (Pango would then
+    measure more than the glyphs), no justification, no ellipsis (drawing would change a shared
+    layout: ``_Shaped``).
     """
     style = box.style
-    if (box.justification_spacing or style["letter_spacing"] != "normal" or style["word_spacing"]
+    if (not shaping_ahead() or box.justification_spacing or style["letter_spacing"] != "normal" or style["word_spacing"]
             or style["overflow_wrap"] != "normal" or line.text_overflow != "clip" or line.block_ellipsis != "none"):
         return None
     return (style.font_config, *(repr(style[name]) for name in _SHAPING))  # the object: its id is never reused while kept

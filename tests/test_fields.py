@@ -11,7 +11,7 @@ import pytest
 from conftest import job_for
 
 from notices import Options, batch
-from notices.fields import Layouts, Misfit, proven_toolchain, skeleton, vet
+from notices.fields import Layouts, Misfit, proven_toolchain, shaping_ahead, skeleton, vet
 from notices.model import Record
 from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer
@@ -180,6 +180,11 @@ def _operators(box: Any, change: Any) -> list[bytes]:
     return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in stream.stream]
 
 
+# Shaping ahead is on only with the Pango it was checked with; with another, the byte tests above still hold.
+needs_shaping = pytest.mark.skipif(not shaping_ahead(), reason="shaping ahead is off with this Pango")
+
+
+@needs_shaping
 @pytest.mark.parametrize("words", ["Carol Q. Public-Whitaker", "$1,234.56", "Ünïcödé “quoted” — fine", "\xa0"])
 def test_words_shaped_once_are_placed_and_drawn_as_split_first_line_places_and_draws_them(words: str) -> None:
     layout = _two_fields()
@@ -192,6 +197,7 @@ def test_words_shaped_once_are_placed_and_drawn_as_split_first_line_places_and_d
         assert _operators(slot.box, shared) == _operators(slot.box, alone)  # drawn again from the kept shaping
 
 
+@needs_shaping
 def test_the_same_words_in_the_same_style_are_shaped_once_for_every_slot_and_layout() -> None:
     kept = Layouts()
     body = '<p><span class="field">Alice Smith</span></p><p style="text-align: right"><span class="field">Bob Jones</span></p>'
@@ -204,6 +210,7 @@ def test_the_same_words_in_the_same_style_are_shaped_once_for_every_slot_and_lay
     assert len([key for key in kept.shapes if key[1] == "Dora Lee"]) == 1
 
 
+@needs_shaping
 def test_the_words_shaped_ahead_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from notices import fields
 
