@@ -301,7 +301,7 @@ except ImportError:  # another Python's layout: every search is made afresh
 def _search(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int] | None:
     """``pattern.search(text, start, end).span()``, or None when nothing matches."""
     behind = _reach_back(pattern)
-    if behind is None:
+    if behind is None or not 0 <= start <= end <= len(text):  # re moves a start or an end outside the text
         match = pattern.search(text, start, end)
         return None if match is None else match.span()
     # A match reads nothing at or past ``end`` (re treats it as the end of the text), nor more than
