@@ -56,9 +56,13 @@ def make_input(count: int, folder: Path, seed: int) -> Path:
 # The shipped profile has placeholders, which a real run refuses; the bench measures a real run (with its
 # print file), so its process lets them print, as the tests do. Its main process also times its own
 # stages (journal, assembly, manifest: stages.py) and writes them where NOTICES_BENCH_STAGES says.
+# Patching means importing the pipeline first, so with workers the process starts their fork server
+# before that, as `notices render` does before its own import of the pipeline (FORK_SERVER).
+FORK_SERVER = ("from notices.executors import start_fork_server; from notices.options import WORKER_PRELOAD; "
+               "start_fork_server(WORKER_PRELOAD); ")
 PROJECT = (
     f"import atexit, json, os, sys; sys.path.insert(0, {str(HERE)!r}); "
-    "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
+    "{fork_server}import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
     "from stages import Stages, time_main_process; timed = Stages(); time_main_process(timed); "
     "atexit.register(lambda: open(os.environ['NOTICES_BENCH_STAGES'], 'w').write(json.dumps(timed.seconds))); "
     "from notices.cli import main; main()"
@@ -66,7 +70,8 @@ PROJECT = (
 
 
 def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str, Any]:
-    command = [sys.executable, "-c", PROJECT, "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
+    project = PROJECT.replace("{fork_server}", FORK_SERVER if workers != 1 else "")
+    command = [sys.executable, "-c", project, "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
                "-d", DATE, "-o", str(out), "--json", "--no-progress", "--chunk", str(chunk)]
     if workers:
         command += ["--workers", str(workers)]

@@ -13,6 +13,7 @@ few at a time, so its memory does not grow with the mailing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -30,14 +31,14 @@ from .compose import Composer, printed_placeholders, refuse_placeholders
 from .control import Control, Tally, read_control
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError
-from .executors import LocalPool, cpu_seconds, peak_rss_kb
+from .executors import LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
 from .fingerprint import run_identity
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, make_job, shape
 from .largeprint import require_summary_fits
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
-from .options import Options
+from .options import WORKER_PRELOAD, Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
 from .piece import PieceResult, render_chunk, render_inserts
@@ -162,8 +163,16 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     started = time.monotonic()
     cpu_started = cpu_seconds()
     _check_options(options)
-    with RunIndex() as index:
+    local = options.executor == "local" and options.workers != 1
+    if local:
+        start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
+    with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = index_input(options, index)
+        # The workers set themselves up (fonts, stylesheets, a first layout) while this process checks
+        # the placeholders, prepares the folder and makes the inserts: then they are only told those.
+        pool = _early_pool(options, collector, the_plan, index.to_render()) if local else None
+        if pool is not None:
+            stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
@@ -172,7 +181,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
             index.take_shard(*options.shard)
-        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
@@ -186,7 +195,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
 
 
 def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
-                 progress: ProgressHook | None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
+                 progress: ProgressHook | None, pool: LocalPool | None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
     """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest."""
     folder = OutputFolder(options.out)
     folder.lock()
@@ -208,7 +217,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
                        serials=block, pdf_variant=options.pdf_variant)
         job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
-        stats = _render_all(options, job, index, folder, progress)
+        stats = _render_all(options, job, index, folder, progress, pool)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed
     except OSError as exc:
@@ -231,7 +240,8 @@ class _PoolStats:
     notes: tuple[str, ...] = ()  # what the pool could not do here (a memory bound this platform cannot measure)
 
 
-def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolder, progress: ProgressHook | None) -> _PoolStats:
+def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolder, progress: ProgressHook | None,
+                pool: LocalPool | None) -> _PoolStats:
     """Render what the journal does not hold yet, on the executor the options name; every outcome goes to the index."""
     index.add_rejections()
     finished, total, todo = sum(index.counts().values()), index.records_in(), index.to_render()
@@ -242,24 +252,37 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     chunks = index.chunks_to_render(max(1, options.chunk))
-    spec = JobSpec(job.collector, job.plan, job.language, options.reuse_layouts, tuple(job.shared), options.proof, job.serials,
-                   job.pdf_variant)
+    spec = _spec(options, job.collector, job.plan, tuple(job.shared), job.serials)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
         return _PoolStats(reused=consume.reused)
-    if options.workers == 1 or not todo:
+    if pool is None or not todo:
         # In this process, without time or memory bounds: for debugging and small test runs.
         consume(render_chunk(job, chunk) for chunk in chunks)
         return _PoolStats(reused=consume.reused)
-    workers = options.workers or os.cpu_count() or 1
-    workers = max(1, min(workers, -(-todo // max(1, options.chunk))))
-    pool = LocalPool(workers, init_worker, (spec,), worker_chunk, given_up,
-                     item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=["notices.workers"], recycle_after=options.recycle_after, affinity=_chunk_shape)
+    pool.set_up((spec,))
     consume(pool.map(chunks))
     notes = (pool.memory_note,) if pool.memory_note else ()
-    return _PoolStats(workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
+    return _PoolStats(pool.workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
+
+
+def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple[tuple[str, bytes], ...] = (),
+          block: SerialBlock | None = None) -> JobSpec:
+    return JobSpec(collector, the_plan, options.language, options.reuse_layouts, inserts, options.proof, block, options.pdf_variant)
+
+
+def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int) -> LocalPool | None:
+    """The run's local workers, started now from what is known before the inserts (``JobSpec.early``); None with nothing to render."""
+    if not records:
+        return None
+    workers = options.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, -(-records // max(1, options.chunk))))
+    pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
+                     item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_chunk_shape)
+    pool.start()
+    return pool
 
 
 def _chunk_shape(chunk: list[tuple[int, Record]]) -> Shape:

@@ -96,14 +96,22 @@ def _rss_bytes(pid: int) -> int | None:
         return None
 
 
-def _start_fork_server() -> None:
-    """Start the fork server so that it preloads the package this process runs, not one in the working folder.
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server now, preloading these modules, so its start-up runs beside the caller's own work.
+
+    Workers fork from this small clean server (not from the main process, which holds the run's
+    state), so their memory does not grow with the mailing; preloading WeasyPrint there makes
+    starting or replacing a worker cheap. Starting it is not waiting for it: the server imports
+    the modules while the caller goes on, and a worker asked for meanwhile waits only for the rest.
 
     Python 3.11's fork server is started with ``-c`` and ignores the parent's sys.path, so the working
     folder comes first there: run from a source checkout beside an installed copy (the README's quick
     start), it would preload the checkout's package, whose data folders are not the installed one's.
     PYTHONSAFEPATH (Python 3.11+) keeps the working folder out of that one process's path.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
     previous = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
@@ -116,13 +124,12 @@ def _start_fork_server() -> None:
 
 
 def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
-    """A worker's life: set up once, then run one chunk per message until told to stop or the main process is gone."""
-    try:
-        initializer(*initargs)
-    except BaseException as exc:  # noqa: BLE001 - the parent decides what an init failure means
-        _send(conn, ("init-error", None, exc, _usage()))
-        return
-    if not _send(conn, ("ready", None, None, _usage())):
+    """A worker's life: set up, then run one chunk per message until told to stop or the main process is gone.
+
+    A message with no key carries new initializer arguments (``LocalPool.set_up``): the initializer
+    runs again with them before the chunks sent after it.
+    """
+    if not _set_up(conn, initializer, initargs) or not _send(conn, ("ready", None, None, _usage())):
         return
     # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
     # chunk while this one's results are being sent, and neither side must wait on the other's pipe.
@@ -144,12 +151,26 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
         if message is None:
             return
         key, items = message
+        if key is None:
+            if not _set_up(conn, initializer, items):
+                return
+            continue
         try:
             answer: tuple[str, Any, Any, Usage] = ("done", key, function(items), _usage())
         except BaseException as exc:  # noqa: BLE001 - a fatal error travels to the parent, which stops the run
             answer = ("error", key, exc, _usage())
         if not _send(conn, answer):
             return
+
+
+def _set_up(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any]) -> bool:
+    """Run the initializer; on failure tell the main process (which decides what it means) and say False."""
+    try:
+        initializer(*initargs)
+    except BaseException as exc:  # noqa: BLE001 - the parent decides what an init failure means
+        _send(conn, ("init-error", None, exc, _usage()))
+        return False
+    return True
 
 
 def _send(conn: Connection, message: tuple[str, Any, Any, Usage]) -> bool:
@@ -295,11 +316,7 @@ class LocalPool:
             context = "spawn"
         self.ctx: Any = multiprocessing.get_context(context)  # Any: typeshed's BaseContext lacks the Process it has
         if context == "forkserver" and preload:
-            # Workers fork from a small clean server (not from this process, which holds the whole
-            # input), so their memory does not grow with the mailing; preloading WeasyPrint there
-            # makes starting or replacing a worker cheap.
-            self.ctx.set_forkserver_preload(list(preload))
-            _start_fork_server()
+            start_fork_server(preload)  # a no-op when the caller started it earlier
         self.peaks_kb: list[int] = []  # the peak RSS of every worker that has finished, in KiB
         self.cpu_seconds = 0.0  # CPU time of every worker that has finished (as last reported)
         self.replaced = 0
@@ -313,6 +330,23 @@ class LocalPool:
         self.affinity = affinity
 
     # -- workers ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers now, so their start-up runs beside the caller's (``map`` starts any not started)."""
+        while len(self._live) < self.workers:
+            self._start()
+
+    def set_up(self, initargs: Sequence[Any]) -> None:
+        """Set every worker up with new initializer arguments: those running run it again before their next chunk.
+
+        For what is only known once the workers have started: the initializer sees the new arguments
+        and may keep what it built from the old ones.
+        """
+        self.initargs = tuple(initargs)
+        for worker in self._live:
+            # A worker that is gone already is found so, and replaced with these arguments, when sent its first chunk.
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send((None, self.initargs))
+
     def _start(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
         process = self.ctx.Process(target=_worker_main, args=(child, self.initializer, self.initargs, self.function), daemon=True)
@@ -351,13 +385,17 @@ class LocalPool:
             worker.process.join(timeout=5)
             self._retire(worker, kill=True)
 
+    def stop(self) -> None:
+        """Stop every worker at once: for a run that ends before or without its chunks (an error, nothing left to render)."""
+        for worker in list(self._live):
+            self._retire(worker, kill=True)
+
     # -- the run ---------------------------------------------------------------------------------
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:
         """Yield the results of each chunk as it finishes; give up single items that break their bound."""
         source = _Source(chunks, self.affinity)
         try:
-            for _ in range(self.workers):
-                self._start()
+            self.start()
             while True:
                 # Keep DEPTH chunks queued at each worker, so it never waits for this process between
                 # chunks; read ahead only that far (and LOOKAHEAD for affinity), so memory stays flat.

@@ -11,7 +11,7 @@ import hashlib
 import io
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pypdf import PdfReader
@@ -144,6 +144,19 @@ class JobSpec:
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
                         inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant)
+
+    def early(self) -> JobSpec:
+        """This spec without what the main process settles after starting its workers: the inserts and the serials.
+
+        A worker set up from it does the slow part of its start (fonts, stylesheets, a first layout)
+        while the main process makes the inserts; ``complete`` then fills them in.
+        """
+        return replace(self, inserts=(), serials=None)
+
+    def complete(self, job: Job) -> Job:
+        """A Job built from ``self.early()`` with this spec's inserts and serials: equal to ``self.build()`` but for its caches."""
+        return replace(job, inserts=tuple((self.plan.part(document_id), pdf) for document_id, pdf in self.inserts),
+                                   serials=self.serials)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""

@@ -22,9 +22,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+import weasyprint.pdf.fonts
 from fontTools.ttLib import TTFont
 from weasyprint.text import ffi
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from . import standards
@@ -72,6 +73,63 @@ def isolate_fonts() -> None:
     # Without HarfBuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps each subset with
     # the time unless SOURCE_DATE_EPOCH is set: a fixed stamp keeps the same input giving the same bytes.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+
+
+# The WeasyPrint whose font subsetting ``keep_subsets`` wraps: ``Font._harfbuzz_subset(to_unicode, hinting)``
+# reads the face, the glyph ids kept, ``missing`` and ``hinting``, and sets ``file_content`` when it succeeds.
+SUBSETS_PROVEN = "70.0"
+_SUBSETS_KEPT = 256  # a run draws a few dozen (face, glyphs) pairs; more only on a run of very varied shapes
+SubsetKey = tuple[bytes, int, tuple[int, ...], bool, bool]
+_subsets: dict[SubsetKey, bytes] = {}
+_faces: dict[bytes, bytes] = {}  # one copy of each face's bytes, which every key of that face holds
+
+
+def subset_key(font: Any, to_unicode: Any, hinting: Any) -> SubsetKey:
+    """Everything HarfBuzz's subsetting of ``font`` reads: the face's bytes (read from the face, not
+    ``file_content``, which a second write of one document finds already subset), its index in the
+    file, the glyph ids kept, whether a missing glyph asks for the .notdef outline, and hinting."""
+    face = get_hb_object_data(font.hb_face)
+    face = _faces.setdefault(face, face)
+    return face, font.index, tuple(sorted(to_unicode)), bool(font.missing), bool(hinting)
+
+
+def keep_subsets() -> bool:
+    """Make WeasyPrint subset each (face, glyphs) once per process; whether it is on (a proven WeasyPrint).
+
+    Every drawing of a page subsets its fonts again (a shape's one drawing, a piece drawn in full, each
+    insert, a document written twice for its /ID), and most drawings of a run keep the same glyphs of the
+    same faces: the statute's words and the fields' characters. HarfBuzz gives the same bytes for the
+    same inputs, so a kept subset is the bytes a fresh one would be; a failed subset (WeasyPrint warns)
+    is never kept. Idempotent.
+    """
+    global _fresh_subset  # WeasyPrint's own, set once, called by the kept one
+    font_class: Any = weasyprint.pdf.fonts.Font
+    if WEASYPRINT_VERSION != SUBSETS_PROVEN:
+        return False
+    if font_class._harfbuzz_subset is not _kept_subset:
+        _fresh_subset = font_class._harfbuzz_subset
+        font_class._harfbuzz_subset = _kept_subset
+    return True
+
+
+_fresh_subset: Any = None
+
+
+def _kept_subset(font: Any, to_unicode: Any, hinting: Any) -> None:
+    key = subset_key(font, to_unicode, hinting)
+    kept = _subsets.get(key)
+    if kept is not None:
+        font.file_content = kept
+        return
+    before = font.file_content
+    _fresh_subset(font, to_unicode, hinting)
+    if font.file_content is before:
+        return  # HarfBuzz failed and WeasyPrint warned: the next drawing must warn too
+    if len(_subsets) >= _SUBSETS_KEPT or len(_faces) > _SUBSETS_KEPT:
+        # Each key holds its face's bytes, not a number standing for them: dropping all is safe at any time.
+        _subsets.clear()
+        _faces.clear()
+    _subsets[key] = font.file_content
 
 
 class _Denied(FatalURLFetchingError):
@@ -164,6 +222,7 @@ class Renderer:
         self.roots = [*([workspace] if workspace is not None else []), templates_dir(), fonts_dir()]
         self.fetcher = AllowListFetcher(self.roots)
         isolate_fonts()
+        keep_subsets()
         self.font_config = FontConfiguration()
         sheets = [base / "style.css"]
         # The most specific collector stylesheet is laid over base: a workspace's replaces the shipped one.

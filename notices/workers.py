@@ -17,17 +17,26 @@ from .piece import PieceResult, render_chunk, warm_up
 
 Item = tuple[int, Record]
 
-# One Job per worker process: set by its initializer (local pool) or its first task (Dask).
-_LOCAL: list[Job] = []
+# One Job per worker process: set by its initializer (local pool, with the spec it was built from) or its first task (Dask).
+_LOCAL: list[tuple[JobSpec, Job]] = []
 _DASK: dict[str, Job] = {}
 _DASK_LOCK = threading.Lock()  # WeasyPrint is not thread-safe: one chunk at a time per process
 
 
 def init_worker(spec: JobSpec) -> None:
-    """A local worker's start: build the Job once, load the fonts, and get the start-up out of the collector's way."""
-    _LOCAL[:] = [spec.build()]
+    """A local worker's start: build the Job once, load the fonts, and get the start-up out of the collector's way.
+
+    Called again with the run's whole spec when the worker was started early, before the main
+    process had made the inserts and drawn the serials (``JobSpec.early``): the Job built and
+    warmed then is kept, with those filled in.
+    """
+    if _LOCAL and _LOCAL[0][0].early() == spec.early():
+        _LOCAL[0] = (spec, spec.complete(_LOCAL[0][1]))
+        return
+    job = spec.build()
+    _LOCAL[:] = [(spec, job)]
     # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
-    warm_up(_LOCAL[0])
+    warm_up(job)
     # The start-up objects (WeasyPrint, fonts, stylesheets, templates) are frozen out of the cycle
     # collector's way: it no longer walks them again and again, which took a sixth of the CPU.
     gc.collect()
@@ -38,7 +47,7 @@ def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:
     """A local worker's task."""
     if not _LOCAL:
         raise RuntimeError("worker not initialised")
-    return render_chunk(_LOCAL[0], items)
+    return render_chunk(_LOCAL[0][1], items)
 
 
 def dask_chunk(spec: JobSpec, items: list[Item]) -> list[PieceResult]:

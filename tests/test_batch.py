@@ -314,6 +314,34 @@ def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
     assert made[1] == made[3] and all(made[1])
 
 
+def test_a_worker_set_up_early_then_told_the_inserts_and_serials_renders_what_a_whole_spec_does(tmp_path: Path) -> None:
+    """Workers start before the inserts and serials exist (JobSpec.early) and are told them later: the pieces are the
+    bytes of a worker started from the whole spec, barcodes included, and it was warmed up once, not twice."""
+    from notices import workers
+    from notices.batch import _spec, load
+    from notices.job import make_job
+    from notices.model import Record
+    from notices.piece import render_chunk, render_inserts
+    from notices.postal.imb import SerialBlock
+
+    source = ROOT / "samples" / "baltimore-city-final-notices.csv"
+    options = Options(source, tmp_path, "baltimore-city", "final-notice", CITY_DATE)
+    collector, the_plan, checked = load(options)
+    records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:4]
+    inserts = tuple(render_inserts(make_job(collector, the_plan, "en", reuse_layouts=True)))
+    whole = _spec(options, collector, the_plan, inserts, SerialBlock(first=500, count=100, low=1, last=999_999))
+    workers.init_worker(whole.early())
+    early_job = workers._LOCAL[0][1]
+    workers.init_worker(whole)
+    told = workers._LOCAL[0][1]
+    assert told.layouts is early_job.layouts and told.renderer is early_job.renderer  # kept, not built again
+    assert told.serials == whole.serials and [p.document.id for p, _ in told.inserts] == [d for d, _ in inserts]
+    assert told.production.barcode(*records[0]) is not None  # the serials are drawn into these pieces
+    fresh = whole.build()
+    assert [r.pdf for r in render_chunk(told, records)] == [r.pdf for r in render_chunk(fresh, records)]
+    workers._LOCAL.clear()
+
+
 def _whose(items: list[str]) -> list[tuple[str, int]]:
     time.sleep(0.02 * len(items))  # long enough that both workers are busy at once
     return [(item, os.getpid()) for item in items]
@@ -332,6 +360,56 @@ def test_pool_hands_each_kind_of_chunk_to_one_worker() -> None:
     workers_of = {kind: {pid for item, pid in done if item[0] == kind} for kind in "ABCDEF"}
     assert len({pid for _, pid in done}) == 2
     assert sum(len(pids) for pids in workers_of.values()) <= len(workers_of) + 1, workers_of
+
+
+_SET_UP: list[str] = []
+
+
+def _set_up_with(tag: str) -> None:
+    if tag == "broken":
+        raise ConfigError("Template error: cannot set up")
+    _SET_UP.append(tag)
+
+
+def _tagged(items: list[str]) -> list[str]:
+    if "crash" in items:
+        os._exit(9)
+    return [f"{item} {'+'.join(_SET_UP)}" for item in items]
+
+
+def test_workers_started_early_take_the_later_arguments_before_any_chunk() -> None:
+    """A pool started before the run's inserts exist is set up again with them; a worker started after (a crash's
+    replacement) starts from them at once, and every item still comes back once."""
+    pool = LocalPool(2, _set_up_with, ("early",), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    pool.set_up(("whole",))
+    done = sorted(item for chunk in pool.map([["a", "b"], ["crash"], ["c"], ["d"]]) for item in chunk)
+    assert done[0] == "a early+whole" and done[1] == "b early+whole"  # the first chunk ran after the set-up
+    assert done[2] in ("c early+whole", "c whole") and done[3] in ("d early+whole", "d whole")  # "whole" alone: the replacement
+    assert done[4] == "gave up crash: the worker process died (exit code 9) while rendering"
+
+
+def test_a_set_up_that_fails_in_a_worker_stops_the_run_with_its_error() -> None:
+    pool = LocalPool(1, _set_up_with, ("early",), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    pool.set_up(("broken",))
+    with pytest.raises(ConfigError, match="cannot set up"):
+        list(pool.map([["a"]]))
+
+
+def _slow_set_up() -> None:
+    time.sleep(30)
+
+
+def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_at_once() -> None:
+    """A refused run (placeholders, a locked folder) does not wait for workers still setting themselves up."""
+    pool = LocalPool(2, _slow_set_up, (), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
+    pool.start()
+    processes = [worker.process for worker in pool._live]
+    started = time.monotonic()
+    pool.stop()
+    assert time.monotonic() - started < 5 and not pool._live
+    assert not any(process.is_alive() for process in processes)
 
 
 def test_a_worker_takes_its_own_kind_then_one_nobody_is_on_then_any() -> None:

@@ -94,6 +94,23 @@ def test_the_double_windows_return_address_sits_in_its_clear_area_at_the_address
     envelopes.require_return_fit(envelopes.stock("no10-single-window"), [*three, "Suite 100"])  # no return window
 
 
+def test_the_address_fonts_glyph_bounds_read_on_demand_are_its_outlines() -> None:
+    """Each character's top and bottom, read when first asked, are those of its glyph's outline (0 for one the font lacks)."""
+    from fontTools.ttLib import TTFont
+
+    font = envelopes._font()
+    whole = TTFont(envelopes.fonts_dir() / envelopes.FONT)
+    glyf, names = whole["glyf"], whole.getBestCmap()
+    for ch in "Agjpqy,.'-#0123456789 ÉÑçüß\u2019\u4e00":
+        name = names.get(ord(ch))
+        glyph = glyf[name] if name else None
+        if glyph is not None:
+            glyph.recalcBounds(glyf)
+        expected = (getattr(glyph, "yMax", 0) / font.units, getattr(glyph, "yMin", 0) / font.units) if glyph else (0.0, 0.0)
+        assert (font.top(ord(ch)), font.bottom(ord(ch))) == expected, ch
+    assert font.bottom(ord("g")) < 0 < font.top(ord("A"))
+
+
 def test_a_stock_is_taken_whole_whatever_windows_the_profile_gives() -> None:
     """render and check see one envelope: the single-window stock keeps no return window from the profile's [envelope]."""
     given = {"stock": "no10-single-window", "return_window": {"left": 0.75, "top": 0.5, "width": 3.25, "height": 0.875}}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from notices.cli import app
 from notices.collectors import available, load_collector
 from notices.errors import ConfigError
+from notices.profile import SCHEMA
 from notices.workspace import init
 
 runner = CliRunner()
@@ -33,6 +36,13 @@ def refused(home: Path) -> ConfigError:
 
 def line_number(profile: Path, start: str) -> int:
     return next(n for n, line in enumerate(profile.read_text("utf-8").splitlines(), 1) if line.startswith(start))
+
+
+def test_the_profile_schema_is_itself_valid_draft_2020_12() -> None:
+    """Held to the metaschema here rather than at every run's start."""
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
 
 
 @pytest.mark.parametrize("collector_id", available())

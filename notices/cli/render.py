@@ -12,7 +12,8 @@ from typing import Any, Optional, cast
 import typer
 
 from ..errors import ConfigError, NoticesError
-from ..options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
+from ..executors import start_fork_server
+from ..options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, WORKER_PRELOAD, Executor, Options
 from ..statutes import load_registry
 from ..workspace import home_from
 from .app import (
@@ -63,8 +64,6 @@ def render(
     home: Optional[Path] = home_option(),
 ) -> None:
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
-    from ..batch import run
-
     _variant(pdf_variant, mailing, as_json)
     if not _per_record(mailing, as_json):
         with guard(out, as_json):
@@ -73,6 +72,11 @@ def render(
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
+    if executor == "local" and workers != 1:
+        # The workers' fork server loads WeasyPrint beside this process's own import of it (over a second each).
+        start_fork_server(WORKER_PRELOAD)
+    from ..batch import run
+
     options = Options(input, out, collector, mailing, parse_date(date), language=language, encoding=encoding, format=format,
                       workers=workers, chunk=chunk, resume=resume, shard=_shard(shard), executor=cast(Executor, executor),
                       scheduler=scheduler, piece_timeout=piece_timeout, piece_memory_mb=piece_memory, force=force,

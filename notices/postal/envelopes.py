@@ -201,14 +201,44 @@ def for_profile(envelope: Any) -> Envelope:
     )
 
 
+class _Bounds:
+    """A glyph's top and bottom by code point (0 for one the font lacks), read only for the characters asked about.
+
+    Reading every glyph's outline up front took over a second at every run's start, for the few
+    dozen characters an address uses.
+    """
+
+    def __init__(self, font: Any, names: dict[int, str], units: float) -> None:
+        self._glyf, self._names, self._units = font["glyf"], names, units
+        self._known: dict[int, tuple[float, float]] = {}
+
+    def of(self, code: int) -> tuple[float, float]:
+        known = self._known.get(code)
+        if known is None:
+            name = self._names.get(code)
+            if name is None:
+                known = (0.0, 0.0)
+            else:
+                glyph = self._glyf[name]
+                glyph.recalcBounds(self._glyf)
+                known = (getattr(glyph, "yMax", 0) / self._units, getattr(glyph, "yMin", 0) / self._units)
+            self._known[code] = known
+        return known
+
+
 @dataclass(frozen=True)
 class _Font:
     units: float
     ascent: float
     descent: float
     advance: dict[int, float]
-    top: dict[int, float]
-    bottom: dict[int, float]
+    bounds: _Bounds
+
+    def top(self, code: int) -> float:
+        return self.bounds.of(code)[0]
+
+    def bottom(self, code: int) -> float:
+        return self.bounds.of(code)[1]
 
 
 @functools.cache
@@ -217,15 +247,10 @@ def _font() -> _Font:
 
     font = TTFont(fonts_dir() / FONT)
     units = float(font["head"].unitsPerEm)
-    glyf, hmtx = font["glyf"], font["hmtx"]
-    advance, top, bottom = {}, {}, {}
-    for code, name in font.getBestCmap().items():
-        glyph = glyf[name]
-        glyph.recalcBounds(glyf)
-        advance[code] = hmtx[name][0] / units
-        top[code] = getattr(glyph, "yMax", 0) / units
-        bottom[code] = getattr(glyph, "yMin", 0) / units
-    return _Font(units, font["hhea"].ascent / units, -font["hhea"].descent / units, advance, top, bottom)
+    names = font.getBestCmap()
+    hmtx = font["hmtx"]
+    advance = {code: hmtx[name][0] / units for code, name in names.items()}
+    return _Font(units, font["hhea"].ascent / units, -font["hhea"].descent / units, advance, _Bounds(font, names, units))
 
 
 @dataclass(frozen=True)
@@ -260,9 +285,9 @@ class AddressLayout:
                 return (f"address line {index + 1} ({line!r}) is {width:.2f} in wide at {self.envelope.address_pt:g} pt; "
                         f"the {self.envelope.id} window leaves {area.right - self.box.left:.2f} in")
             baseline = self.first_baseline + index * self.pitch
-            if index == 0 and baseline - max((font.top.get(ord(c), 0) for c in line), default=0) * size < area.top - 1e-9:
+            if index == 0 and baseline - max((font.top(ord(c)) for c in line), default=0) * size < area.top - 1e-9:
                 return f"address line 1 ({line!r}) reaches above the {self.envelope.id} window's clear area"
-            low = baseline - min((font.bottom.get(ord(c), 0) for c in line), default=0) * size
+            low = baseline - min((font.bottom(ord(c)) for c in line), default=0) * size
             if low > self.barcode_box.top - imb.CLEAR_ABOVE + 1e-9:
                 return (f"address line {index + 1} ({line!r}) reaches into the barcode's clear zone in the "
                         f"{self.envelope.id} window")
@@ -328,7 +353,7 @@ class ReturnLayout:
                         f"{self.envelope.id} return window leaves {area.right - self.box.left:.2f} in")
         if lines:
             baseline = self.first_baseline + (len(lines) - 1) * self.pitch
-            low = baseline - min((font.bottom.get(ord(c), 0) for c in lines[-1]), default=0) * size
+            low = baseline - min((font.bottom(ord(c)) for c in lines[-1]), default=0) * size
             if low > area.bottom + 1e-9:
                 room = math.floor((area.bottom - self.first_baseline - font.descent * size) / self.pitch + 1e-9) + 1
                 return (f"the return address has {len(lines)} lines; the {self.envelope.id} return window holds {room} at "
