@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from conftest import CITY_CSV, CITY_DATE, COUNTY_CSV, COUNTY_DATE, SAMPLES
-import pypdfium2
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
