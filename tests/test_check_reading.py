@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from conftest import CITY_CSV, CITY_DATE, COUNTY_CSV, COUNTY_DATE, SAMPLES
 from pypdf import PdfReader, PdfWriter
@@ -332,3 +333,70 @@ def test_a_page_in_a_filter_no_reader_knows_is_an_input_error_not_a_traceback(mo
     stream = b"<< /Length 5 /Filter /NoSuchDecode >>\nstream\nxxxxx\nendstream"
     with pytest.raises(InputError, match="Not a readable PDF"):
         read_pages(_one_page(stream=stream))
+
+
+def _helper_reading(pdf: bytes, index: int, width: float, height: float) -> pdftext.PageRead:
+    """The reading ``_pdfium_text`` replaced: pypdfium2's page and text page objects."""
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range().replace("\r\n", "\n")
+        outside = []
+        for i in range(textpage.count_rects()):
+            box = textpage.get_rect(i)
+            if pdftext._outside(box, width, height):
+                shown = textpage.get_text_bounded(*box)
+                if shown.strip():
+                    outside.append(pdftext._where(shown, box, height))
+        return text, tuple(outside)
+    finally:
+        textpage.close()
+        page.close()
+        document.close()
+
+
+def test_pdfiums_own_calls_read_what_pypdfium2s_objects_read(samples: dict[str, list[tuple[str, bytes]]]) -> None:
+    """Every page of every sample file (text outside the printable area included): the same text and boxes."""
+    overflowing = io.BytesIO()
+    drawing = canvas.Canvas(overflowing, pagesize=pdftext.LETTER)
+    drawing.drawString(72, 700, "Inside the margins")
+    drawing.drawString(2, 2, "Outside the printable area")
+    drawing.save()
+    files = [pdf for run in samples.values() for _, pdf in run] + [overflowing.getvalue()]
+    outside = 0
+    for pdf in files:
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        sizes = [pdftext.LETTER] * pages
+        read = pdftext.read_pdfium(pdf, range(pages), sizes)
+        assert read == {i: _helper_reading(pdf, i, *sizes[i]) for i in range(pages)}
+        outside += sum(bool(found) for _, found in read.values())
+    assert outside >= 1
+    assert pdftext.read_pdfium(b"%PDF-1.7\nnot a PDF", [0], [pdftext.LETTER]) == {}
+
+
+SEARCHED = [r"\bab", r"(?<!\w)ab", r"a(?<!\w.)b", r"(?<=(?<=a)b)a", r"^a", r"(?m)^b", r"\Aa", r"b$", r"a\Z", r"(a)(?<=\1)b",
+            r"(?<![\d.])\d+ 0 r", r"(?:1[\s.\-]?)?\(?12\)?(?!\d)", r"a\s+b", r"(?i)B\b", r"(?=ab)a", r"x*"]
+
+
+def test_a_search_remembered_finds_what_a_fresh_search_finds() -> None:
+    """Searches in short random texts of a few letters, so that many share the text a search may read but not what lies around it."""
+    rng = random.Random(14)
+    pdftext._SEARCHES.clear()
+    remembered = 0
+    for _ in range(6000):
+        pattern = re.compile(rng.choice(SEARCHED))
+        text = "".join(rng.choice("ab 1.\n") for _ in range(rng.randrange(0, 14)))
+        start, end = rng.randrange(0, 16), rng.randrange(0, 16)
+        before = len(pdftext._SEARCHES)
+        fresh = pattern.search(text, start, end)
+        assert pdftext._search(pattern, text, start, end) == (None if fresh is None else fresh.span())
+        remembered += len(pdftext._SEARCHES) == before
+    assert remembered > 1000  # most answers came from an earlier search of another text
+    pdftext._SEARCHES.clear()
+
+
+def test_how_far_a_pattern_looks_back_is_bounded_or_unknown() -> None:
+    assert pdftext._reach_back(re.compile(r"abc")) == 1
+    assert pdftext._reach_back(re.compile(r"(?<=(?<=ab)c)d")) == 4
+    assert pdftext._reach_back(re.compile(r"x(?<!\w.)y|(?<!\d)z")) == 4

@@ -7,8 +7,11 @@ quotes, apostrophes, dashes, line breaks and hyphenation at line ends.
 from __future__ import annotations
 
 import bisect
+import codecs
+import ctypes
 import functools
 import hashlib
+import importlib
 import io
 import logging
 import re
@@ -20,7 +23,7 @@ from itertools import accumulate, chain, count, islice, repeat
 from operator import add
 from typing import Any, NamedTuple
 
-import pypdfium2
+import pypdfium2.raw as pdfium
 from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import IndirectObject
@@ -258,11 +261,12 @@ class PdfText:
 
     def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
         """The first match of ``pattern`` in the lower-cased words [lo, hi): (first word, end word)."""
-        end = max(self.char(lo), self.char(hi) - 1) if hi < len(self.words) else len(self.lower)
-        match = pattern.search(self.lower, self.char(lo), end)
+        start = self.char(lo)
+        end = max(start, self.char(hi) - 1) if hi < len(self.words) else len(self.lower)
+        match = _search(pattern, self.lower, start, end)
         if match is None:
             return None
-        return self.word_at(match.start()), self.word_at(max(match.start(), match.end() - 1)) + 1
+        return self.word_at(match[0]), self.word_at(max(match[0], match[1] - 1)) + 1
 
     def line_start(self, word: int) -> int:
         """The first word of the line ``word`` stands on."""
@@ -280,6 +284,73 @@ class PdfText:
 
     def page_number(self, word: int) -> int | None:
         return self.page_of[word] + 1 if 0 <= word < len(self.page_of) else None
+
+
+# Searches: the same requirement is looked for in the same words in nearly every piece (the statement's
+# fixed text between two statutory blocks), and a profile fact's pattern (a phone number, a web address)
+# is tried at every character. What a search finds depends only on the text it may read, so it is
+# remembered by that text: from where it starts, less what the pattern can look back, to where it ends.
+_SEARCHES: dict[tuple[re.Pattern[str], int, str], tuple[int, int] | None] = {}
+_MAX_SEARCHES = 512
+try:
+    _RE_PARSER: Any = importlib.import_module("re._parser")  # the parser ``re`` compiles with (typeshed has no stubs for it)
+except ImportError:  # another Python's layout: every search is made afresh
+    _RE_PARSER = None
+
+
+def _search(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int] | None:
+    """``pattern.search(text, start, end).span()``, or None when nothing matches."""
+    behind = _reach_back(pattern)
+    if behind is None or not 0 <= start <= end <= len(text):  # re moves a start or an end outside the text
+        match = pattern.search(text, start, end)
+        return None if match is None else match.span()
+    # A match reads nothing at or past ``end`` (re treats it as the end of the text), nor more than
+    # ``behind`` characters before ``start``: the same characters there give the same match. Where the
+    # window begins at the text's start, the offset says so, as ``\A`` and ``^`` can tell.
+    window = max(0, start - behind)
+    key = (pattern, start - window, text[window:end])
+    if key in _SEARCHES:
+        found = _SEARCHES[key]
+    else:
+        match = pattern.search(text, start, end)
+        found = None if match is None else (match.start() - start, match.end() - start)
+        if len(_SEARCHES) >= _MAX_SEARCHES:
+            del _SEARCHES[next(iter(_SEARCHES))]  # the oldest: a piece's own words, not the statement's
+        _SEARCHES[key] = found
+    return None if found is None else (start + found[0], start + found[1])
+
+
+@functools.lru_cache(maxsize=256)
+def _reach_back(pattern: re.Pattern[str]) -> int | None:
+    """How many characters before a search's start ``pattern`` may read; None when that cannot be told.
+
+    re reads before where it tries a match only in a look-behind (which steps back its fixed width,
+    inside one another too) and in an assertion on the character before (``\\b``, ``^`` in multi-line
+    mode): their widths added up, plus one, bound it.
+    """
+    if _RE_PARSER is None:
+        return None
+    try:
+        return _look_behind_widths(_RE_PARSER.parse(pattern.pattern, pattern.flags)) + 1
+    except Exception:  # noqa: BLE001 - a pattern this cannot take apart is searched afresh every time
+        return None
+
+
+def _look_behind_widths(node: Any) -> int:
+    """The widths of the look-behinds in a parsed pattern (a SubPattern, or any part of one), nested ones included."""
+    if isinstance(node, _RE_PARSER.SubPattern):
+        total = 0
+        for op, argument in node.data:
+            if op in (_RE_PARSER.ASSERT, _RE_PARSER.ASSERT_NOT) and argument[0] < 0:
+                low, high = argument[1].getwidth()
+                if low != high or high >= _RE_PARSER.MAXREPEAT:
+                    raise ValueError("a look-behind of no fixed width")
+                total += high
+            total += _look_behind_widths(argument)
+        return total
+    if isinstance(node, tuple | list):
+        return sum(_look_behind_widths(item) for item in node)
+    return 0
 
 
 def find_words(needle: str, pages: Sequence[str]) -> tuple[int, int] | None:
@@ -333,6 +404,18 @@ def _missing_font(font: Any, name: str) -> str | None:
 _FONTS: dict[bytes, tuple[str | None]] = {}  # a font's objects' bytes -> what _missing_font said of them
 _OBJECT_REFERENCE = re.compile(rb"(?<![\d.])(\d+) (\d+) R\b")
 _STREAM_START = re.compile(rb">>\s*stream\r?\n")
+# An object's dictionary as written -> the references in it (number, generation): the fonts of a shape's
+# pieces are written alike, and finding the references in a font's widths was most of the cost of its key.
+_REFERENCES: dict[bytes, tuple[tuple[bytes, bytes], ...]] = {}
+
+
+def _references(head: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    found = _REFERENCES.get(head)
+    if found is None:
+        found = tuple((match.group(1), match.group(2)) for match in _OBJECT_REFERENCE.finditer(head))
+        if len(_REFERENCES) < 1024:
+            _REFERENCES[head] = found
+    return found
 
 
 class _RawObjects:
@@ -357,10 +440,10 @@ class _RawObjects:
             found = _STREAM_START.search(body)
             head = body if found is None else body[:found.end()]
             digest.update(b"%d\n" % len(head) + head)
-            for match in _OBJECT_REFERENCE.finditer(head):
-                if match.group(2) != b"0":
+            for reference, generation in _references(head):
+                if generation != b"0":
                     return None  # only objects of generation 0 are looked up here
-                child = int(match.group(1))
+                child = int(reference)
                 if child not in seen:
                     seen.add(child)
                     todo.append(child)
@@ -408,23 +491,78 @@ def _pypdf_text(page: PageObject, width: float, height: float) -> PageRead:
     return page.extract_text(visitor_text=visit) or "", tuple(outside)
 
 
+class _Refused(Exception):
+    """PDFium cannot load a page or its text: the file is read as PDFium refused it."""
+
+
 def _pdfium_text(document: Any, index: int, width: float, height: float) -> PageRead:  # pypdfium2 has no type hints
-    """Text and out-of-area text boxes with PDFium: exact boxes, and about four times faster than pypdf."""
-    page = document[index]
-    textpage = page.get_textpage()
+    """Text and out-of-area text boxes with PDFium: exact boxes, and about four times faster than pypdf.
+
+    PDFium's own calls, made as pypdfium2's page and text page objects make them (tests/test_check_reading.py
+    holds the two to the same text and boxes): those objects' bookkeeping (a finalizer per handle, a
+    call per box) cost a tenth of the check, and nothing here outlives the call.
+    """
+    page = pdfium.FPDF_LoadPage(document, index)
+    if not page:
+        raise _Refused
     try:
-        text = textpage.get_text_range().replace("\r\n", "\n")
-        outside = []
-        for i in range(textpage.count_rects()):
-            box = textpage.get_rect(i)
-            if _outside(box, width, height):
-                shown = textpage.get_text_bounded(*box)
-                if shown.strip():
-                    outside.append(_where(shown, box, height))
-        return text, tuple(outside)
+        textpage = pdfium.FPDFText_LoadPage(page)
+        if not textpage:
+            raise _Refused
+        try:
+            text = _page_text(textpage).replace("\r\n", "\n")
+            count = pdfium.FPDFText_CountRects(textpage, 0, -1)
+            if count == -1:
+                raise _Refused
+            left, top, right, bottom = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+            outside = []
+            for i in range(count):
+                if not pdfium.FPDFText_GetRect(textpage, i, left, top, right, bottom):
+                    raise _Refused
+                box = (left.value, bottom.value, right.value, top.value)
+                if _outside(box, width, height):
+                    shown = _bounded_text(textpage, box)
+                    if shown.strip():
+                        outside.append(_where(shown, box, height))
+            return text, tuple(outside)
+        finally:
+            pdfium.FPDFText_ClosePage(textpage)
     finally:
-        textpage.close()
-        page.close()
+        pdfium.FPDF_ClosePage(page)
+
+
+def _page_text(textpage: Any) -> str:
+    """All the text of a text page, as pypdfium2's ``get_text_range()`` gives it."""
+    count = pdfium.FPDFText_CountChars(textpage)
+    if count == -1:
+        raise _Refused
+    # Characters PDFium leaves out of the text (crbug.com/pdfium/2079) are dropped from either end of
+    # the range first, or PDFium reads past it.
+    first, last = 0, count - 1
+    while first <= last:
+        start = pdfium.FPDFText_GetTextIndexFromCharIndex(textpage, first)
+        if start == -1:
+            first += 1
+            continue
+        end = pdfium.FPDFText_GetTextIndexFromCharIndex(textpage, last)
+        if end == -1:
+            last -= 1
+            continue
+        buffer = (ctypes.c_ushort * (end + 2 - start))()
+        written = pdfium.FPDFText_GetText(textpage, first, last + 1 - first, buffer)
+        return codecs.decode(memoryview(buffer)[:written - 1], "utf-16-le", errors="ignore")
+    return ""
+
+
+def _bounded_text(textpage: Any, box: tuple[float, float, float, float]) -> str:
+    """The text PDFium finds inside ``box`` (left, bottom, right, top), as pypdfium2's ``get_text_bounded`` gives it."""
+    left, bottom, right, top = box
+    size = pdfium.FPDFText_GetBoundedText(textpage, left, top, right, bottom, None, 0)
+    if size <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * size)()
+    pdfium.FPDFText_GetBoundedText(textpage, left, top, right, bottom, buffer, size)
+    return codecs.decode(buffer, "utf-16-le", errors="ignore")
 
 
 def read_pdf(pdf: bytes, file: str = "") -> PdfText:
@@ -542,20 +680,22 @@ def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
 
 
 def read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, PageRead]:
-    """The text of pages ``indexes`` by PDFium, or nothing when it is not installed or refuses the file."""
+    """The text of pages ``indexes`` by PDFium, or nothing when it refuses the file."""
     out: dict[int, PageRead] = {}
     with _PDFIUM_LOCK:
-        try:
-            document = pypdfium2.PdfDocument(pdf)
-        except Exception:  # noqa: BLE001 - PDFium refuses what pypdf may still read
+        # ``pdf`` is PDFium's own buffer until the document is closed: it stays referenced here until then.
+        document = pdfium.FPDF_LoadMemDocument64(pdf, len(pdf), None)
+        if not document:
             return {}
         try:
+            if pdfium.FPDF_GetPageCount(document) < 1:
+                return {}
             for i in indexes:
                 out[i] = _pdfium_text(document, i, *sizes[i])
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - PDFium refuses what pypdf may still read
             return {}
         finally:
-            document.close()
+            pdfium.FPDF_CloseDocument(document)
     return out
 
 
