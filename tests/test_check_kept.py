@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-import io
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import job_for
+from test_check_fast import job, record  # the City's final notice and a record, as the fast check's tests make them
 
 import notices.compliance.statements as statements
 from notices import piece
 from notices.compliance import Report, Target, check_pdf, read_pages
 from notices.compliance.documents import verbatim
-from notices.job import Job, make_job
-from notices.model import MailingAddress, Record, TaxLine
-from notices.pdfwriter import PdfStreamWriter
-from notices.piece import render_chunk, render_inserts
+from notices.job import Job
+from notices.model import Record
+from notices.piece import render_chunk
 
 WINTER = dt.date(2027, 2, 1)
-
-
-def record(account: str, owner: str = "ANN LEE", lines: int = 2) -> Record:
-    taxes = tuple(TaxLine("Real property tax" if i % 2 == 0 else "Water and sewer", f"FY {2027 - i}",
-                          Decimal("100.00") + i, Decimal("4.00"), Decimal("2.00")) for i in range(lines))
-    return Record(account, (owner,), MailingAddress("1 MAIN ST", "", "BALTIMORE", "MD", "21201"), "1 MAIN ST", taxes,
-                  "roll.csv", (2,))
-
-
-@functools.cache
-def job(insert_pages: tuple[int, ...] | None = None) -> Job:
-    """The City's final notice with its tax sale insert; ``insert_pages`` keeps only those pages of it."""
-    plain = job_for("baltimore-city", "final-notice", WINTER)
-    inserts = render_inserts(plain)
-    if insert_pages is not None:
-        kept = []
-        for document, pdf in inserts:
-            out = io.BytesIO()
-            writer = PdfStreamWriter(out)
-            writer.add_pdf(pdf, insert_pages)
-            writer.close()
-            kept.append((document, out.getvalue()))
-        inserts = kept
-    return make_job(plain.collector, plain.plan, "en", reuse_layouts=True, inserts=inserts)
 
 
 def pieces(j: Job, records: list[Record]) -> list[tuple[bytes, Target]]:
