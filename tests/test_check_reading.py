@@ -335,7 +335,7 @@ def test_a_page_in_a_filter_no_reader_knows_is_an_input_error_not_a_traceback(mo
         read_pages(_one_page(stream=stream))
 
 
-def _helper_reading(pdf: bytes, index: int, width: float, height: float) -> pdftext.PageRead:
+def _pypdfium2_objects_reading(pdf: bytes, index: int, width: float, height: float) -> pdftext.PageRead:
     """The reading ``_pdfium_text`` replaced: pypdfium2's page and text page objects."""
     document = pypdfium2.PdfDocument(pdf)
     page = document[index]
@@ -369,7 +369,7 @@ def test_pdfiums_own_calls_read_what_pypdfium2s_objects_read(samples: dict[str, 
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         sizes = [pdftext.LETTER] * pages
         read = pdftext.read_pdfium(pdf, range(pages), sizes)
-        assert read == {i: _helper_reading(pdf, i, *sizes[i]) for i in range(pages)}
+        assert read == {i: _pypdfium2_objects_reading(pdf, i, *sizes[i]) for i in range(pages)}
         outside += sum(bool(found) for _, found in read.values())
     assert outside >= 1
     assert pdftext.read_pdfium(b"%PDF-1.7\nnot a PDF", [0], [pdftext.LETTER]) == {}
