@@ -35,7 +35,7 @@ from .executors import LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
 from .fingerprint import run_identity
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
-from .job import Job, JobSpec, Shape, make_job, shape
+from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
 from .largeprint import require_summary_fits
 from .model import Collector, Outcome, Problem, Record, Rejection, Summary
 from .options import WORKER_PRELOAD, Options
@@ -216,7 +216,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         serials.settle(folder.state, block, options.resume)
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
                        serials=block, pdf_variant=options.pdf_variant)
-        job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
+        job = dataclasses.replace(job, inserts=insert_parts(the_plan, render_inserts(job)))
         stats = _render_all(options, job, index, folder, progress, pool)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed

@@ -111,12 +111,17 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         language=language,
         composer=composer or Composer(collector, plan, language, proof=proof),
         renderer=renderer or Renderer(template_roots(collector), collector.own, variant=pdf_variant),
-        inserts=tuple((plan.part(document_id), pdf) for document_id, pdf in inserts),
+        inserts=insert_parts(plan, inserts),
         # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
         layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
         serials=serials,
         pdf_variant=pdf_variant,
     )
+
+
+def insert_parts(plan: Plan, inserts: Sequence[tuple[str, bytes]]) -> tuple[tuple[Part, bytes], ...]:
+    """The inserts as a Job holds them: each document's part of the plan, with its PDF."""
+    return tuple((plan.part(document_id), pdf) for document_id, pdf in inserts)
 
 
 def shape(record: Record) -> Shape:
@@ -155,8 +160,7 @@ class JobSpec:
 
     def complete(self, job: Job) -> Job:
         """A Job built from ``self.early()`` with this spec's inserts and serials: equal to ``self.build()`` but for its caches."""
-        return replace(job, inserts=tuple((self.plan.part(document_id), pdf) for document_id, pdf in self.inserts),
-                                   serials=self.serials)
+        return replace(job, inserts=insert_parts(self.plan, self.inserts), serials=self.serials)
 
     def key(self) -> str:
         """Equal for equal specs, so a Dask worker process builds one Job per run, not one per task."""

@@ -25,7 +25,7 @@ from .collectors import load_collector
 from .compliance import Finding, Target, check_pdf
 from .errors import ComplianceError, InputError, NoticesError
 from .inputs import read_accounts
-from .job import make_job
+from .job import insert_parts, make_job
 from .largeprint import require_summary_fits
 from .model import Collector, Record, Rejection
 from .piece import must_show, render_chunk, render_inserts
@@ -170,7 +170,7 @@ def render_record(collector: Collector, ask: Ask, record: Record) -> Rendered:
     the_plan = plan(collector, ask.mailing, ask.day, large_print=ask.large_print)
     job = make_job(collector, the_plan, ask.language, reuse_layouts=False)
     require_summary_fits(job)  # large print: as a run does, before any piece
-    job = dataclasses.replace(job, inserts=tuple((the_plan.part(d), pdf) for d, pdf in render_inserts(job)))
+    job = dataclasses.replace(job, inserts=insert_parts(the_plan, render_inserts(job)))
     [piece] = render_chunk(job, [(1, record)])
     if piece.pdf is None:
         return Rendered(piece.failed_pdf, [Finding(**f) for f in piece.findings], [], piece.error, piece.failed_pdf is not None)
