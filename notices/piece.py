@@ -21,7 +21,6 @@ from .deadlines import statement_dates
 from .drawn import draw
 from .errors import ComplianceError, ConfigError, NoticesError, RenderError
 from .fields import Layout, skeleton
-from .formatting import long_date, money
 from .job import Job, shape
 from .model import Record
 from .pdfwriter import Fragment, PdfStreamWriter, overlay
@@ -244,18 +243,20 @@ def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int
 
 def must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
     """(block, label, text) the finished PDF must show for this record: the figures the notice is about."""
-    locale = job.composer.locale
+    # The composer's own filters, which remember each amount and date by its exact value: the statement
+    # has just printed these, so they are written out once per piece, not again here.
+    money, long_date = job.composer.env.filters["money"], job.composer.env.filters["longdate"]
     if record.sale is None:
-        return [("tp-14-812-a-1", "owner name", record.owners[0]), ("tp-14-812-a-1", "total due", money(record.total_due, locale))]
+        return [("tp-14-812-a-1", "owner name", record.owners[0]), ("tp-14-812-a-1", "total due", money(record.total_due))]
     sale = record.sale
     before = next((b for b in job.statement.block_ids if b.startswith("tp-14-817-1-a-7")), "tp-14-817-1-a-7")
     return [
         ("tp-14-817-1-a-sold", "owner name", record.owners[0]),
-        ("tp-14-817-1-a-date", "sale date", long_date(sale.sale_date, locale)),
-        ("tp-14-817-1-a-bid", "highest bid", money(sale.highest_bid, locale)),
-        ("tp-14-817-1-a-lien", "lien amount", money(sale.lien_amount, locale)),
-        (before, "amount to redeem before a foreclosure action is filed", money(sale.redemption_before_filing, locale)),
-        ("tp-14-817-1-a-after", "amount to redeem after a foreclosure action is filed", money(sale.redemption_after_filing, locale)),
+        ("tp-14-817-1-a-date", "sale date", long_date(sale.sale_date)),
+        ("tp-14-817-1-a-bid", "highest bid", money(sale.highest_bid)),
+        ("tp-14-817-1-a-lien", "lien amount", money(sale.lien_amount)),
+        (before, "amount to redeem before a foreclosure action is filed", money(sale.redemption_before_filing)),
+        ("tp-14-817-1-a-after", "amount to redeem after a foreclosure action is filed", money(sale.redemption_after_filing)),
     ]
 
 

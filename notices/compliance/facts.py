@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
@@ -19,7 +20,7 @@ class Figures(NamedTuple):
 
     page: int
     text: str
-    amounts: list[Decimal]
+    amounts: tuple[Decimal, ...]
     total: bool  # the line says "total"
 
     @property
@@ -50,6 +51,12 @@ def itemization(lines: Sequence[Figures], at: int) -> list[Decimal]:
     return [line.amounts[-1] for line in lines[start:at] if line.amounts and not line.total]
 
 
+@functools.lru_cache(maxsize=4096)
+def line_figures(line: str) -> tuple[tuple[Decimal, ...], bool]:
+    """A line's dollar amounts, and whether it says "total": cached, as most lines of a statement are the same in every piece."""
+    return tuple(money_amounts(line)), bool(TOTAL.search(line))
+
+
 def date_line(text: PdfText, lo: int, hi: int) -> tuple[int, dt.date] | None:
     """The first "Date" line of words [lo, hi): where it stands, and the date it shows."""
     for match in DATE_LINE.finditer(text.joined, text.char(lo), text.char(hi)):
@@ -72,8 +79,7 @@ class StatementFacts:
         """The lines of the span's pages with their amounts, read once per document."""
         pages = (span.first_page, span.last_page)
         if pages not in self._figures:
-            self._figures[pages] = [Figures(p, line, money_amounts(line), bool(TOTAL.search(line)))
-                                    for p, line in self.text.lines_on(*pages)]
+            self._figures[pages] = [Figures(p, line, *line_figures(line)) for p, line in self.text.lines_on(*pages)]
         return self._figures[pages]
 
     def owner_total(self, block: Block, span: Span) -> None:

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, count, islice, repeat
@@ -107,13 +108,15 @@ class _Line(NamedTuple):
     joined: str
     mark: bool  # list marks only ("1.", "•")
     key: str  # the furniture key: lower case, digits ignored
+    number: PageNumber | None  # the "Page k of n" the line ends with
 
 
 @functools.lru_cache(maxsize=4096)
 def _line(raw: str) -> _Line:
     """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
     folded = tuple(words(raw))
-    return _Line(folded, " ".join(folded), all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded))
+    joined = " ".join(folded)
+    return _Line(folded, joined, all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded), _line_number(joined))
 
 
 def _furniture_key(line: Sequence[str]) -> str:
@@ -146,6 +149,7 @@ class _PageWords:
     vocabulary: frozenset[str]  # its words lower-cased
     starts: tuple[int, ...]  # where each word starts in " ".join(words)
     joined: str
+    lower: str  # joined, lower-cased
     number: PageNumber | None
 
 
@@ -161,6 +165,8 @@ def _page_words(text: str) -> _PageWords:
     flat = list(chain.from_iterable(line.words for line in page_lines))
     # Word i starts after the i words before it and a space after each.
     starts = map(add, accumulate(map(len, flat), initial=0), count())
+    joined = " ".join(flat)
+    lower = joined.lower()
     return _PageWords(
         lines=tuple(line.joined for line in page_lines),
         line_starts=tuple(accumulate(counts, initial=0)),
@@ -170,29 +176,30 @@ def _page_words(text: str) -> _PageWords:
         keys=keys,
         line_keys=frozenset(line.key for line in page_lines),
         words=tuple(flat),
-        vocabulary=frozenset(word.lower() for word in flat),
+        vocabulary=frozenset(lower.split(" ")) if flat else frozenset(),  # lower() never looks past a space
         starts=tuple(islice(starts, len(flat))),
-        joined=" ".join(flat),
+        joined=joined,
+        lower=lower,
         number=_page_number(page_lines),
     )
 
 
 def _page_number(lines: Sequence[_Line]) -> PageNumber | None:
     """The page's own "Page k of n", read from its last line that ends with one (the running footer)."""
-    for line in reversed(lines):
-        match = _PAGE_NUMBER.search(line.joined)
-        if match:
-            label = _furniture_key(line.joined[:match.start()].split())
-            return PageNumber(label, int(match.group(1)), int(match.group(2)))
-    return None
+    return next((line.number for line in reversed(lines) if line.number is not None), None)
+
+
+def _line_number(joined: str) -> PageNumber | None:
+    """The "Page k of n" a folded line ends with, and the label before it."""
+    match = _PAGE_NUMBER.search(joined)
+    if match is None:
+        return None
+    return PageNumber(_furniture_key(joined[:match.start()].split()), int(match.group(1)), int(match.group(2)))
 
 
 def _repeated_lines(pages: Sequence[_PageWords]) -> set[str]:
     """Lines (digits ignored) that appear on two pages or more: running headers and footers."""
-    seen: dict[str, int] = {}
-    for page in pages:
-        for key in page.keys:
-            seen[key] = seen.get(key, 0) + 1
+    seen = Counter(chain.from_iterable(page.keys for page in pages))
     return {key for key, count in seen.items() if count >= 2}
 
 
@@ -207,6 +214,7 @@ class PdfText:
         self.line_of: list[int] = []
         self.lines: list[tuple[int, str]] = []  # (page, folded line)
         self.page_start: list[int] = []
+        self.page_lines: list[int] = []  # where each page's lines begin in ``lines``, and one past the last
         self.starts: list[int] = []
         analysed = [_page_words(page.text) for page in self.pages]
         repeated = self.repeated = _repeated_lines(analysed)
@@ -218,6 +226,7 @@ class PdfText:
         for number, page in enumerate(analysed):
             first_word, first_line = len(self.words), len(self.lines)
             self.page_start.append(first_word)
+            self.page_lines.append(first_line)
             self.lines.extend(zip(repeat(number), page.lines))
             self.words.extend(page.words)
             self.page_of.extend(repeat(number, len(page.words)))
@@ -231,8 +240,10 @@ class PdfText:
                 self.starts.extend(map(add, page.starts, repeat(at)))
                 at += len(page.joined) + 1
         self.page_start.append(len(self.words))
+        self.page_lines.append(len(self.lines))
         self.joined = " ".join(page.joined for page in analysed if page.words)
-        self.lower = self.joined.lower()
+        # As self.joined.lower(): lower() never looks past a space, so each page's is its own.
+        self.lower = " ".join(page.lower for page in analysed if page.words)
         self._padded = " " + self.joined + " "
 
     def word_at(self, char: int) -> int:
@@ -277,7 +288,9 @@ class PdfText:
 
     def lines_on(self, first_page: int, last_page: int) -> list[tuple[int, str]]:
         """The folded lines of pages [first_page, last_page], each with its page."""
-        return [(p, line) for p, line in self.lines if first_page <= p <= last_page]
+        pages = len(self.pages)
+        lo, hi = min(max(first_page, 0), pages), min(max(last_page + 1, 0), pages)
+        return self.lines[self.page_lines[lo]:self.page_lines[hi]] if lo < hi else []
 
     def blank(self, page: int) -> bool:
         return self.page_start[page] == self.page_start[page + 1]

@@ -6,6 +6,8 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import repeat
+from operator import sub
 from typing import Any
 
 from ..model import Block
@@ -56,9 +58,10 @@ class _Kept:
             # line_start walks back from a word of the document: past its first word only on a shared line
             lo > 0 and lo < len(text.line_of) and text.line_of[lo - 1] == first_line,
             text.joined[back:], text.lower[back:],
-            tuple(s - start for s in text.starts[lo:]),
+            # Word by word, counted from the document's first (map and sub: no Python call per word).
+            tuple(map(sub, text.starts[lo:], repeat(start))),
             tuple(text.furniture[lo:]), tuple(text.page_of[lo:]),
-            tuple(line - first_line for line in text.line_of[lo:]),
+            tuple(map(sub, text.line_of[lo:], repeat(first_line))),
         )
 
 
