@@ -116,7 +116,7 @@ def _line(raw: str) -> _Line:
     """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
     folded = tuple(words(raw))
     joined = " ".join(folded)
-    return _Line(folded, joined, all(_LIST_MARK.match(w) for w in folded), _furniture_key(folded), _line_number(joined))
+    return _Line(folded, joined, all(_LIST_MARK.match(w) for w in folded), _DIGITS.sub("#", joined.lower()), _line_number(joined))
 
 
 def _furniture_key(line: Sequence[str]) -> str:
@@ -191,7 +191,8 @@ def _page_number(lines: Sequence[_Line]) -> PageNumber | None:
 
 def _line_number(joined: str) -> PageNumber | None:
     """The "Page k of n" a folded line ends with, and the label before it."""
-    match = _PAGE_NUMBER.search(joined)
+    # A folded line ends with a word, so a match ends with its digit (and isdigit() holds for every \d).
+    match = _PAGE_NUMBER.search(joined) if joined[-1:].isdigit() else None
     if match is None:
         return None
     return PageNumber(_furniture_key(joined[:match.start()].split()), int(match.group(1)), int(match.group(2)))

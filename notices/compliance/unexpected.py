@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ..model import Block
@@ -41,7 +42,7 @@ class UnexpectedBlocks:
             needle = fixed_words(block.text)
             if exact[key] is not None or len(needle) < 8:
                 continue
-            if sum(w.lower() in vocabulary for w in needle) < NEAR * len(needle):
+            if sum(map(vocabulary.__contains__, _lowered(block.text))) < NEAR * len(needle):
                 continue  # cheap: most of the statement's words are not even in the PDF
             near = closest(needle, self.text, 0, len(self.text.words))
             if near is None or near[2] < NEAR or any(a < near[1] and near[0] < b for a, b in taken):
@@ -74,6 +75,12 @@ class UnexpectedBlocks:
             why = f"does not apply to {self.target.collector.name} (condition: {block.applies_when})"
         found = f" ({detail})" if detail else ""
         self.add(block, "error", f"printed{found}, but {why}", at, document=doc)
+
+
+@functools.lru_cache(maxsize=512)
+def _lowered(text: str) -> tuple[str, ...]:
+    """A registry text's words lower-cased, each as ``w.lower()``: the same candidates are weighed in every piece."""
+    return tuple(w.lower() for w in fixed_words(text))
 
 
 _CANDIDATES: dict[int, tuple[Plan, Registry, dict[str, Block]]] = {}  # per plan (kept, so its id stays its own)
