@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Sequence
 
 import pytest
@@ -15,7 +16,7 @@ import notices.compliance.facts as facts
 import notices.compliance.pdftext as pdftext
 import notices.compliance.unexpected as unexpected
 from notices.batch import load
-from notices.compliance import read_pages
+from notices.compliance import Target, read_pages
 from notices.compliance.patterns import TOTAL, money_amounts
 from notices.compliance.pdftext import PageFacts, PageNumber, PdfText, fixed_words, words
 from notices.compliance.report import Recorder, Span
@@ -153,3 +154,70 @@ def test_what_a_piece_must_show_is_the_record_formatted_afresh(roll: object, mai
                         ("amount to redeem before a foreclosure action is filed", money(sale.redemption_before_filing, locale)),
                         ("amount to redeem after a foreclosure action is filed", money(sale.redemption_after_filing, locale))]
         assert [(label, text) for _, label, text in must_show(j, r)] == expected
+
+
+def _key_afresh(text: PdfText, span: Span) -> tuple[object, ...]:
+    """The kept document's key as first written: every word's start, furniture, page and line, one by one."""
+    lo, hi = span.lo, span.hi
+    start = text.char(lo)
+    back = start - 1 if lo > 0 else start
+    first_line = text.line_of[lo] if lo < len(text.line_of) else 0
+    return (lo == 0, hi - lo, len(text.words) - lo,
+            lo > 0 and lo < len(text.line_of) and text.line_of[lo - 1] == first_line,
+            text.joined[back:], text.lower[back:], tuple(s - start for s in text.starts[lo:]),
+            tuple(text.furniture[lo:]), tuple(text.page_of[lo:]), tuple(line - first_line for line in text.line_of[lo:]))
+
+
+def _variants() -> list[list[str]]:
+    """A statement and an insert's pages, and the same words with a line or a page broken elsewhere, a line repeated."""
+    texts = page_texts()
+    statement, insert = texts[0], [t for t in texts[1:4] if t.strip()]
+    other = texts[4] if len(texts) > 4 else statement + "\nANOTHER OWNER"
+    first = insert[0]
+    cut = first.index("\n", len(first) // 2)
+    moved = first.rsplit(" ", 1)
+    return [
+        [statement, *insert],
+        [other, *insert],
+        [statement, first[:cut] + " " + first[cut + 1:], *insert[1:]],  # a line break less
+        [statement, first[:cut] + "\n" + first[cut:], *insert[1:]],  # an empty line more
+        [statement, moved[0], moved[1] + "\n" + insert[1] if len(insert) > 1 else moved[1], *insert[2:]],  # a word on the next page
+        [statement + "\n" + first.splitlines()[-1], *insert],  # the insert's last line printed on the statement too
+        [statement.replace("\n", " ", 1), *insert],
+        [*insert],
+    ]
+
+
+def test_the_kept_key_tells_apart_what_the_key_written_word_by_word_tells_apart() -> None:
+    from notices.compliance.statements import _Kept
+    j = job()
+    target = Target(j.collector, j.plan)
+    part = j.plan.parts[-1]
+    keys = []
+    for pages in _variants():
+        text = PdfText([PageFacts(t, 612, 792) for t in pages])
+        for lo in [*range(0, len(text.words) + 1, 23), len(text.words)] + text.page_start:
+            span = Span(part, lo, len(text.words), 0, 0)
+            keys.append((_Kept.key(text, target, span), _key_afresh(text, span)))
+    for new, old in keys:
+        for new2, old2 in keys:
+            assert (new == new2) == (old == old2)
+    assert len({new for new, _ in keys}) < len(keys)  # some keys are met again: the statement changed, the insert did not
+
+
+def _words_afresh(text: str) -> list[str]:
+    """``words`` as first written: NFKC and _FOLD on every text, every word stripped of its double quotes."""
+    typography = pdftext._FOLDED.sub(lambda m: pdftext._FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
+    folded = " ".join(pdftext._join_hyphenated(typography.replace("\r\n", "\n")).split())
+    return [w for w in (word.strip('"') for word in folded.split(" ")) if w]
+
+
+def test_words_read_the_short_way_are_the_words_read_in_full() -> None:
+    odd = ["", " ", "\"", "\" \"", "\"quoted\" words", "a `b` c", "x\x02\ny", "co-\nowner", "co-\r\nowner", "tab\there",
+           "\u201cCurly\u201d \u2018quotes\u2019 \u2014 dash", "ﬁne ligature", "plain ascii words", "ends with quote\"",
+           "İSTANBUL Straße", "\u00a0non\u00a0breaking\u00a0"]
+    lines = [line for text in page_texts() for line in text.splitlines()] + list(page_texts()) + odd
+    for text in lines:
+        assert words(text) == _words_afresh(text)
+        assert pdftext._typography(text) == pdftext._FOLDED.sub(lambda m: pdftext._FOLD[ord(m.group())],
+                                                                unicodedata.normalize("NFKC", text))

@@ -45,6 +45,7 @@ _FOLD = str.maketrans(
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
 _HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and found much faster
+_ASCII_FOLDED = [chr(c) for c in _FOLD if c < 128]
 _FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
 _DIGITS = re.compile(r"\d+")
@@ -65,6 +66,8 @@ def fold(text: str) -> str:
 
 def _typography(text: str) -> str:
     """NFKC, then the quotes, dashes and spaces of _FOLD made plain."""
+    if text.isascii() and not any(c in text for c in _ASCII_FOLDED):
+        return text  # NFKC leaves ASCII as it is, and _FOLD changes none of its characters
     # As .translate(_FOLD), which looks up every character; a text has few of these.
     return _FOLDED.sub(lambda m: _FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
 
@@ -76,8 +79,11 @@ def _join_hyphenated(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``; double quotes around words are only typography, so they go."""
+    folded = fold(text)
+    if '"' not in folded:  # words joined by one space: nothing to strip, no word left empty
+        return folded.split(" ") if folded else []
     out = []
-    for word in fold(text).split(" "):
+    for word in folded.split(" "):
         word = word.strip('"')
         if word:
             out.append(word)
@@ -213,6 +219,7 @@ class PdfText:
         self.page_of: list[int] = []
         self.furniture: list[bool] = []
         self.line_of: list[int] = []
+        self.line_words: list[int] = []  # the first word of each line
         self.lines: list[tuple[int, str]] = []  # (page, folded line)
         self.page_start: list[int] = []
         self.page_lines: list[int] = []  # where each page's lines begin in ``lines``, and one past the last
@@ -232,6 +239,7 @@ class PdfText:
             self.words.extend(page.words)
             self.page_of.extend(repeat(number, len(page.words)))
             self.line_of.extend(map(add, page.line_index, repeat(first_line)))
+            self.line_words.extend(map(add, page.line_starts[:-1], repeat(first_word)))
             self.furniture.extend(page.marks)
             for line, key in page.edges:
                 if key in repeated:

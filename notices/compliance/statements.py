@@ -51,17 +51,17 @@ class _Kept:
         lo, hi = span.lo, span.hi
         start = text.char(lo)
         back = start - 1 if lo > 0 else start
-        first_line = text.line_of[lo] if lo < len(text.line_of) else 0
+        first_line = text.line_of[lo] if lo < len(text.line_of) else len(text.line_words)  # past the last: no lines
         return (
             id(span.part), id(target.plan), id(target.collector),
             lo == 0, hi - lo, len(text.words) - lo,
             # line_start walks back from a word of the document: past its first word only on a shared line
             lo > 0 and lo < len(text.line_of) and text.line_of[lo - 1] == first_line,
+            # The words, and where each starts (one space after each word, and no word holds a space).
             text.joined[back:], text.lower[back:],
-            # Word by word, counted from the document's first (map and sub: no Python call per word).
-            tuple(map(sub, text.starts[lo:], repeat(start))),
             tuple(text.furniture[lo:]), tuple(text.page_of[lo:]),
-            tuple(map(sub, text.line_of[lo:], repeat(first_line))),
+            # Each word's line follows from where the later lines begin, counted from the first word.
+            tuple(map(sub, text.line_words[first_line + 1:], repeat(lo))),
         )
 
 
