@@ -107,9 +107,10 @@ def test_a_lines_figures_remembered_are_the_figures_read_afresh(warm: bool) -> N
     facts.line_figures.cache_clear()
     if warm:
         for line in reversed(lines):
-            facts.line_figures(line)
+            facts.line_figures(0, line)
     for line in lines:
-        assert facts.line_figures(line) == (tuple(money_amounts(line)), bool(TOTAL.search(line)))
+        assert facts.line_figures(0, line) == (0, line, tuple(money_amounts(line)), bool(TOTAL.search(line)))
+        assert facts.line_figures(1, line) == (1, line, tuple(money_amounts(line)), bool(TOTAL.search(line)))
     assert facts.line_figures.cache_info().hits >= (len(lines) if warm else 1)
 
 

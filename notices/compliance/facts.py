@@ -52,9 +52,9 @@ def itemization(lines: Sequence[Figures], at: int) -> list[Decimal]:
 
 
 @functools.lru_cache(maxsize=4096)
-def line_figures(line: str) -> tuple[tuple[Decimal, ...], bool]:
+def line_figures(page: int, line: str) -> Figures:
     """A line's dollar amounts, and whether it says "total": cached, as most lines of a statement are the same in every piece."""
-    return tuple(money_amounts(line)), bool(TOTAL.search(line))
+    return Figures(page, line, tuple(money_amounts(line)), bool(TOTAL.search(line)))
 
 
 def date_line(text: PdfText, lo: int, hi: int) -> tuple[int, dt.date] | None:
@@ -79,7 +79,7 @@ class StatementFacts:
         """The lines of the span's pages with their amounts, read once per document."""
         pages = (span.first_page, span.last_page)
         if pages not in self._figures:
-            self._figures[pages] = [Figures(p, line, *line_figures(line)) for p, line in self.text.lines_on(*pages)]
+            self._figures[pages] = [line_figures(p, line) for p, line in self.text.lines_on(*pages)]
         return self._figures[pages]
 
     def owner_total(self, block: Block, span: Span) -> None:

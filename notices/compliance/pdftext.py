@@ -115,6 +115,8 @@ class _Line(NamedTuple):
     mark: bool  # list marks only ("1.", "•")
     key: str  # the furniture key: lower case, digits ignored
     number: PageNumber | None  # the "Page k of n" the line ends with
+    lower: str  # joined, lower-cased
+    vocabulary: frozenset[str]  # its words lower-cased
 
 
 @functools.lru_cache(maxsize=4096)
@@ -122,7 +124,9 @@ def _line(raw: str) -> _Line:
     """One line of a page's text, folded: cached, as most lines of a statement are the same in every piece."""
     folded = tuple(words(raw))
     joined = " ".join(folded)
-    return _Line(folded, joined, all(_LIST_MARK.match(w) for w in folded), _DIGITS.sub("#", joined.lower()), _line_number(joined))
+    lower = joined.lower()
+    return _Line(folded, joined, all(_LIST_MARK.match(w) for w in folded), _DIGITS.sub("#", lower), _line_number(joined), lower,
+                 frozenset(lower.split(" ")) if folded else frozenset())  # lower() never looks past a space
 
 
 def _furniture_key(line: Sequence[str]) -> str:
@@ -166,13 +170,15 @@ def _page_words(text: str) -> _PageWords:
     page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
     content = [i for i, line in enumerate(page_lines) if not line.mark]
     edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
-    keys = frozenset(line.key for line in map(_line, text.splitlines()) if len(line.words) >= 2)
+    raw = page_lines if folded == text else map(_line, text.splitlines())  # the same lines when folding changed nothing
+    keys = frozenset(line.key for line in raw if len(line.words) >= 2)
     counts = [len(line.words) for line in page_lines]
     flat = list(chain.from_iterable(line.words for line in page_lines))
     # Word i starts after the i words before it and a space after each.
     starts = map(add, accumulate(map(len, flat), initial=0), count())
-    joined = " ".join(flat)
-    lower = joined.lower()
+    # As " ".join(flat) and its lower(), which never looks past a space: line by line.
+    joined = " ".join(line.joined for line in page_lines)
+    lower = " ".join(line.lower for line in page_lines)
     return _PageWords(
         lines=tuple(line.joined for line in page_lines),
         line_starts=tuple(accumulate(counts, initial=0)),
@@ -182,7 +188,7 @@ def _page_words(text: str) -> _PageWords:
         keys=keys,
         line_keys=frozenset(line.key for line in page_lines),
         words=tuple(flat),
-        vocabulary=frozenset(lower.split(" ")) if flat else frozenset(),  # lower() never looks past a space
+        vocabulary=frozenset().union(*(line.vocabulary for line in page_lines)),
         starts=tuple(islice(starts, len(flat))),
         joined=joined,
         lower=lower,
