@@ -4,9 +4,10 @@
 drawing the page (the statute's words, the frame, the headings) and subsetting its fonts cost as
 much again. A ``Drawn`` is the kept layout drawn once, with the content stream of each page cut
 where each field's text is drawn (``_Cut``): a piece's page is those same bytes with its own field
-text drawn, by WeasyPrint's own ``draw_text``, from the same graphics state, put back into the
-cuts. So a piece's content streams are the operators a full drawing of that page writes, in the
-same order: the same glyphs at the same positions, and text a reader (PDFium for the statute check,
+text drawn as WeasyPrint's own ``draw_text`` draws it (its steps and stream calls for plain words,
+``_Plain``; ``draw_text`` itself otherwise), from the same graphics state, put back into the cuts.
+So a piece's content streams are the operators a full drawing of that page writes, in the same
+order: the same glyphs at the same positions, and text a reader (PDFium for the statute check,
 pdftotext, copy and paste) extracts in the same order as from a full layout.
 
 The fonts are drawn once too, and shared: each font of the kept page is embedded with the glyphs
