@@ -146,3 +146,19 @@ def test_a_colour_kept_for_one_colour_or_state_is_not_written_for_another() -> N
             theirs.set_color(color)
             assert (ours.stream, drawn._state(ours), ours._resources) == (theirs.stream, drawn._state(theirs), theirs._resources)
     assert len(plain.colors) == 6  # each colour from each state, the second time kept
+
+
+def test_the_kept_parts_stay_within_their_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many different places, glyphs and colours a long mailing meets, each dict of kept parts stays bounded,
+    and the parts drawn once they were dropped are still draw_text's."""
+    monkeypatch.setattr(drawn, "_KEPT", 8)
+    compared = _compare_every_field(monkeypatch)
+    _render("baltimore-city", _records("baltimore-city", "baltimore-city-final-notices.csv"))
+    assert _differing(compared) == []
+    # Not vacuous: far more characters (so glyph parts) were met than a dict keeps.
+    assert len({c for words, _, _ in compared.pairs for c in words}) > 4 * 8
+    assert compared.drawings
+    for drawing in compared.drawings.values():
+        plain = drawing.plain
+        assert len(plain.matrices) <= 8 and len(plain.colors) <= 8 and len(plain.glyphs) <= 8
+        assert all(len(kept) <= 8 for kept in plain.glyphs.values())
