@@ -297,6 +297,11 @@ class _Plain:
     def _set_color(self, stream: Any, color: Any, state: tuple[Any, ...]) -> None:
         # set_color reads the stream's colour and alpha state and the colour, and writes operators,
         # that state and, for an alpha, an ExtGState resource.
+        if color.space not in _QUIET_SPACES:
+            # Any other space makes WeasyPrint warn (an unsupported one) or read the run's profiles: it
+            # is drawn every time, so the warning fails every piece that prints it, not just the first.
+            stream.set_color(color)
+            return
         key = (state, color.space, color.coordinates, color.alpha)
         kept = self.colors.get(key)
         if kept is None:
@@ -402,6 +407,8 @@ class _Plain:
         return string
 
 
+# The colour spaces WeasyPrint's ``set_color`` draws from the colour and the stream's state alone, without a warning.
+_QUIET_SPACES = frozenset({"srgb", "hsl", "hwb", "xyz-d65", "oklab", "oklch", "xyz-d50", "lab", "lch", "device-cmyk"})
 _KEPT = 4096  # entries in each of a drawing's dicts of kept operators: memory stays flat however long the mailing
 _PANGO_VERSION = pango.pango_version()
 _EMPTY_GLYPH = pango.PANGO_GLYPH_EMPTY  # the unknown-glyph flag is above it

@@ -162,3 +162,16 @@ def test_the_kept_parts_stay_within_their_bounds(monkeypatch: pytest.MonkeyPatch
         plain = drawing.plain
         assert len(plain.matrices) <= 8 and len(plain.colors) <= 8 and len(plain.glyphs) <= 8
         assert all(len(kept) <= 8 for kept in plain.glyphs.values())
+
+
+def test_a_colour_weasyprint_warns_about_warns_at_every_field(caplog: pytest.LogCaptureFixture) -> None:
+    """A colour in a space WeasyPrint does not support is never kept: its warning (which fails the piece) comes every time."""
+    unsupported = parse_color("color(display-p3 0.1 0.2 0.3)")
+    assert unsupported is not None and unsupported.space not in drawn._QUIET_SPACES
+    plain = drawn._Plain({}, (0, 0, 612, 792), {}, None)
+    state = drawn._state(drawn._stream({}, (0, 0, 612, 792), {}, None))
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        for _ in range(3):
+            plain._set_color(drawn._stream({}, (0, 0, 612, 792), {}, None), unsupported, state)
+    assert sum("Unsupported color space" in r.getMessage() for r in caplog.records) == 3
+    assert not plain.colors
