@@ -4,9 +4,10 @@
 drawing the page (the statute's words, the frame, the headings) and subsetting its fonts cost as
 much again. A ``Drawn`` is the kept layout drawn once, with the content stream of each page cut
 where each field's text is drawn (``_Cut``): a piece's page is those same bytes with its own field
-text drawn, by WeasyPrint's own ``draw_text``, from the same graphics state, put back into the
-cuts. So a piece's content streams are the operators a full drawing of that page writes, in the
-same order: the same glyphs at the same positions, and text a reader (PDFium for the statute check,
+text drawn as WeasyPrint's own ``draw_text`` draws it (its steps and stream calls for plain words,
+``_Plain``; ``draw_text`` itself otherwise), from the same graphics state, put back into the cuts.
+So a piece's content streams are the operators a full drawing of that page writes, in the same
+order: the same glyphs at the same positions, and text a reader (PDFium for the statute check,
 pdftotext, copy and paste) extracts in the same order as from a full layout.
 
 The fonts are drawn once too, and shared: each font of the kept page is embedded with the glyphs
@@ -41,7 +42,10 @@ import pydyf
 import weasyprint.draw
 import weasyprint.pdf
 from weasyprint.css.properties import INITIAL_VALUES
+from weasyprint.matrix import Matrix
 from weasyprint.pdf.stream import Stream
+from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+from weasyprint.text.fonts import get_pango_font_key
 
 from .pdfwriter import Fragment
 
@@ -150,6 +154,7 @@ class Drawn:
         self.output_intent = output_intent
         self.states = set(resources["ExtGState"])
         self.seen: dict[tuple[int, str, float, float], list[bytes] | None] = {}  # a field's words and place -> its operators
+        self.plain = _Plain(fonts, page_rectangle, color_profiles, output_intent)
         self.written = 0
 
     def fragment(self) -> Fragment | None:
@@ -174,14 +179,23 @@ class Drawn:
                         common=self.objects.common, common_objects=self.objects.common_objects)
 
     def _draw(self, box: Any, cut: _Cut) -> list[bytes] | None:
-        """A field's operators as WeasyPrint draws them from the kept drawing's state, or None if they would differ in kind.
+        """A field's operators as WeasyPrint draws them from the kept drawing's state, or None if they would differ in kind."""
+        try:
+            popped, items, stream = self.plain.draw(box, cut.args, cut.before, cut.joined)
+        except _NotPlain:
+            return self._draw_in_full(box, cut)
+        if popped != cut.popped or _state(stream) != cut.after or not set(stream._resources["ExtGState"]) <= self.states:
+            return self._draw_in_full(box, cut)  # it leaves another state than the kept piece's: WeasyPrint's drawing judges
+        return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in items[:-1]]
+
+    def _draw_in_full(self, box: Any, cut: _Cut) -> list[bytes] | None:
+        """A field's operators as WeasyPrint's own ``draw_text`` draws them, or None if they would differ in kind.
 
         Drawn with the shared fonts themselves, so the text operators' spacing is worked out against
         the widths those fonts were written with; what the drawing adds to them (the texts its glyphs
         stand for, a glyph's width, a missing glyph, a new face) is taken back after.
         """
-        stream = Stream(self.fonts, self.page_rectangle, {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}},
-                        {}, None, self.color_profiles, self.output_intent)
+        stream = _stream(self.fonts, self.page_rectangle, self.color_profiles, self.output_intent)
         _set_state(stream, cut.before)
         if cut.joined:
             stream.stream.append(b"ET")
@@ -214,6 +228,190 @@ class Drawn:
                 return None  # a glyph the shared font lacks, or one its ToUnicode map gives other text than this field's
         # Its closing "ET" stays in the kept stream after the cut (or was taken back by the next text, as there).
         return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in items[:-1]]
+
+
+def _stream(fonts: dict[Any, Any], page_rectangle: Any, color_profiles: Any, output_intent: Any) -> Any:
+    """A content stream drawing with these fonts, as the kept page's did, into a list of its own."""
+    return Stream(fonts, page_rectangle, {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}},
+                  {}, None, color_profiles, output_intent)
+
+
+class _NotPlain(Exception):
+    """A field's drawing needs more than ``_Plain`` writes: WeasyPrint's ``draw_text`` draws it."""
+
+
+class _Plain:
+    """Draws a field in glyphs the shared fonts already carry as ``draw_text`` does, keeping what repeats from field to field.
+
+    ``draw_text`` and ``draw_first_line`` (weasyprint/draw/text.py) step by step, with the same
+    stream methods, for a line of one direction with no decoration, ellipsis, emoji, bitmap font or
+    glyph rise: so the same operators. Three things cost most there and are kept here, each under
+    a key holding all its output depends on, in dicts of bounded size:
+
+    - the colour's operators, for the state the field is drawn from and the colour;
+    - the text matrix operator, for the field's place;
+    - each glyph's part of the ``TJ`` string (its offset, id and kerning), for the font and size,
+      the glyph, its Pango width and offset, and the text it stands for: valid because the shared
+      fonts' widths and ToUnicode entries are never changed once written (``Drawn._draw_in_full``
+      takes back whatever it adds).
+
+    A run's glyphs are read from Pango in one call, not one attribute at a time. Anything else, or a
+    glyph the shared font lacks (its width, or the text its ToUnicode map gives), raises
+    ``_NotPlain`` before the fonts are touched: WeasyPrint then draws the field.
+    """
+
+    def __init__(self, fonts: dict[Any, Any], page_rectangle: Any, color_profiles: Any, output_intent: Any) -> None:
+        self.fonts = fonts
+        self.stream = _stream(fonts, page_rectangle, color_profiles, output_intent)
+        self.colors: dict[tuple[Any, ...], tuple[list[Any], tuple[Any, ...], dict[str, Any]]] = {}
+        self.matrices: dict[tuple[float, float], bytes] = {}
+        self.glyphs: dict[tuple[Any, float], dict[tuple[int, int, int, bytes], str]] = {}  # per font and size
+
+    def draw(self, box: Any, args: tuple[Any, ...], state: tuple[Any, ...], joined: bool) -> tuple[bool, list[Any], Any]:
+        """Draw the field from ``state`` (after a text object's "ET" if ``joined``): whether its "BT" took that "ET"
+        back, the operators it added after that, and the stream (its state and resources as the drawing left them)."""
+        style = box.style
+        decoration = style["text_decoration_line"]
+        if (args[1:] != ("clip", "none") or not style["font_size"] or style["visibility"] != "visible"
+                or "underline" in decoration or "overline" in decoration or "line-through" in decoration
+                or style["font_size"] < 1e-6 or _PANGO_VERSION < 14802):
+            raise _NotPlain
+        stream = self.stream  # one for every field: its list, state and resources are set afresh here
+        stream.stream = [b"ET"] if joined else []
+        stream._resources = {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}
+        _set_state(stream, state)
+        length = len(stream.stream)
+        self._set_color(stream, style["color"], state)
+        layout = box.pango_layout
+        layout.reactivate(style)
+        try:
+            popped = bool(stream.stream) and stream.stream[-1] == b"ET"
+            stream.begin_text()
+            if box.text.strip():  # draw_first_line draws no line of blank characters
+                self._first_line(stream, box, layout)
+            stream.end_text()
+        finally:
+            layout.deactivate()
+        return popped, stream.stream[length - popped:], stream
+
+    def _set_color(self, stream: Any, color: Any, state: tuple[Any, ...]) -> None:
+        # set_color reads the stream's colour and alpha state and the colour, and writes operators,
+        # that state and, for an alpha, an ExtGState resource.
+        if color.space not in _QUIET_SPACES:
+            # Any other space makes WeasyPrint warn (an unsupported one) or read the run's profiles: it
+            # is drawn every time, so the warning fails every piece that prints it, not just the first.
+            stream.set_color(color)
+            return
+        key = (state, color.space, color.coordinates, color.alpha)
+        kept = self.colors.get(key)
+        if kept is None:
+            start = len(stream.stream)
+            stream.set_color(color)
+            kept = stream.stream[start:], _state(stream), dict(stream._resources["ExtGState"])
+            if len(self.colors) >= _KEPT:
+                self.colors.clear()
+            self.colors[key] = kept
+            return
+        ops, after, states = kept
+        stream.stream.extend(ops)
+        _set_state(stream, after)
+        stream._resources["ExtGState"].update(states)
+
+    def _first_line(self, stream: Any, box: Any, layout: Any) -> None:
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _index = layout.get_first_line()
+        x, y = box.position_x, box.position_y + box.baseline
+        matrix = self.matrices.get((x, y))
+        if matrix is None:
+            stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
+            if len(self.matrices) >= _KEPT:
+                self.matrices.clear()
+            self.matrices[x, y] = stream.stream[-1]
+        else:
+            stream.stream.append(matrix)
+        utf8_text = layout.text.encode()
+        previous_pango_font = None
+        string = ""
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            glyph_string = glyph_item.glyphs
+            count = glyph_string.num_glyphs
+            item = glyph_item.item
+            if item.analysis.level % 2 or count <= 0:
+                raise _NotPlain  # right to left, or a run with nothing to draw
+            pango_font = item.analysis.font
+            if pango_font != previous_pango_font:
+                previous_pango_font = pango_font
+                key, _description, font_size = get_pango_font_key(pango_font)
+                font = self.fonts.get(key)
+                if font is None or font.bitmap or font.png or font.svg or font.colr:
+                    raise _NotPlain  # a face the drawing lacks (``add_font`` would add it), or one drawn otherwise
+                if string:
+                    stream.show_text(string)
+                string = ""
+                stream.set_font_size(font.hash, font_size)
+                kept = self._kept_glyphs(key, font_size)
+            # PangoGlyphInfo: the glyph, its geometry's width, x and y offsets, its attributes; 32 bits each.
+            glyphs = ffi.unpack(ffi.cast("int32_t *", glyph_string.glyphs), 5 * count)
+            if any(glyphs[3::5]):
+                raise _NotPlain  # a rise
+            bounds = [item.offset + cluster for cluster in ffi.unpack(glyph_string.log_clusters, count)]
+            bounds.append(item.offset + item.length)
+            parts = ["<"]
+            for glyph_id, width, x_offset, text in zip(glyphs[0::5], glyphs[1::5], glyphs[2::5],
+                                                        map(utf8_text.__getitem__, map(slice, bounds, bounds[1:])), strict=True):
+                part = kept.get((glyph_id, width, x_offset, text))
+                if part is None:
+                    part = self._glyph(font, font_size, glyph_id, width, x_offset, text)
+                    if len(kept) >= _KEPT:
+                        kept.clear()
+                    kept[glyph_id, width, x_offset, text] = part
+                parts.append(part)
+            string += "".join(parts)
+            if string[-1] == "<":
+                string = string[:-1]
+            else:
+                string += ">"
+        stream.show_text(string)
+
+    def _kept_glyphs(self, key: Any, font_size: float) -> dict[tuple[int, int, int, bytes], str]:
+        kept = self.glyphs.get((key, font_size))
+        if kept is None:
+            if len(self.glyphs) >= _KEPT:
+                self.glyphs.clear()
+            kept = self.glyphs[key, font_size] = {}
+        return kept
+
+    @staticmethod
+    def _glyph(font: Any, font_size: float, glyph_id: int, width: int, x_offset: int, text: bytes) -> str:
+        """A glyph's part of the TJ string, as draw_first_line writes it for a glyph already in the font."""
+        if not 0 <= glyph_id < _EMPTY_GLYPH:
+            raise _NotPlain  # an empty or a missing glyph
+        logical_width = font.widths.get(glyph_id)
+        try:
+            same = font.to_unicode.get(glyph_id) == text.decode()
+        except UnicodeDecodeError:
+            raise _NotPlain from None  # a cluster cut inside a character: let WeasyPrint meet it
+        if logical_width is None or not same:
+            raise _NotPlain  # a glyph the shared font lacks, or one standing there for other text
+        string = ""
+        offset = x_offset / font_size
+        if offset:
+            string += f">{-offset}<"
+        string += f"{glyph_id:04x}"
+        kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+        if kerning:
+            string += f">{int(kerning)}<"
+        return string
+
+
+# The colour spaces WeasyPrint's ``set_color`` draws from the colour and the stream's state alone, without a warning.
+_QUIET_SPACES = frozenset({"srgb", "hsl", "hwb", "xyz-d65", "oklab", "oklch", "xyz-d50", "lab", "lch", "device-cmyk"})
+_KEPT = 4096  # entries in each of a drawing's dicts of kept operators: memory stays flat however long the mailing
+_PANGO_VERSION = pango.pango_version()
+_EMPTY_GLYPH = pango.PANGO_GLYPH_EMPTY  # the unknown-glyph flag is above it
 
 
 def _draw_field(stream: Any, box: Any, args: tuple[Any, ...]) -> tuple[bool | None, list[Any]]:
