@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import importlib
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tinyhtml5
 from conftest import CITY_DATE, SAMPLES, job_for
 
 from notices import Options, batch, render
 from notices.deadlines import statement_dates
 from notices.model import Record
 from notices.render import Renderer
+from notices.resources import templates_dir
 
 pytestmark = pytest.mark.skipif(render._tinyhtml5_version() != render.PATTERNS_PROVEN,
                                 reason="the pattern cache is repaired only under the tinyhtml5 it was proven on")
 
+PARSER: Any = importlib.import_module("tinyhtml5")  # WeasyPrint's HTML parser; it ships no types
 STREAM: Any = importlib.import_module("tinyhtml5.inputstream")
 
 # Every way the tokenizer reads a run of text: data, entities, attribute values in each quoting,
@@ -59,7 +61,7 @@ def _documents() -> list[str]:
 
 
 def _tree(html: str) -> bytes:
-    return ET.tostring(tinyhtml5.parse(html, namespace_html_elements=False))
+    return ET.tostring(PARSER.parse(html, namespace_html_elements=False))
 
 
 def test_the_repaired_cache_parses_every_document_to_the_same_tree(plain_cache: None) -> None:
@@ -72,9 +74,14 @@ def test_the_repaired_cache_parses_every_document_to_the_same_tree(plain_cache: 
 
 def test_each_pattern_is_built_once_and_found_after(plain_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not vacuous: tinyhtml5's own cache builds a pattern for every run of text; the repaired one once per set of characters."""
-    built: list[Any] = []
-    compile_ = render.re.compile
-    monkeypatch.setattr(render.re, "compile", lambda source: built.append(source) or compile_(source))
+    built: list[str] = []
+    compile_ = re.compile
+
+    def compile_counted(source: str) -> re.Pattern[str]:
+        built.append(source)
+        return compile_(source)
+
+    monkeypatch.setattr(re, "compile", compile_counted)
     STREAM.characters_until_regex = {}
     assert render.keep_patterns()
     _tree(HOSTILE)
@@ -82,11 +89,11 @@ def test_each_pattern_is_built_once_and_found_after(plain_cache: None, monkeypat
     assert 0 < first <= len(STREAM.characters_until_regex)
     _tree(HOSTILE)
     assert len(built) == first  # the second parse found every pattern it asked for
-    assert all(not isinstance(characters, render.re.Pattern) for characters, _ in STREAM.characters_until_regex)
+    assert all(not isinstance(characters, re.Pattern) for characters, _ in STREAM.characters_until_regex)
 
 
 def test_a_layout_through_the_repaired_cache_writes_the_same_pdf(plain_cache: None) -> None:
-    renderer = Renderer(render.templates_dir() / "baltimore-city")
+    renderer = Renderer(templates_dir() / "baltimore-city")
     documents = _documents()[:2]
     STREAM.characters_until_regex = {}
     plain = [renderer.pdf(html) for html in documents]
