@@ -86,9 +86,27 @@ def test_the_variants_show_what_their_titles_promise(pack: tuple[Path, list[str]
     assert "Cómo funciona la venta" in "".join(body["Spanish"])
 
 
-def test_an_existing_pack_is_not_overwritten(pack: tuple[Path, list[str], str]) -> None:
-    """A second proof into the same folder stops with exit 4 and leaves the first pack as it was."""
+def test_an_existing_pack_is_not_overwritten_nor_made_again(pack: tuple[Path, list[str], str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second proof into the same folder stops with exit 4 before making the pack, and leaves the first as it was."""
     pdf, _, _ = pack
     before = pdf.read_bytes()
+
+    def build(*args: object) -> None:
+        raise AssertionError("the pack was made again")
+
+    monkeypatch.setattr("notices.proof.build", build)
     result = runner.invoke(app, ["proof", "-c", "baltimore-county", "-d", "2027-03-01", "-o", str(pdf.parent)])
-    assert result.exit_code == 4 and pdf.read_bytes() == before
+    assert result.exit_code == 4 and "exists already" in result.output and pdf.read_bytes() == before
+
+
+def test_a_pack_written_meanwhile_by_another_run_is_not_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "proof-baltimore-county-2027-03-01.pdf"
+
+    def build(*args: object) -> tuple[bytes, list[object]]:
+        target.write_bytes(b"the other run's pack")
+        return b"this run's pack", []
+
+    monkeypatch.setattr("notices.proof.build", build)
+    result = runner.invoke(app, ["proof", "-c", "baltimore-county", "-d", "2027-03-01", "-o", str(tmp_path)])
+    assert result.exit_code == 4 and target.read_bytes() == b"the other run's pack"

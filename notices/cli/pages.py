@@ -194,13 +194,18 @@ def proof(
     from ..proof import build
 
     with guard(out, False):
+        target = out / f"proof-{collector}-{date}.pdf"
+        refused = BatchError("The proof pack exists already; notices does not overwrite it", file=str(target),
+                             hint="remove it or choose another folder")
+        if target.exists():  # said before the pack is made (half a minute), and again if one appeared meanwhile
+            raise refused
         pdf, results = build(collector, parse_date(date), home_from(home))
         out.mkdir(parents=True, exist_ok=True)
-        target = out / f"proof-{collector}-{date}.pdf"
-        if target.exists():
-            raise BatchError("The proof pack exists already; notices does not overwrite it", file=str(target),
-                             hint="remove it or choose another folder")
-        target.write_bytes(pdf)
+        try:
+            with open(target, "xb") as written:
+                written.write(pdf)
+        except FileExistsError:
+            raise refused from None
     for result in results:
         verdict = "ok  " if result.ok else "FAIL"
         typer.echo(f"  {verdict} {result.variant.name:<22} {result.error}")
