@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib
 import logging
 import os
 import re
@@ -132,6 +133,50 @@ def _kept_subset(font: Any, to_unicode: Any, hinting: Any) -> None:
         _subsets.clear()
         _faces.clear()
     _subsets[key] = font.file_content
+
+
+# The tinyhtml5 whose pattern cache ``keep_patterns`` repairs. Its ``chars_until`` (the tokenizer's
+# way of reading a run of text up to one of some characters) looks its pattern up under (characters,
+# opposite) but stores it under (pattern, opposite), so it never finds one: it builds the pattern's
+# source again for every run of text it reads, some 40 % of parsing a statement's HTML.
+PATTERNS_PROVEN = "2.1.0"
+_PATTERNS_KEPT = 64  # the tokenizer asks for about a dozen sets of characters, all constants
+
+
+def _tinyhtml5_version() -> str:
+    try:
+        return metadata.version("tinyhtml5")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+class _Patterns(dict[tuple[Any, bool], "re.Pattern[str]"]):
+    """tinyhtml5's pattern cache, filled under the key it is read with: the pattern ``chars_until`` itself builds."""
+
+    def __missing__(self, key: tuple[Any, bool]) -> re.Pattern[str]:
+        characters, opposite = key
+        source = "".join([f"\\x{ord(character):02x}" for character in characters])
+        if not opposite:
+            source = f"^{source}"
+        pattern = re.compile(f"[{source}]+")
+        if len(self) >= _PATTERNS_KEPT:
+            self.clear()
+        self[key] = pattern
+        return pattern
+
+
+def keep_patterns() -> bool:
+    """Make tinyhtml5 build each of its tokenizer's patterns once per process; whether it is on (a proven tinyhtml5).
+
+    The pattern is the one tinyhtml5 would build for the same characters, so the tree it parses is
+    the same; only the lookup finds it (``tests/test_render_parse.py``). Idempotent.
+    """
+    if _tinyhtml5_version() != PATTERNS_PROVEN:
+        return False
+    stream: Any = importlib.import_module("tinyhtml5.inputstream")  # WeasyPrint's HTML parser; it ships no types
+    if not isinstance(stream.characters_until_regex, _Patterns):
+        stream.characters_until_regex = _Patterns()
+    return True
 
 
 # A glyph string as WeasyPrint's ``draw_first_line`` hands it to ``show_text``: hex glyph runs and the
@@ -259,6 +304,7 @@ class Renderer:
         self.fetcher = AllowListFetcher(self.roots)
         isolate_fonts()
         keep_subsets()
+        keep_patterns()
         join_glyphs()
         self.font_config = FontConfiguration()
         sheets = [base / "style.css"]
