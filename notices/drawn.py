@@ -186,7 +186,7 @@ class Drawn:
             return self._draw_in_full(box, cut)
         if popped != cut.popped or _state(stream) != cut.after or not set(stream._resources["ExtGState"]) <= self.states:
             return self._draw_in_full(box, cut)  # it leaves another state than the kept piece's: WeasyPrint's drawing judges
-        return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in items[:-1]]
+        return _operators(items)
 
     def _draw_in_full(self, box: Any, cut: _Cut) -> list[bytes] | None:
         """A field's operators as WeasyPrint's own ``draw_text`` draws them, or None if they would differ in kind.
@@ -227,13 +227,22 @@ class Drawn:
             if any(shared.get(glyph) != text for glyph, text in texts.items()):
                 return None  # a glyph the shared font lacks, or one its ToUnicode map gives other text than this field's
         # Its closing "ET" stays in the kept stream after the cut (or was taken back by the next text, as there).
-        return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in items[:-1]]
+        return _operators(items)
+
+
+def _operators(items: list[Any]) -> list[bytes]:
+    """A field's drawn operators as bytes, without the closing "ET" the kept drawing has after the cut."""
+    return [op if isinstance(op, bytes) else pydyf._to_bytes(op) for op in items[:-1]]
 
 
 def _stream(fonts: dict[Any, Any], page_rectangle: Any, color_profiles: Any, output_intent: Any) -> Any:
     """A content stream drawing with these fonts, as the kept page's did, into a list of its own."""
-    return Stream(fonts, page_rectangle, {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}},
-                  {}, None, color_profiles, output_intent)
+    return Stream(fonts, page_rectangle, _resources(), {}, None, color_profiles, output_intent)
+
+
+def _resources() -> dict[str, dict[Any, Any]]:
+    """A content stream's resources, empty: what a field's drawing adds is read from them after."""
+    return {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}
 
 
 class _NotPlain(Exception):
@@ -272,13 +281,13 @@ class _Plain:
         back, the operators it added after that, and the stream (its state and resources as the drawing left them)."""
         style = box.style
         decoration = style["text_decoration_line"]
-        if (args[1:] != ("clip", "none") or not style["font_size"] or style["visibility"] != "visible"
+        if (args[1:] != ("clip", "none") or style["visibility"] != "visible"
                 or "underline" in decoration or "overline" in decoration or "line-through" in decoration
                 or style["font_size"] < 1e-6 or _PANGO_VERSION < 14802):
             raise _NotPlain
         stream = self.stream  # one for every field: its list, state and resources are set afresh here
         stream.stream = [b"ET"] if joined else []
-        stream._resources = {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}
+        stream._resources = _resources()
         _set_state(stream, state)
         length = len(stream.stream)
         self._set_color(stream, style["color"], state)
@@ -498,7 +507,7 @@ def draw(layout: Any, objects_of: Any) -> Drawn | None:
 
     def build_fonts(pdf: Any, fonts: Any, *args: Any) -> Any:
         # After the page is drawn, so the page's own words keep the texts their glyphs first stood for.
-        probe = Stream(fonts, (0, 0, 1, 1), {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}}, {}, None, {}, None)
+        probe = Stream(fonts, (0, 0, 1, 1), _resources(), {}, None, {}, None)
         faces = set()
         for slot in layout.slots:
             face = _face(slot.box.style)

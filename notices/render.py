@@ -42,14 +42,17 @@ WEASYPRINT_VERSION = weasyprint.__version__
 _SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
 
 
+def _version(name: str) -> str:
+    """An installed distribution's version, or "absent"."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
 def toolchain() -> dict[str, str]:
     """The version of every library that shapes the bytes, for the run's fingerprint (a resume after an upgrade is refused)."""
-    versions = {}
-    for name in _SHAPERS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+    versions = {name: _version(name) for name in _SHAPERS}
     versions["pango"] = str(ffi.pango.pango_version())
     versions["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
     return versions
@@ -143,13 +146,6 @@ PATTERNS_PROVEN = "2.1.0"
 _PATTERNS_KEPT = 64  # the tokenizer asks for about a dozen sets of characters, all constants
 
 
-def _tinyhtml5_version() -> str:
-    try:
-        return metadata.version("tinyhtml5")
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
 class _Patterns(dict[tuple[Any, bool], "re.Pattern[str]"]):
     """tinyhtml5's pattern cache, filled under the key it is read with: the pattern ``chars_until`` itself builds."""
 
@@ -171,7 +167,7 @@ def keep_patterns() -> bool:
     The pattern is the one tinyhtml5 would build for the same characters, so the tree it parses is
     the same; only the lookup finds it (``tests/test_render_parse.py``). Idempotent.
     """
-    if _tinyhtml5_version() != PATTERNS_PROVEN:
+    if _version("tinyhtml5") != PATTERNS_PROVEN:
         return False
     stream: Any = importlib.import_module("tinyhtml5.inputstream")  # WeasyPrint's HTML parser; it ships no types
     if not isinstance(stream.characters_until_regex, _Patterns):
