@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,8 +30,9 @@ from .collectors import load_collector
 from .compose import Composer, printed_placeholders, refuse_placeholders
 from .control import Control, Tally, read_control
 from .deadlines import statement_dates
-from .errors import BatchError, ComplianceError, ConfigError
+from .errors import BatchError, ComplianceError, ConfigError, NoticesError
 from .executors import LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
+from .fields import skeleton
 from .fingerprint import run_identity
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
@@ -122,14 +123,11 @@ def _control(options: Options) -> Control | None:
                    file=given.file)
 
 
-def placeholders_printed(collector: Collector, the_plan: Plan, options: Options,
-                         checked: Iterable[tuple[int, Record | Rejection]]) -> list[str]:
-    """The profile's placeholders the mailing's documents print, found by composing them once.
+def compose_firsts(collector: Collector, the_plan: Plan, options: Options,
+                   checked: Iterable[tuple[int, Record | Rejection]]) -> tuple[Composer, dict[Shape, str]]:
+    """The statement of the first record of each shape, composed once, and the composer that noted what they read.
 
-    The first record of each statement shape is composed with the inserts, and every profile value the
-    templates read is noted: what one piece prints, its shape's others print too (a template's branches
-    follow the record's lines and sale, which the shape holds). ``checked`` need only hold those first
-    records (``RunIndex.first_of_each_shape``).
+    ``checked`` need only hold those first records (``RunIndex.first_of_each_shape``).
     """
     composer = Composer(collector, the_plan, options.language)
     firsts: dict[Shape, Record] = {}
@@ -137,11 +135,40 @@ def placeholders_printed(collector: Collector, the_plan: Plan, options: Options,
         if isinstance(item, Record):
             firsts.setdefault(shape(item), item)
     statement = the_plan.parts[0]
-    for record in firsts.values():
-        composer.fragment(statement, record, seq=1, pages=1, **statement_dates(collector, the_plan.day, record))
+    composed: dict[Shape, str] = {}
+    for found, record in firsts.items():
+        try:
+            composed[found] = composer.fragment(statement, record, seq=1, pages=1,
+                                                **statement_dates(collector, the_plan.day, record))
+        except ConfigError:
+            raise  # a template or law error would fail every piece: the run stops, as its workers would stop it
+        except NoticesError:
+            if not options.proof:
+                raise  # the placeholder check needs every shape: a run stops here, as it always has
+            # A proof checks no placeholders: its workers quarantine what cannot be composed, piece by piece.
+    return composer, composed
+
+
+def placeholders_printed(composer: Composer, the_plan: Plan) -> list[str]:
+    """The profile's placeholders the mailing's documents print, given a composer that composed the first
+    statement of each shape (``compose_firsts``): the inserts are composed here.
+
+    Every profile value the templates read is noted: what one piece prints, its shape's others print
+    too (a template's branches follow the record's lines and sale, which the shape holds).
+    """
     for part in the_plan.parts[1:]:
         composer.fragment(part, None, seq=0, pages=1)
-    return printed_placeholders(collector.placeholders, composer.read)
+    return printed_placeholders(composer.collector.placeholders, composer.read)
+
+
+def layout_kinds(statements: dict[Shape, str]) -> dict[Shape, int]:
+    """Shapes whose first statements have one skeleton (``fields.skeleton``) get one kind: a worker given a
+    kind's chunks lays that skeleton out once, where two shapes of one skeleton sent to two workers
+    would each be laid out twice. (Say, one and two sources of two rows: the sources do not always
+    change the statement's boxes.) The kinds change which worker renders a chunk, never a byte.
+    """
+    kinds: dict[str, int] = {}
+    return {found: kinds.setdefault(skeleton(html)[0], len(kinds)) for found, html in statements.items()}
 
 
 def _check_options(options: Options) -> None:
@@ -173,8 +200,11 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         pool = _early_pool(options, collector, the_plan, index.to_render()) if local else None
         if pool is not None:
             stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
+        composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
+        if pool is not None:
+            pool.affinity = _ChunkKind(layout_kinds(firsts))
         if not options.proof:
-            refuse_placeholders(collector, placeholders_printed(collector, the_plan, options, index.first_of_each_shape()))
+            refuse_placeholders(collector, placeholders_printed(composer, the_plan))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
             require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
@@ -280,14 +310,20 @@ def _early_pool(options: Options, collector: Collector, the_plan: Plan, records:
     workers = max(1, min(workers, -(-records // max(1, options.chunk))))
     pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_chunk_shape)
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind({}))
     pool.start()
     return pool
 
 
-def _chunk_shape(chunk: list[tuple[int, Record]]) -> Shape:
-    """A chunk's statement shape (a chunk holds one): the pool hands a shape's chunks to one worker, which lays it out once."""
-    return shape(chunk[0][1])
+class _ChunkKind:
+    """A chunk's kind for the pool (a chunk holds one shape): its shape's skeleton kind (``layout_kinds``), else its shape."""
+
+    def __init__(self, kinds: dict[Shape, int]) -> None:
+        self.kinds = kinds
+
+    def __call__(self, chunk: list[tuple[int, Record]]) -> Hashable:
+        found = shape(chunk[0][1])
+        return ("skeleton", self.kinds[found]) if found in self.kinds else found
 
 
 class _Records:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ from notices import Options, batch, run
 from notices.cli import app
 from notices.errors import ConfigError, ResumeMismatch
 from notices.executors import LocalPool
+from notices.job import shape
 from notices.output import OutputFolder
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -312,6 +314,56 @@ def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
         job.page_counts.update({shape(record): guess for _, record in records})
         made[guess] = [result.pdf for result in render_chunk(job, records)]
     assert made[1] == made[3] and all(made[1])
+
+
+def test_shapes_whose_statements_share_a_skeleton_are_one_kind_for_the_pool(tmp_path: Path) -> None:
+    """Two shapes of one skeleton sent to two workers would be laid out twice: the pool sees them as one kind."""
+    from notices.batch import _ChunkKind, compose_firsts, layout_kinds, load
+    from notices.fields import skeleton
+    from notices.model import Record
+
+    given = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city", "final-notice", CITY_DATE)
+    collector, the_plan, checked = load(given)
+    _, firsts = compose_firsts(collector, the_plan, given, checked)
+    kinds = layout_kinds(firsts)
+    assert set(kinds) == set(firsts)
+    for one, html in firsts.items():
+        for other, other_html in firsts.items():
+            assert (kinds[one] == kinds[other]) == (skeleton(html)[0] == skeleton(other_html)[0]), (one, other)
+    # Two rows from one source or from two: one skeleton. Three sources of five rows add to the statement.
+    assert kinds[(2, 1, 0)] == kinds[(2, 2, 0)] and kinds[(5, 1, 0)] != kinds[(5, 3, 0)]
+    assert len(set(kinds.values())) < len(kinds)
+    record = next(item for _, item in checked if isinstance(item, Record))
+    assert _ChunkKind(kinds)([(1, record)]) == ("skeleton", kinds[shape(record)])
+    assert _ChunkKind({})([(1, record)]) == shape(record)  # a shape not composed up front: its own kind
+
+
+def test_a_proof_leaves_out_of_the_kinds_a_first_statement_it_cannot_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proof checks no placeholders, so a record whose statement cannot be composed is left to its worker to quarantine;
+    a run, whose placeholder check needs every shape, stops as before, and a template's error stops either."""
+    from notices.batch import compose_firsts, load
+    from notices.compose import Composer
+    from notices.errors import LawError, RecordError
+
+    given = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city", "final-notice", CITY_DATE)
+    collector, the_plan, checked = load(given)
+    composed = Composer.fragment
+    failure: list[Exception] = [RecordError("an amount the locale cannot print")]
+
+    def fragment(self: Composer, part: Any, record: Any, **kwargs: Any) -> str:
+        if record is not None and shape(record) == (2, 1, 0):
+            raise failure[0]
+        return composed(self, part, record, **kwargs)
+
+    monkeypatch.setattr(Composer, "fragment", fragment)
+    proof = dataclasses.replace(given, proof=True)
+    _, firsts = compose_firsts(collector, the_plan, proof, checked)
+    assert (2, 1, 0) not in firsts and (2, 2, 0) in firsts
+    with pytest.raises(RecordError):
+        compose_firsts(collector, the_plan, given, checked)
+    failure[0] = LawError("no words in force")
+    with pytest.raises(LawError):
+        compose_firsts(collector, the_plan, proof, checked)
 
 
 def test_a_worker_set_up_early_then_told_the_inserts_and_serials_renders_what_a_whole_spec_does(tmp_path: Path) -> None:
