@@ -269,7 +269,7 @@ def with_barcode(job: Job, seq: int, record: Record, statement: Fragment, statem
     found = made.barcode(seq, record)
     if found is not None:
         box = job.address_layout.barcode_box
-        statement = overlay(statement, 0, imb.content_stream(imb.bar_rects(found.bars, box.left, box.bottom)))
+        statement = overlay(statement, 0, imb.bars_stream(found.bars, box.left, box.bottom))
     if made.inserter is not None:
         sheets = production.sheets_of(production.piece_pages(statement_pages, job.insert_pages, made.duplex), made.duplex)
         for page, code in made.marks(statement_pages, sheets):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import ConfigError
 from ..model import Collector, Record
@@ -23,8 +22,7 @@ DEFAULT_SHEET_CAPACITY = 5  # tri-folded US Letter sheets a #10 envelope takes o
 class Production:
     """A run's print-production settings, made once in the main process and sent to every worker."""
 
-    imb_facts: dict[str, Any] | None
-    profile_file: str | None
+    mailer: imb.Mailer | None  # the profile's [imb], read and checked once per run; None: no barcode
     serials: imb.SerialBlock | None
     inserter: omr.Inserter | None
     duplex: bool
@@ -33,8 +31,9 @@ class Production:
 
     def barcode(self, seq: int, record: Record) -> imb.Barcode | None:
         """The piece's Intelligent Mail barcode: its serial from the run's block, its routing code from ZIP+4 and delivery point."""
-        return imb.for_piece(self.imb_facts, seq, record.mailing.zip, self.profile_file,
-                             delivery_point=record.mailing.delivery_point, block=self.serials)
+        if self.mailer is None:
+            return None
+        return imb.barcode(self.mailer, seq, record.mailing.zip, record.mailing.delivery_point, self.serials)
 
     def marks(self, statement_pages: int, sheets: int) -> list[tuple[int, str]]:
         """(page index, code) of the OMR marks the piece's pages carry; none without an inserter profile."""
@@ -83,7 +82,7 @@ def for_run(collector: Collector, serials: imb.SerialBlock | None) -> Production
     if not isinstance(capacity, int) or capacity < 0:
         raise ConfigError("A sheet capacity is a count of sheets (0: no limit)", file=collector.profile_file,
                           field="envelope.sheet_capacity", value=capacity)
-    if collector.imb is not None:
-        imb.mailer(collector.imb, collector.profile_file)  # a malformed [imb] stops the run here, not in a worker
-    return Production(collector.imb, collector.profile_file, serials, found, collector.duplex, capacity,
+    # A malformed [imb] stops the run here, not in a worker; the pieces then reuse what was read.
+    mailer = imb.mailer(collector.imb, collector.profile_file) if collector.imb is not None else None
+    return Production(mailer, serials, found, collector.duplex, capacity,
                       bool(collector.get("print.flat_mailing", False)))
