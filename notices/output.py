@@ -17,7 +17,7 @@ import pickle
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from json.encoder import encode_basestring  # C, as json.dumps uses it
 from pathlib import Path
 from types import TracebackType
@@ -321,8 +321,7 @@ def write_manifest(out: Path, outcomes: Iterable[Outcome], summary: Summary) -> 
     return written
 
 
-_OUTCOME_NAMES = tuple(f.name for f in fields(Outcome))
-_KEYS = {name: json.dumps(name) + ": " for name in _OUTCOME_NAMES}
+_KEYS = {name: json.dumps(name) + ": " for name in Outcome.__dataclass_fields__}
 
 
 def _plain(value: object) -> str | None:
@@ -345,11 +344,12 @@ def _outcome_json(outcome: Outcome) -> str:
     plain values (no findings) is written here item by item, as that call would write it; any other
     row by that call itself (tests/test_output_manifest.py holds the two equal).
     """
+    row = outcome.to_dict()
     items = []
-    for name in _OUTCOME_NAMES:
-        text = _plain(getattr(outcome, name))
+    for name, value in row.items():
+        text = _plain(value)
         if text is None:
-            return json.dumps(asdict(outcome), indent=1, ensure_ascii=False)
+            return json.dumps(row, indent=1, ensure_ascii=False)
         items.append(_KEYS[name] + text)
     return "{\n " + ",\n ".join(items) + "\n}"
 
