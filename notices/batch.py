@@ -20,7 +20,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import standards
@@ -363,7 +363,7 @@ class _Consumer:
                     self.reused += result.reused
                 else:
                     self.failed += 1
-                entries.append(asdict(outcome))
+                entries.append(outcome.to_dict())
                 self.finished += 1
             self.folder.record(*entries)
             self.outcomes.add_outcomes(zip(entries, spooled, strict=True))
