@@ -202,6 +202,7 @@ def bars_stream(bars: str, left: float, bottom: float, page_height: float = 11.0
         return content_stream(bar_rects(bars, left, bottom), page_height)
 
 
+# typed: a box given as 1 and as 1.0 keeps lines of its own, so no cached line can come from other arguments.
 @functools.lru_cache(maxsize=16, typed=True)
 def _bar_lines(left: float, bottom: float, page_height: float, count: int) -> tuple[dict[str, bytes], ...]:
     """Each position's operator line (with its newline) for each of the four bar letters."""
