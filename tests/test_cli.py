@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,36 @@ class TestCollectors:
 def test_every_command_is_in_the_readme(command: str) -> None:
     """Each command the CLI offers is documented in the README's command table."""
     assert f"`notices {command}" in (ROOT / "README.md").read_text("utf-8")
+
+
+def _command(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``notices`` console script's own ``main``, in a process of its own, after ``prelude``."""
+    code = f"{prelude}\nfrom notices.cli import main\nmain()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+class TestProcessEnd:
+    """The command ends its process without Python's teardown of its objects, and loses nothing by it."""
+
+    def test_exit_handlers_run_and_every_line_is_out(self) -> None:
+        done = _command("import atexit; atexit.register(lambda: print('handler ran', flush=True))", "version")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "handler ran" and "notices" in done.stdout
+
+    def test_an_error_keeps_its_exit_code_and_message(self, tmp_path: Path) -> None:
+        done = _command("", "render", str(tmp_path / "missing.csv"), "--collector", "baltimore-city",
+                        "--date", "2027-02-01", "--no-progress", "--json", "-o", str(tmp_path / "out"))
+        assert done.returncode == 2
+        assert json.loads(done.stdout)["ok"] is False
+
+    def test_a_running_thread_is_waited_for_as_usual(self) -> None:
+        prelude = ("import threading, time\n"
+                   "threading.Thread(target=lambda: (time.sleep(2), print('thread done', flush=True))).start()")
+        done = _command(prelude, "version")
+        assert done.returncode == 0 and done.stdout.splitlines()[-1] == "thread done"
+
+    def test_a_text_exit_is_printed_and_exits_1(self) -> None:
+        prelude = ("import sys, notices.cli\n"
+                   "sys.modules['notices.cli.app'].app = lambda: (_ for _ in ()).throw(SystemExit('stopped: why'))")
+        done = _command(prelude, "version")
+        assert done.returncode == 1 and done.stderr.strip() == "stopped: why"
