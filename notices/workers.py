@@ -16,8 +16,6 @@ from .model import Record
 from .piece import PieceResult, render_chunk, warm_up
 
 Item = tuple[int, Record]
-COLLECT_AFTER = (20_000, 20, 20)
-"""A local worker's cycle-collector thresholds (``gc.set_threshold``): young passes every 20,000 new objects."""
 
 # One Job per worker process: set by its initializer (local pool, with the spec it was built from) or its first task (Dask).
 _LOCAL: list[tuple[JobSpec, Job]] = []
@@ -43,10 +41,6 @@ def init_worker(spec: JobSpec) -> None:
     # collector's way: it no longer walks them again and again, which took a sixth of the CPU.
     gc.collect()
     gc.freeze()
-    # A piece makes tens of thousands of short-lived objects (boxes, layouts, PDF operators): at the
-    # default threshold of 700 the collector ran some 300 young and 30 older passes per 600 pieces,
-    # 0.57 ms a piece; at 20,000 it runs 11, 0.32 ms, with the same peak memory (146 MB).
-    gc.set_threshold(*COLLECT_AFTER)
 
 
 def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:
