@@ -209,10 +209,3 @@ def _bar_lines(left: float, bottom: float, page_height: float, count: int) -> tu
     by_letter = {letter: [_fill_op(rect, page_height).encode("ascii") + b"\n" for rect in bar_rects(letter * count, left, bottom)]
                  for letter in "FADT"}
     return tuple({letter: lines[index] for letter, lines in by_letter.items()} for index in range(count))
-
-
-def for_piece(facts: dict[str, Any] | None, seq: int, zip_code: str, file: str | None = None, *,
-              delivery_point: str = "", block: SerialBlock | None = None) -> Barcode | None:
-    """The barcode of one piece from the profile's ``[imb]`` table and the run's block; None when the profile prints none."""
-    found = mailer(facts, file) if facts is not None else None
-    return None if found is None else barcode(found, seq, zip_code, delivery_point, block)
