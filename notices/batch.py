@@ -27,28 +27,26 @@ from . import standards
 from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
-from .compose import Composer, printed_placeholders, refuse_placeholders
+from .compose import Composer, printed_placeholders, refuse_placeholders, skeleton
 from .control import Control, Tally, read_control
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError
-from .executors import LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
-from .fields import skeleton
+from .executors import Aside, LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
 from .fingerprint import run_identity
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
 from .largeprint import require_summary_fits
-from .model import Collector, Outcome, Problem, Record, Rejection, Summary
+from .model import Collector, Outcome, PieceResult, Problem, Record, Rejection, Summary
 from .options import WORKER_PRELOAD, Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
 from .pdfwriter import Fragment, read_fragment
-from .piece import PieceResult, render_chunk, render_inserts
 from .postal import envelopes, production, serials
 from .postal.imb import SerialBlock
-from .render import printable
 from .resolve import Plan, plan
+from .resources import printable
 from .validate import Rules, validate
-from .workers import dask_chunk, given_up, init_worker, worker_chunk
+from .workers import dask_chunk, given_up, init_worker, make_inserts, worker_chunk
 
 ProgressHook = Callable[[int, int], None]
 Checked = list[tuple[int, Record | Rejection]]
@@ -57,21 +55,27 @@ Checked = list[tuple[int, Record | Rejection]]
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
     """The whole input read and validated, as a list: for a small file in a test or a benchmark (a run streams, ``index_input``)."""
     with RunIndex() as index:
-        collector, the_plan = index_input(options, index)
+        collector, the_plan = settle(options)
+        index_input(options, index, collector, the_plan)
         return collector, the_plan, list(index.checked())
 
 
-def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
-    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered.
-
-    One account at a time: it is read from the index, counted for the control figures, validated, and
-    written back as its record or rejection; the control figures are checked once the file is read.
-    """
+def settle(options: Options) -> tuple[Collector, Plan]:
+    """The run's collector (its profile, with the options' envelope, inserter and serial range) and its plan."""
     collector = with_envelope(load_collector(options.collector, home=options.home), options.envelope)
     collector = production.with_options(collector, options.inserter, options.serial_range)
     the_plan = plan(collector, options.mailing, options.date, large_print=options.large_print)
     if not the_plan.mailing.per_record:
         raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
+    return collector, the_plan
+
+
+def index_input(options: Options, index: RunIndex, collector: Collector, the_plan: Plan) -> None:
+    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered.
+
+    One account at a time: it is read from the index, counted for the control figures, validated, and
+    written back as its record or rejection; the control figures are checked once the file is read.
+    """
     reading = read_into(index, options.input, fmt=options.format, encoding=options.encoding)
     control = _control(options)
     tally = Tally() if control is not None else None
@@ -90,7 +94,6 @@ def index_input(options: Options, index: RunIndex) -> tuple[Collector, Plan]:
     index.add_checked(checked())
     if control is not None and tally is not None:
         tally.check(control)  # a cut-off or padded export stops here, before a wrong total is printed
-    return collector, the_plan
 
 
 def with_envelope(collector: Collector, stock: str | None) -> Collector:
@@ -194,11 +197,16 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     if local:
         start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
     with RunIndex() as index, contextlib.ExitStack() as stack:
-        collector, the_plan = index_input(options, index)
-        # The workers set themselves up (fonts, stylesheets, a first layout) while this process checks
-        # the placeholders, prepares the folder and makes the inserts: then they are only told those.
+        collector, the_plan = settle(options)
+        index_input(options, index, collector, the_plan)
+        # The workers set themselves up (fonts, stylesheets, a first layout), and another process makes
+        # the inserts, while this one checks the placeholders and prepares the folder: then the workers
+        # are only told the inserts. With workers this process lays nothing out, so it never loads WeasyPrint.
         pool = _early_pool(options, collector, the_plan, index.to_render()) if local else None
+        aside = None
         if pool is not None:
+            aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
+            stack.callback(aside.close)
             stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
         if pool is not None:
@@ -211,13 +219,13 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
             index.take_shard(*options.shard)
-        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool, aside)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
     summary.notes = list(stats.notes) + serials.notes(options.home, block)
     summary.serials = serials.summary(options.home, options.out, block)
-    summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds, 3)
+    summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds + (aside.cpu_seconds if aside else 0.0), 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in stats.peaks_kb]
     summary.peak_rss_main_mb = round(peak_rss_kb() / 1024, 1)
     summary.seconds = round(time.monotonic() - started, 3)
@@ -225,14 +233,21 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
 
 
 def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
-                 progress: ProgressHook | None, pool: LocalPool | None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
-    """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest."""
+                 progress: ProgressHook | None, pool: LocalPool | None,
+                 aside: Aside | None = None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
+    """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest.
+
+    ``aside`` is making the inserts (``workers.make_inserts``); when it could not, they are made here,
+    and a broken insert raises here the error it would have raised there.
+    """
+    made = aside.result() if aside is not None else None
+    tools, inserts = made if made is not None else (None, None)
     folder = OutputFolder(options.out)
     folder.lock()
     try:
         names = itertools.chain((f"pieces/{piece_name(seq, account_id)}" for seq, account_id in index.piece_accounts()),
                                 (f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"))
-        identity = run_identity(options, collector)
+        identity = run_identity(options, collector, tools)
         for seq, entry in folder.prepare(identity, options.resume, names, options.force):
             if entry is None:
                 index.forget(seq)
@@ -244,9 +259,15 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
             collector.imb, collector.profile_file, serials.ledger_path(options.home, options.out), identity, span,
             collector=collector.id, mailing=options.mailing, notice_date=options.date.isoformat())
         serials.settle(folder.state, block, options.resume)
-        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts, proof=options.proof,
-                       serials=block, pdf_variant=options.pdf_variant)
-        job = dataclasses.replace(job, inserts=insert_parts(the_plan, render_inserts(job)))
+        # Layouts are kept only where pieces are laid out: here, without workers.
+        here = pool is None and options.executor == "local"
+        job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts and here,
+                       proof=options.proof, serials=block, pdf_variant=options.pdf_variant)
+        if inserts is None:
+            from .piece import render_inserts  # noqa: PLC0415 - WeasyPrint: only when this process lays out
+
+            inserts = render_inserts(job)
+        job = dataclasses.replace(job, inserts=insert_parts(the_plan, inserts))
         stats = _render_all(options, job, index, folder, progress, pool)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed
@@ -288,6 +309,8 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
         return _PoolStats(reused=consume.reused)
     if pool is None or not todo:
+        from .piece import render_chunk  # noqa: PLC0415 - WeasyPrint: only when this process lays out
+
         # In this process, without time or memory bounds: for debugging and small test runs.
         consume(render_chunk(job, chunk) for chunk in chunks)
         return _PoolStats(reused=consume.reused)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import html as html_lib
 import os
 import re
 from collections.abc import Sequence
@@ -86,6 +87,23 @@ def field(value: Any) -> Markup:
     """
     # One Markup made, not five: the same text as adding the escaped value between the two tags.
     return Markup(f'<span class="field">{escape(value)}</span>')  # noqa: S704 - the value is escaped
+
+
+FIELD = re.compile(r'<span class="field">([^<]*)</span>')
+# Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
+# belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
+_INVISIBLE = re.compile(r'(<section class="piece [^"]*?)\bp[ab]("[^>]*? id="piece-)\d+"')
+
+
+def skeleton(html: str) -> tuple[str, list[str]]:
+    """The HTML with the fields' words taken out (pieces with equal skeletons lay out alike), and those words."""
+    values: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        values.append(html_lib.unescape(match.group(1)))
+        return '<span class="field"></span>'
+
+    return _INVISIBLE.sub(r'\1p\g<2>0"', FIELD.sub(take, html)), values
 
 
 def _direct_gettext(catalog: gettext.NullTranslations) -> dict[str, Any]:

@@ -123,6 +123,76 @@ def start_fork_server(preload: Sequence[str]) -> None:
             os.environ["PYTHONSAFEPATH"] = previous
 
 
+def _aside_main(conn: Connection, function: Callable[..., Any], args: Sequence[Any]) -> None:
+    """An ``Aside`` process: call once, send (True, result, usage) or (False, None, usage), and end."""
+    try:
+        answer: tuple[bool, Any] = (True, function(*args))
+    except BaseException:  # noqa: BLE001 - the caller does the call itself and meets the error there, whole
+        answer = (False, None)
+    try:
+        conn.send((*answer, _usage()))
+    except OSError:
+        pass  # the caller has gone
+    except Exception:  # noqa: BLE001 - a value that cannot be sent is a failure like any other
+        with contextlib.suppress(OSError):
+            conn.send((False, None, _usage()))
+    conn.close()
+
+
+class Aside:
+    """One call made in a process forked from the fork server while this process goes on with its own work.
+
+    ``result()`` waits for it and gives its value, or None when the call raised or its process died:
+    the caller then makes the call itself and meets the error there, with every detail, so only a
+    success ever crosses over. The call must be a pure function of its arguments (its value is the
+    same wherever it is made). Without a fork server (Windows, macOS' spawn) nothing is started and
+    ``result()`` is None at once: a spawned process would import everything again, which is slower
+    than the call.
+    """
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.cpu_seconds = 0.0
+        self.peak_kb = 0
+        self._conn: Connection | None = None
+        self._process: Any = None
+        if "forkserver" not in multiprocessing.get_all_start_methods():
+            return
+        ctx: Any = multiprocessing.get_context("forkserver")
+        self._conn, sender = ctx.Pipe(duplex=False)
+        # Daemonic: should this process stop before asking for the result, the call is not waited for.
+        self._process = ctx.Process(target=_aside_main, args=(sender, function, args), daemon=True)
+        self._process.start()
+        sender.close()
+
+    def result(self) -> Any:
+        """The call's value, or None (it raised, or its process died, or none was started); asked once."""
+        if self._conn is None:
+            return None
+        try:
+            ok, value, (self.peak_kb, self.cpu_seconds) = self._conn.recv()
+        except (EOFError, OSError):
+            ok, value = False, None
+        finally:
+            self._end(wait=True)  # it has answered (or died): it ends at once
+        return value if ok else None
+
+    def close(self) -> None:
+        """Stop the process if it still runs: the caller will not ask for its result (a run stopped early)."""
+        self._end(wait=False)
+
+    def _end(self, wait: bool) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            if wait:
+                self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._process = None
+
+
 def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any], function: Callable[[Any], Any]) -> None:
     """A worker's life: set up, then run one chunk per message until told to stop or the main process is gone.
 

@@ -22,7 +22,6 @@ same pins as ``constraints.txt``); with any other, every piece gets a full layou
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -56,25 +55,10 @@ def proven_toolchain() -> bool:
     except metadata.PackageNotFoundError:
         return False
 
-FIELD = re.compile(r'<span class="field">([^<]*)</span>')
-# Parts of a piece's HTML that never reach the page: its anchor (which piece of a chunk a page
-# belongs to) and its page name (pieces of a chunk alternate names to restart "Page X of Y").
-_INVISIBLE = re.compile(r'(<section class="piece [^"]*?)\bp[ab]("[^>]*? id="piece-)\d+"')
 _PLACED = 4096  # fields' placements kept per layout: memory stays flat however long the mailing
 _PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the blank of an unused line
 _SHAPES = 4096  # words shaped once and kept, per process, for every slot and shape that prints them in the same style
 _SLACK = TO_UNITS  # Pango units (one point) a shaped line must leave free to be known to fit without breaking
-
-
-def skeleton(html: str) -> tuple[str, list[str]]:
-    """The HTML with the fields' words taken out (pieces with equal skeletons lay out alike), and those words."""
-    values: list[str] = []
-
-    def take(match: re.Match[str]) -> str:
-        values.append(html_lib.unescape(match.group(1)))
-        return '<span class="field"></span>'
-
-    return _INVISIBLE.sub(r'\1p\g<2>0"', FIELD.sub(take, html)), values
 
 
 class _Context:

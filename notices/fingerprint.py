@@ -10,7 +10,6 @@ from pathlib import Path
 from ._version import __version__
 from .model import Collector
 from .options import Options
-from .render import toolchain
 from .resources import fonts_dir
 from .workspace import template_roots
 
@@ -45,8 +44,18 @@ def _file_hash(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def run_identity(options: Options, collector: Collector) -> dict[str, str]:
-    """What must not change between a run and its resume, each with a fingerprint."""
+def toolchain() -> dict[str, str]:
+    """The versions of the libraries that shape the bytes, asked of WeasyPrint's own bindings (``render.toolchain``)."""
+    from .render import toolchain as asked  # noqa: PLC0415 - WeasyPrint: a run with workers has it asked beside it
+
+    return asked()
+
+
+def run_identity(options: Options, collector: Collector, tools: dict[str, str] | None = None) -> dict[str, str]:
+    """What must not change between a run and its resume, each with a fingerprint.
+
+    ``tools``: ``toolchain()`` as another process of this run answered it (``workers.make_inserts``).
+    """
     return {
         "input": _file_hash(options.input),
         # The whole search path: a workspace's overrides and the shipped templates they fall back on.
@@ -58,7 +67,7 @@ def run_identity(options: Options, collector: Collector) -> dict[str, str]:
         "catalogs": tree_hash(sorted((_PACKAGE / "locale").rglob("*.po"))),
         # The package's own code: a fix between a run and its resume must not mix old and new pieces.
         "code": _code_hash(),
-        "tool": json.dumps({"notices": __version__, **toolchain()}, sort_keys=True),
+        "tool": json.dumps({"notices": __version__, **(toolchain() if tools is None else tools)}, sort_keys=True),
         "options": json.dumps(
             {"collector": options.collector, "mailing": options.mailing, "date": options.date.isoformat(),
              "language": options.language, "encoding": options.encoding, "format": options.format,

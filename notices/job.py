@@ -12,20 +12,21 @@ import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pypdf import PdfReader
 
 from . import standards
 from .compose import Composer
-from .fields import Layouts, proven_toolchain
 from .model import Collector, Record
 from .pdfwriter import Fragment
 from .postal import envelopes, production
 from .postal.imb import SerialBlock
-from .render import Renderer
 from .resolve import Part, Plan
 from .workspace import template_roots
+
+if TYPE_CHECKING:
+    from .fields import Layouts
 
 Shape = tuple[int, int, int]
 """What decides a statement's boxes: table rows, line sources, and whether it is a post-sale notice."""
@@ -42,6 +43,47 @@ class PdfRenderer(Protocol):
     def fragment(self, document: Any, pages: Sequence[Any], what: str = ...) -> Fragment: ...
 
     def objects(self, document: Any, pages: Sequence[Any], what: str = ...) -> Any: ...
+
+
+class _Deferred:
+    """A Job's Renderer, made on its first use. The main process of a run with workers lays nothing out
+    (its workers make the pieces, and the inserts are made beside it, ``workers.make_inserts``): its Job
+    never makes one, so that process never loads WeasyPrint.
+    """
+
+    def __init__(self, collector: Collector, pdf_variant: str) -> None:
+        self._collector, self._variant = collector, pdf_variant
+        self._made: PdfRenderer | None = None
+
+    def _renderer(self) -> PdfRenderer:
+        if self._made is None:
+            from .render import Renderer  # noqa: PLC0415 - WeasyPrint, only in a process that lays out
+
+            self._made = Renderer(template_roots(self._collector), self._collector.own, variant=self._variant)
+        return self._made
+
+    def layout(self, html: str, what: str = "piece") -> Any:
+        return self._renderer().layout(html, what)
+
+    def write(self, document: Any, pages: Sequence[Any] | None = None, what: str = "piece",
+              identifier: bytes | None = None) -> bytes:
+        return self._renderer().write(document, pages, what, identifier)
+
+    def fragment(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Fragment:
+        return self._renderer().fragment(document, pages, what)
+
+    def objects(self, document: Any, pages: Sequence[Any], what: str = "piece") -> Any:
+        return self._renderer().objects(document, pages, what)
+
+
+def _layouts(reuse_layouts: bool) -> Layouts | None:
+    """A store of kept layouts, when reusing them (and only then is ``fields``, with WeasyPrint, imported)."""
+    if not reuse_layouts:
+        return None
+    from .fields import Layouts, proven_toolchain  # noqa: PLC0415 - see _Deferred
+
+    # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
+    return Layouts() if proven_toolchain() else None
 
 
 @dataclass(frozen=True)
@@ -110,10 +152,9 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         plan=plan,
         language=language,
         composer=composer or Composer(collector, plan, language, proof=proof),
-        renderer=renderer or Renderer(template_roots(collector), collector.own, variant=pdf_variant),
+        renderer=renderer or _Deferred(collector, pdf_variant),
         inserts=insert_parts(plan, inserts),
-        # Off unless the toolchain is the one reuse was proven with: then every piece gets a full layout.
-        layouts=Layouts() if reuse_layouts and proven_toolchain() else None,
+        layouts=_layouts(reuse_layouts),
         serials=serials,
         pdf_variant=pdf_variant,
     )

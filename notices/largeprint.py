@@ -13,7 +13,6 @@ from typing import Any
 from .compliance import Target, check_pdf, errors
 from .errors import ComplianceError
 from .job import Job
-from .render import page_anchors
 from .resolve import Part
 
 SUMMARY_BLOCK = "tp-14-812-b-1"
@@ -28,7 +27,7 @@ def summary_pages(job: Job, part: Part) -> tuple[int | None, Any]:
     """How many pages the summary spans when its document is laid out (None: no #summary marker), and the layout."""
     html = job.composer.fragment(part, None, seq=0, pages=1)
     document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title), what=part.document.id)
-    anchors = page_anchors(document)
+    anchors = [set(page.anchors) for page in document.pages]  # the element ids on each page
     first = next((i for i, names in enumerate(anchors) if "summary" in names), None)
     last = next((i for i, names in enumerate(anchors) if "summary-end" in names), None)
     if first is None or last is None:

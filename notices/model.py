@@ -9,7 +9,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .pdfwriter import Fragment
 
 BlockKind = Literal["statement", "content", "form"]
 Status = Literal["rendered", "rejected", "quarantined"]
@@ -252,6 +255,22 @@ class Collector:
     def profile_file(self) -> str | None:
         """The collector's own profile file, for errors that name where to fix a fact."""
         return str(self.sources[-1]) if self.sources else None
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    """One piece as a worker finished it: its PDF, or why it has none."""
+
+    seq: int
+    account_id: str
+    pdf: bytes | None
+    statement_pages: int
+    pages: int
+    error: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    reused: bool = False  # written into an earlier piece's layout
+    print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
+    failed_pdf: bytes | None = None  # a piece that failed the check, for the preview to show; never written or printed
 
 
 @dataclass(frozen=True)

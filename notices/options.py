@@ -19,7 +19,7 @@ from .workspace import home_from
 
 Executor = Literal["local", "dask"]
 
-WORKER_PRELOAD = ("notices.workers",)
+WORKER_PRELOAD = ("notices.workers", "notices.piece")
 """What the fork server loads once for every local worker it forks: WeasyPrint and the package."""
 CHUNK = 8
 """Pieces laid out per WeasyPrint call: enough to amortize the call, few enough to keep a retry cheap."""

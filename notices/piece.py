@@ -12,37 +12,22 @@ import dataclasses
 import functools
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .assemble import add_mailpiece, blank_pdf, pdf_info
 from .compliance import PageFacts, Target, check_composed, check_pdf, errors, read_pages, shared_pages
+from .compose import skeleton
 from .deadlines import statement_dates
 from .drawn import draw
 from .errors import ComplianceError, ConfigError, NoticesError, RenderError
-from .fields import Layout, skeleton
+from .fields import Layout
 from .job import Job, shape
-from .model import Record
+from .model import PieceResult, Record
 from .pdfwriter import Fragment, PdfStreamWriter, overlay
 from .postal import imb, omr, production
 
 Item = tuple[int, Record]
-
-
-@dataclass(frozen=True)
-class PieceResult:
-    """One piece as a worker finished it: its PDF, or why it has none."""
-
-    seq: int
-    account_id: str
-    pdf: bytes | None
-    statement_pages: int
-    pages: int
-    error: str = ""
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    reused: bool = False  # written into an earlier piece's layout
-    print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
-    failed_pdf: bytes | None = None  # a piece that failed the check, for the preview to show; never written or printed
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Turn HTML into PDF bytes with WeasyPrint: bundled fonts only, no network, no file outside the allow-list.
 
-This module and ``fields`` (which reuses a laid-out piece for the next pieces of its skeleton) are the
-only ones that import WeasyPrint. A ``Renderer`` points fontconfig at the bundled ``fonts/`` folder
+This module, ``fields`` (which reuses a laid-out piece for the next pieces of its skeleton) and ``drawn``
+(which draws a kept layout once) are the only ones that import WeasyPrint; the main process of a run
+with workers imports none of them. A ``Renderer`` points fontconfig at the bundled ``fonts/`` folder
 (``isolate_fonts``) before it makes its font configuration, so no system font can slip into a notice,
 and any warning WeasyPrint logs while it works (a missing font, a refused URL, bad CSS) fails the piece.
 """
@@ -9,7 +10,6 @@ and any warning WeasyPrint logs while it works (a missing font, a refused URL, b
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib
 import logging
@@ -26,7 +26,6 @@ from urllib.parse import unquote, urlsplit
 import pydyf
 import weasyprint
 import weasyprint.pdf.fonts
-from fontTools.ttLib import TTFont
 from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
@@ -392,28 +391,3 @@ def _refuse_attachments(document: Any, what: str) -> None:
     urls += [link[1] for page in document.pages for link in page.links if link[0] == "attachment"]
     if urls:
         raise FetchDenied(f"refused to attach {urls[0]!r}: a notice carries no file attachments", field=what)
-
-
-def page_anchors(document: Any) -> list[set[str]]:
-    """The element ids found on each page, used to tell which piece a page belongs to."""
-    return [set(page.anchors) for page in document.pages]
-
-
-@functools.cache
-def _covered() -> frozenset[int]:
-    """The code points every bundled face (regular, bold, italic) can print."""
-    covered: set[int] | None = None
-    for path in sorted(fonts_dir().glob("*.ttf")):
-        with TTFont(str(path), lazy=True) as font:
-            points = set(font.getBestCmap() or {})
-        covered = points if covered is None else covered & points
-    return frozenset(covered or ())
-
-
-def printable(text: str) -> str | None:
-    """The first character the bundled fonts cannot print (every face: regular, bold, italic), or None."""
-    covered = _covered()
-    for ch in text:
-        if ord(ch) not in covered and not ch.isspace():
-            return ch
-    return None

@@ -1,9 +1,11 @@
-"""Turn the install layout into the two folders the renderer may read: templates and fonts."""
+"""Turn the install layout into the two folders the renderer may read (templates and fonts), and what those fonts can print."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
+
+from fontTools.ttLib import TTFont
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -27,3 +29,23 @@ def templates_dir() -> Path:
 
 def fonts_dir() -> Path:
     return data_root() / "fonts"
+
+
+@functools.cache
+def _covered() -> frozenset[int]:
+    """The code points every bundled face (regular, bold, italic) can print."""
+    covered: set[int] | None = None
+    for path in sorted(fonts_dir().glob("*.ttf")):
+        with TTFont(str(path), lazy=True) as font:
+            points = set(font.getBestCmap() or {})
+        covered = points if covered is None else covered & points
+    return frozenset(covered or ())
+
+
+def printable(text: str) -> str | None:
+    """The first character the bundled fonts cannot print (every face: regular, bold, italic), or None."""
+    covered = _covered()
+    for ch in text:
+        if ord(ch) not in covered and not ch.isspace():
+            return ch
+    return None

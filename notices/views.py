@@ -29,8 +29,8 @@ from .job import insert_parts, make_job
 from .largeprint import require_summary_fits
 from .model import Collector, Record, Rejection
 from .piece import must_show, render_chunk, render_inserts
-from .render import printable
 from .resolve import plan
+from .resources import printable
 from .validate import Rules, validate
 from .web import build
 

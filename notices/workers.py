@@ -12,8 +12,11 @@ import threading
 from collections.abc import Sequence
 
 from .job import Job, JobSpec
-from .model import Record
-from .piece import PieceResult, render_chunk, warm_up
+from .model import PieceResult, Record
+
+# The pipeline itself (``notices.piece``, with WeasyPrint) is imported inside the functions: the main
+# process imports this module for the functions it hands its workers, and never loads WeasyPrint for
+# that; the fork server preloads it for them (``options.WORKER_PRELOAD``).
 
 Item = tuple[int, Record]
 
@@ -33,6 +36,8 @@ def init_worker(spec: JobSpec) -> None:
     if _LOCAL and _LOCAL[0][0].early() == spec.early():
         _LOCAL[0] = (spec, spec.complete(_LOCAL[0][1]))
         return
+    from .piece import warm_up  # noqa: PLC0415 - see the imports
+
     job = spec.build()
     _LOCAL[:] = [(spec, job)]
     # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
@@ -45,6 +50,8 @@ def init_worker(spec: JobSpec) -> None:
 
 def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:
     """A local worker's task."""
+    from .piece import render_chunk  # noqa: PLC0415 - see the imports
+
     if not _LOCAL:
         raise RuntimeError("worker not initialised")
     return render_chunk(_LOCAL[0][1], items)
@@ -52,6 +59,8 @@ def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:
 
 def dask_chunk(spec: JobSpec, items: list[Item]) -> list[PieceResult]:
     """The Dask task: the same pure function as a local worker's, with the Job built once per worker process."""
+    from .piece import render_chunk  # noqa: PLC0415 - see the imports
+
     with _DASK_LOCK:
         key = spec.key()
         job = _DASK.get(key)
@@ -65,3 +74,14 @@ def given_up(item: Item, reason: str) -> PieceResult:
     """The result of a piece whose render broke its time or memory bound: quarantined with the reason."""
     seq, record = item
     return PieceResult(seq, record.account_id, None, 0, 0, reason)
+
+
+def make_inserts(spec: JobSpec) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    """The run's inserts, laid out and checked (``piece.render_inserts``), and the versions of the libraries
+    that made them (``render.toolchain``): made beside the main process's reading (``executors.Aside``),
+    so that process needs no WeasyPrint of its own.
+    """
+    from .piece import render_inserts  # noqa: PLC0415 - see the imports
+    from .render import toolchain  # noqa: PLC0415
+
+    return toolchain(), render_inserts(spec.early().build())

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from notices import Options, batch, run
 from notices.cli import app
-from notices.errors import ConfigError, ResumeMismatch
+from notices.errors import ComplianceError, ConfigError, ResumeMismatch
 from notices.executors import LocalPool
 from notices.job import shape
 from notices.output import OutputFolder
@@ -57,6 +58,19 @@ def reference(roll: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     return out, fingerprint(out)
 
 
+def with_city_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    """Runs of this test load the City's profile with one template of its own replaced by ``text``."""
+    from notices import collectors
+    from notices.resources import templates_dir
+
+    root = tmp_path / "templates"
+    shutil.copytree(templates_dir() / "base", root / "base")
+    shutil.copytree(templates_dir() / "baltimore-city", root / "baltimore-city")
+    (root / "baltimore-city" / name).write_text(text)
+    real = collectors.load_collector
+    monkeypatch.setattr(batch, "load_collector", lambda cid, root_=None, **_workspace: real(cid, root))
+
+
 def test_bytes_do_not_depend_on_chunk_size_or_worker_count(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     """Chunks of 4 in this process, and chunks of 3 over a pool of 2 workers, give byte-identical pieces and print file."""
     _, expected = reference
@@ -65,6 +79,37 @@ def test_bytes_do_not_depend_on_chunk_size_or_worker_count(roll: Path, reference
     summary = run(options(roll, tmp_path / "pool", chunk=3, workers=2))
     assert summary.workers == 2 and len(summary.peak_rss_workers_mb) == 2
     assert fingerprint(tmp_path / "pool") == expected
+
+
+def test_with_workers_the_main_process_never_loads_weasyprint(roll: Path, reference: tuple[Path, dict[str, str]],
+                                                              tmp_path: Path) -> None:
+    """The workers lay out the pieces and another process the inserts: the main process of a run with
+    workers lays nothing out, so it does not load WeasyPrint (a second of start-up), and the bytes are
+    the bytes of a run without workers."""
+    out = tmp_path / "pool"
+    code = ("import json, sys; from pathlib import Path; import datetime as dt; "
+            "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
+            "from notices import Options, run; "
+            f"s = run(Options(Path({str(roll)!r}), Path({str(out)!r}), 'baltimore-city', 'final-notice', "
+            f"dt.date.fromisoformat({CITY_DATE.isoformat()!r}), workers=2, chunk=3)); "
+            "print(json.dumps([s.rendered, s.workers, sorted(m for m in sys.modules if m.startswith('weasyprint'))]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [COUNT, 2, []]
+    assert fingerprint(out) == reference[1]
+
+
+def test_an_insert_that_fails_its_check_stops_a_run_with_workers_with_the_error_of_one_without(
+        roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inserts made beside the main process fail their check: the main process makes them again and stops
+    the run with the error, findings and all, a run without workers gives, before any piece."""
+    with_city_template(tmp_path, monkeypatch, "tax-sale-insert.html.j2", '<section class="piece insert" id="insert"><p>Pay.</p></section>\n')
+    raised = []
+    for workers in (1, 2):
+        with pytest.raises(ComplianceError) as caught:
+            run(options(roll, tmp_path / f"out-{workers}", workers=workers))
+        raised.append((str(caught.value), [f.to_dict() for f in caught.value.findings]))
+        assert not list((tmp_path / f"out-{workers}" / "pieces").glob("*.pdf"))
+    assert raised[0] == raised[1] and "fails the statute check" in raised[0][0]
 
 
 def test_shards_cover_the_run_once_and_say_so(roll: Path, reference: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
@@ -87,15 +132,7 @@ def test_shards_cover_the_run_once_and_say_so(roll: Path, reference: tuple[Path,
 
 def test_template_error_stops_the_run_at_the_first_piece(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A statement template that fails for every record stops the run (exit 2) before any piece is written or journaled."""
-    from notices import collectors
-    from notices.resources import templates_dir
-
-    root = tmp_path / "templates"
-    shutil.copytree(templates_dir() / "base", root / "base")
-    shutil.copytree(templates_dir() / "baltimore-city", root / "baltimore-city")
-    (root / "baltimore-city" / "final-notice-statement.html.j2").write_text("<p>{{ record.no_such_field }}</p>\n")
-    real = collectors.load_collector
-    monkeypatch.setattr(batch, "load_collector", lambda cid, root_=None, **_workspace: real(cid, root))
+    with_city_template(tmp_path, monkeypatch, "final-notice-statement.html.j2", "<p>{{ record.no_such_field }}</p>\n")
     with pytest.raises(ConfigError):
         run(options(roll, tmp_path / "out"))
     journal = tmp_path / "out" / ".notices" / "journal.jsonl"
@@ -319,7 +356,7 @@ def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
 def test_shapes_whose_statements_share_a_skeleton_are_one_kind_for_the_pool(tmp_path: Path) -> None:
     """Two shapes of one skeleton sent to two workers would be laid out twice: the pool sees them as one kind."""
     from notices.batch import _ChunkKind, compose_firsts, layout_kinds, load
-    from notices.fields import skeleton
+    from notices.compose import skeleton
     from notices.model import Record
 
     given = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city", "final-notice", CITY_DATE)

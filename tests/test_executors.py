@@ -1,14 +1,19 @@
 """The executors' edges: a worker whose main process is gone just ends, the module imports without
-POSIX-only modules, the pool's bounds come from the caller, and a memory bound that cannot be
-measured says so instead of passing for enforced."""
+POSIX-only modules, the pool's bounds come from the caller, a memory bound that cannot be
+measured says so instead of passing for enforced, and a call made aside hands back only a success."""
 
 from __future__ import annotations
 
 import inspect
 import json
+import math
+import multiprocessing
+import operator
+import os
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing import Pipe
 from typing import Any
 
@@ -16,7 +21,9 @@ import pytest
 from conftest import ROOT
 
 from notices import executors
-from notices.executors import LocalPool, _send, _worker_main
+from notices.executors import Aside, LocalPool, _send, _worker_main
+
+needs_fork_server = pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
 
 
 def _in_thread(target: Any, *args: Any) -> tuple[threading.Thread, list[BaseException]]:
@@ -136,3 +143,42 @@ def test_a_memory_bound_is_enforced_where_proc_is() -> None:
     assert pool.memory_enforced is True and pool.memory_note == ""
     unbounded = _pool(0)  # no bound asked for: nothing to enforce, nothing to report
     assert unbounded.memory_enforced is False and unbounded.memory_note == ""
+
+
+@needs_fork_server
+class TestAside:
+    """``Aside``: a call made in another process while the caller goes on; only a success crosses over."""
+
+    def test_the_value_of_the_call_comes_back_with_its_cost(self) -> None:
+        """The value, as the call returned it, and the process's CPU time and peak memory."""
+        aside = Aside(operator.add, 2, 3)
+        assert aside.result() == 5
+        assert aside.cpu_seconds > 0 and aside.peak_kb > 0
+
+    def test_a_call_that_raises_gives_none_for_the_caller_to_meet_the_error_itself(self) -> None:
+        """math.sqrt(-1) raises in the other process: None here, and nothing of the error (the process answered)."""
+        aside = Aside(math.sqrt, -1)
+        assert aside.result() is None and aside.cpu_seconds > 0
+
+    def test_a_process_that_dies_gives_none(self) -> None:
+        """A process that ends without answering (killed, or exiting) gives None, not a hang or a traceback."""
+        aside = Aside(os._exit, 3)
+        assert aside.result() is None and aside.cpu_seconds == 0
+
+    def test_a_value_that_cannot_be_sent_gives_none(self) -> None:
+        """A lock cannot be pickled: the process says it failed (and answers) instead of dying with a traceback."""
+        aside = Aside(threading.Lock)
+        assert aside.result() is None and aside.cpu_seconds > 0
+
+    def test_closing_an_aside_still_running_stops_it_at_once(self) -> None:
+        """A run that stops early does not wait for a call it will not use."""
+        aside = Aside(time.sleep, 60)
+        started = time.monotonic()
+        aside.close()
+        assert time.monotonic() - started < 5
+        assert aside.result() is None
+
+    def test_without_a_fork_server_nothing_is_started_and_the_caller_makes_the_call(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Where there is no fork server, a spawned process would import everything again: none is started."""
+        monkeypatch.setattr(executors.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+        assert Aside(operator.add, 2, 3).result() is None

@@ -11,7 +11,8 @@ import pytest
 from conftest import job_for
 
 from notices import Options, batch
-from notices.fields import Layouts, Misfit, proven_toolchain, shaping_ahead, skeleton, vet
+from notices.compose import skeleton
+from notices.fields import Layouts, Misfit, proven_toolchain, shaping_ahead, vet
 from notices.model import Record
 from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer

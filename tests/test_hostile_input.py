@@ -16,7 +16,7 @@ from notices.errors import InputError
 from notices.formatting import money, number
 from notices.inputs import read_accounts
 from notices.model import Record, Rejection
-from notices.render import printable
+from notices.resources import printable
 from notices.validate import MAX_AMOUNT, MAX_TOTAL, Rules, validate
 
 RULES = Rules(CITY_DATE, printable=printable)

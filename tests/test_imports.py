@@ -50,6 +50,14 @@ def test_import_cli_does_not_load_weasyprint() -> None:
     assert "weasyprint" not in loaded
 
 
+def test_the_batch_and_its_workers_entry_points_do_not_load_weasyprint() -> None:
+    """The main process of a run imports the batch and the functions it hands its workers, and lays nothing
+    out: WeasyPrint (about a second to import) is loaded by the workers' fork server, not by it."""
+    loaded = modules_after("import notices.batch, notices.workers, notices.cli.render")
+    assert not {m for m in loaded if m.startswith("weasyprint")}
+    assert {"notices.render", "notices.fields", "notices.drawn", "notices.piece"}.isdisjoint(loaded)
+
+
 def test_only_the_render_stage_imports_weasyprint() -> None:
     """Of all the package's modules, only notices/render.py, notices/fields.py (which reuses its layouts) and
     notices/drawn.py (which draws a kept layout once) import weasyprint."""

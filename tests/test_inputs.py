@@ -12,7 +12,7 @@ from notices.batch import Options, run
 from notices.errors import InputError
 from notices.inputs import read_accounts
 from notices.model import Record, Rejection
-from notices.render import printable
+from notices.resources import printable
 from notices.validate import Rules, validate
 
 RULES = Rules(CITY_DATE, printable=printable)

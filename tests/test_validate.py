@@ -10,7 +10,7 @@ from conftest import CITY_DATE, CITY_JSONL, csv_text, row
 
 from notices.inputs import read_accounts
 from notices.model import Record, Rejection
-from notices.render import printable
+from notices.resources import printable
 from notices.validate import Rules, validate
 
 RULES = Rules(CITY_DATE, printable=printable)
