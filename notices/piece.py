@@ -289,15 +289,21 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
     return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
 
 
+INSERT_PAGES = 2
+"""The page count an insert is first composed for (the § 14-812(b) insert's): a wrong guess costs a layout, never a byte."""
+
+
 def render_inserts(job: Job) -> list[tuple[str, bytes]]:
     """Lay out each insert of the plan once (all its documents but a per-record statement); a non-compliant one stops the run."""
     made = []
     for part in job.plan.parts[1:] if job.plan.mailing.per_record else job.plan.parts:
-        html = job.composer.fragment(part, None, seq=0, pages=0)
+        html = job.composer.fragment(part, None, seq=0, pages=INSERT_PAGES)
         findings = check_composed(html, part)
         document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
-        html = job.composer.fragment(part, None, seq=0, pages=len(document.pages))
-        document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
+        if len(document.pages) != INSERT_PAGES:
+            # "Page X of Y" is in the page margin: Y cannot change the count, so one more layout settles it.
+            html = job.composer.fragment(part, None, seq=0, pages=len(document.pages))
+            document = job.renderer.layout(job.composer.document(part, [html], title=part.document.title))
         pdf = job.renderer.write(document)
         # The same check as `notices check insert.pdf --document <id>`: words, order, content, one-page summary, pages.
         findings += check_pdf(pdf, Target(job.collector, job.plan), documents=[part.document.id]).findings

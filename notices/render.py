@@ -36,6 +36,8 @@ from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
 
 WEASYPRINT_VERSION = weasyprint.__version__
+_NO_ID = b"0" * 32  # the identifier of the write whose hash becomes a file's identifier
+_ID_MARK = b"/ID [("  # how pydyf writes a file identifier of letters and digits, in the trailer or the xref stream
 # The libraries whose versions shape a PDF's bytes: layout and shaping (WeasyPrint, Pango, HarfBuzz,
 # fontTools for subsetting), PDF objects (pydyf, pypdf) and the text the check reads (pypdfium2).
 _SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
@@ -331,9 +333,14 @@ class Renderer:
         doc = document if pages is None else document.copy(list(pages))
         with _no_warnings(what):
             if identifier is None:
-                first: bytes = doc.write_pdf(pdf_identifier=b"0" * 32, custom_metadata=True, **self._standard)
+                first: bytes = doc.write_pdf(pdf_identifier=_NO_ID, custom_metadata=True, **self._standard)
                 # The identifier is the hash of the content, so the same piece always has the same bytes.
                 identifier = hashlib.sha256(first).hexdigest()[:32].encode()
+                # pydyf writes the identifier once, as a literal string of the same length at the file's
+                # end (after every offset): swapping it in gives the bytes of a second write
+                # (tests/test_render_write.py), without writing the document again.
+                if first.count(_ID_MARK + _NO_ID) == 1 and identifier.isalnum():
+                    return first.replace(_ID_MARK + _NO_ID, _ID_MARK + identifier)
             pdf: bytes = doc.write_pdf(pdf_identifier=identifier, custom_metadata=True, **self._standard)
             return pdf
 
