@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 import notices.batch
+import notices.piece
 from notices.assemble import add_mailpiece, blank_pdf, pdf_info
 from notices.cli import main
 from notices.job import Job
@@ -37,7 +38,9 @@ def cheap_chunk(job: Job, chunk: Sequence[tuple[int, Record]]) -> list[PieceResu
 
 if __name__ == "__main__":
     # The stand-in, in this process only; and the shipped profiles hold placeholders, which a real run refuses.
-    setattr(notices.batch, "render_chunk", cheap_chunk)  # noqa: B010 - a module's name, replaced on purpose
+    # The batch imports it from notices.piece when it renders in its own process (--workers 1), so it is replaced there.
+    assert callable(notices.piece.render_chunk), "the seam this stand-in replaces has moved"
+    setattr(notices.piece, "render_chunk", cheap_chunk)  # noqa: B010 - a module's name, replaced on purpose
     setattr(notices.batch, "refuse_placeholders", lambda *a, **k: None)  # noqa: B010
     sys.argv[0] = "notices"
     main()
