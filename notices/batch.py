@@ -199,22 +199,22 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = settle(options)
         index_input(options, index, collector, the_plan)
-        # The workers set themselves up (fonts, stylesheets, a first layout), and another process makes
-        # the inserts, while this one checks the placeholders and prepares the folder: then the workers
-        # are only told the inserts. With workers this process lays nothing out, so it never loads WeasyPrint.
-        pool = _early_pool(options, collector, the_plan, index.to_render()) if local else None
-        aside = None
-        if pool is not None:
-            aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
-            stack.callback(aside.close)
-            stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
-        if pool is not None:
-            pool.affinity = _ChunkKind(layout_kinds(firsts))
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
             require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
+        # Another process makes the inserts, and the workers set themselves up (fonts, stylesheets, a
+        # first layout), while this one prepares the folder: the workers are then only told the inserts.
+        # Both fork from the fork server, which may still be loading WeasyPrint when the input is read:
+        # the checks above come first, so this process does them meanwhile. With workers it lays
+        # nothing out, so it never loads WeasyPrint.
+        pool, aside = None, None
+        if local and index.to_render():
+            aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
+            stack.callback(aside.close)
+            pool = _early_pool(options, collector, the_plan, index.to_render(), _ChunkKind(layout_kinds(firsts)))
+            stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
@@ -325,15 +325,13 @@ def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple
     return JobSpec(collector, the_plan, options.language, options.reuse_layouts, inserts, options.proof, block, options.pdf_variant)
 
 
-def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int) -> LocalPool | None:
-    """The run's local workers, started now from what is known before the inserts (``JobSpec.early``); None with nothing to render."""
-    if not records:
-        return None
+def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: _ChunkKind) -> LocalPool:
+    """The run's local workers, started now from what is known before the inserts (``JobSpec.early``)."""
     workers = options.workers or os.cpu_count() or 1
     workers = max(1, min(workers, -(-records // max(1, options.chunk))))
     pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind({}))
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=kinds)
     pool.start()
     return pool
 
