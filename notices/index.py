@@ -30,6 +30,11 @@ from .model import Outcome, Record, Rejection
 Row = tuple[str, int, int, str]
 """An input row as stored: the account id it gives ('' for none), its first line, its kind, its text."""
 Shape = tuple[int, int, int]
+# A shape's records no outcome holds yet, by ranges of the shape index (``ok = 1``: a truth test cannot use it).
+_SAME_SHAPE = ("SELECT r, s, p, seq, data FROM checked c WHERE ok = 1 AND in_run = 1 AND r = ? AND s = ? AND p = ? AND seq > ? "
+               "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY seq LIMIT ?")
+_NEXT_SHAPE = ("SELECT r, s, p, seq, data FROM checked c WHERE ok = 1 AND in_run = 1 AND (r, s, p) > (?, ?, ?) "
+               "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY r, s, p, seq LIMIT ?")
 BATCH = 512  # rows written per statement, and accounts read per query: enough to amortize, little to hold
 
 _SCHEMA = """
@@ -191,13 +196,19 @@ class RunIndex:
         lays it out once. Read a chunk at a time, from where the last one ended: outcomes written
         meanwhile are for chunks already handed out, so none is handed out twice.
         """
-        after: tuple[int, int, int, int] = (-1, -1, -1, -1)
-        while batch := self.db.execute(
-                "SELECT r, s, p, seq, data FROM checked c WHERE ok AND in_run AND (r, s, p, seq) > (?, ?, ?, ?) "
-                "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY r, s, p, seq LIMIT ?",
-                (*after, size)).fetchall():
-            batch = [row for row in batch if row[:3] == batch[0][:3]]
-            after = batch[-1][:4]
+        # Two queries, each a range of the shape index: the rest of this shape after the last piece
+        # handed out, else the next shape. One query over (r, s, p, seq) read the table and sorted it
+        # for every chunk, quadratic in the mailing: 44 s of the main process's CPU at 30,000 pieces.
+        shape: tuple[int, int, int] | None = None
+        after = -1
+        while True:
+            batch = self.db.execute(_SAME_SHAPE, (*shape, after, size)).fetchall() if shape is not None else []
+            if not batch:
+                batch = self.db.execute(_NEXT_SHAPE, (*(shape or (-1, -1, -1)), size)).fetchall()
+                batch = [row for row in batch if row[:3] == batch[0][:3]]
+            if not batch:
+                return
+            shape, after = batch[0][:3], batch[-1][3]
             yield [(seq, _record(data)) for _, _, _, seq, data in batch]
 
     # -- outcomes ------------------------------------------------------------------------------
@@ -249,11 +260,12 @@ class RunIndex:
     def in_print_order(self, sort: str, *, flat: bool = False) -> Iterator[Outcome]:
         """The rendered pieces of a print file (the letter one, or the ``flat``-mailing one), in its order, numbered in it:
         input order, or ZIP+4 then input order (``zip``)."""
-        after = "(sort_key, seq) > (?, ?) ORDER BY sort_key, seq" if sort == "zip" else "? = ? AND seq > ? ORDER BY seq"
+        # In input order, by the table's own key (NOT INDEXED): the zip-order index would be read whole and sorted for every batch.
+        after = ("outcomes WHERE status = 'rendered' AND flat = ? AND (sort_key, seq) > (?, ?) ORDER BY sort_key, seq" if sort == "zip"
+                 else "outcomes NOT INDEXED WHERE status = 'rendered' AND flat = ? AND ? = ? AND seq > ? ORDER BY seq")
         last: tuple[str, int] = ("", 0)
         place = 0
-        while batch := self.db.execute(f"SELECT sort_key, seq, data FROM outcomes WHERE status = 'rendered' AND flat = ? "  # noqa: S608 - one of two fixed texts
-                                       f"AND {after} LIMIT ?",
+        while batch := self.db.execute(f"SELECT sort_key, seq, data FROM {after} LIMIT ?",  # noqa: S608 - one of two fixed texts
                                        (flat, *last, BATCH) if sort == "zip" else (flat, "", "", last[1], BATCH)).fetchall():
             for _, _, data in batch:
                 place += 1
