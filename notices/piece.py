@@ -28,6 +28,8 @@ from .pdfwriter import Fragment, PdfStreamWriter, overlay
 from .postal import imb, omr, production
 
 Item = tuple[int, Record]
+INSERT_PAGES = 2
+"""The page count an insert is first composed for (the § 14-812(b) insert's): a wrong guess costs a layout, never a byte."""
 
 
 @dataclass(frozen=True)
@@ -287,10 +289,6 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors], failed_pdf=piece)
     return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
-
-
-INSERT_PAGES = 2
-"""The page count an insert is first composed for (the § 14-812(b) insert's): a wrong guess costs a layout, never a byte."""
 
 
 def render_inserts(job: Job) -> list[tuple[str, bytes]]:
