@@ -210,10 +210,11 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         # the checks above come first, so this process does them meanwhile. With workers it lays
         # nothing out, so it never loads WeasyPrint.
         pool, aside = None, None
-        if local and index.to_render():
+        todo = index.to_render() if local else 0
+        if todo:
             aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
             stack.callback(aside.close)
-            pool = _early_pool(options, collector, the_plan, index.to_render(), _ChunkKind(layout_kinds(firsts)))
+            pool = _early_pool(options, collector, the_plan, todo, _ChunkKind(layout_kinds(firsts)))
             stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:

@@ -1,5 +1,7 @@
 """Turn chunks of work items into results on local worker processes, with time and memory bounds.
 
+``Aside`` makes one call in a process of its own while the caller goes on (a run's inserts).
+
 This pool and the Dask executor (``notices.cluster``) take an iterable of chunks (lists of items) and yield one list of results per chunk,
 in the order chunks finish; every item of every chunk comes back exactly once. The work function
 must be a pure function of its items (plus what the initializer set up), so where it runs, and how
