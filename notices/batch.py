@@ -32,7 +32,7 @@ from .control import Control, Tally, read_control
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError
 from .executors import Aside, LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
-from .fingerprint import run_identity
+from .fingerprint import reuse_refused, run_identity, toolchain
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
@@ -224,7 +224,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
-    summary.notes = list(stats.notes) + serials.notes(options.home, block)
+    summary.notes += list(stats.notes) + serials.notes(options.home, block)
     summary.serials = serials.summary(options.home, options.out, block)
     summary.cpu_seconds = round(cpu_seconds() - cpu_started + stats.cpu_seconds + (aside.cpu_seconds if aside else 0.0), 3)
     summary.peak_rss_workers_mb = [round(kb / 1024, 1) for kb in stats.peaks_kb]
@@ -248,6 +248,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
     try:
         names = itertools.chain((f"pieces/{piece_name(seq, account_id)}" for seq, account_id in index.piece_accounts()),
                                 (f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"))
+        tools = tools if tools is not None else toolchain()
         identity = run_identity(options, collector, tools)
         for seq, entry in folder.prepare(identity, options.resume, names, options.force):
             if entry is None:
@@ -272,6 +273,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         stats = _render_all(options, job, index, folder, progress, pool)
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed
+        summary.notes = _reuse_note(options, tools)
     except OSError as exc:
         # A full disk or a lost mount: what is journaled is safe; say so, and how to go on.
         raise BatchError(f"Cannot write to the output folder: {exc.strerror or exc}", file=str(options.out),
@@ -280,6 +282,15 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         folder.drop_spool()
         folder.unlock()
     return summary, stats, block
+
+
+def _reuse_note(options: Options, tools: dict[str, str]) -> list[str]:
+    """Say so when this machine lays every piece out in full though the run asked for reuse: the same pages, several times slower."""
+    why = reuse_refused(tools)
+    if why is None or not options.reuse_layouts or options.executor != "local" or standards.full_layout(options.pdf_variant):
+        return []
+    return [f"every piece was laid out in full, several times slower than with layout reuse: {why} "
+            "(README: Fonts without HarfBuzz-subset)"]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ layout uses (``split_first_line``, then the text-align offset), so the two paths
 ``tests/test_fields.py`` holds them to it. Anything else is laid out in full, as before.
 
 Like ``render``, this module uses WeasyPrint, here its layout internals. Those change without notice
-between releases, so reuse is on only with the exact versions it was proven with (``PROVEN``, the
+between releases, so reuse is on only with the exact versions it was proven with (``fingerprint.REUSE_PROVEN``, the
 same pins as ``constraints.txt``); with any other, every piece gets a full layout, which is only slower.
 """
 
@@ -26,7 +26,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Literal, TypeVar
 
 from weasyprint.css.properties import INITIAL_VALUES
@@ -36,24 +35,24 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, pango
 from weasyprint.text.line_break import Layout as PangoLayout
 from weasyprint.text.line_break import line_size, split_first_line
 
+from .fingerprint import REUSE_PROVEN, reuse_refused
+from .render import installed_version
+
 T = TypeVar("T")
-# The versions byte identity with a full layout was proven with (tests/test_fields.py), as pinned in constraints.txt.
-PROVEN = {"weasyprint": "70.0", "pydyf": "0.13.0"}
 
 
 def proven_toolchain() -> bool:
-    """Whether the installed WeasyPrint and pydyf are the versions layout reuse was proven with, subsetting with HarfBuzz.
+    """Whether the installed WeasyPrint and pydyf are the versions layout reuse was proven with, subsetting with
+    HarfBuzz (``fingerprint.REUSE_PROVEN``).
 
     Without HarfBuzz-subset WeasyPrint subsets fonts with fontTools, and then a piece written into a
     kept layout is not byte-identical to one laid out alone (tests/test_fields.py, run without the
     library, shows it): reuse stays off there.
     """
-    if ffi.harfbuzz_subset is None:
-        return False
-    try:
-        return all(metadata.version(name) == version for name, version in PROVEN.items())
-    except metadata.PackageNotFoundError:
-        return False
+    tools = {name: installed_version(name) for name in REUSE_PROVEN if name != "harfbuzz-subset"}
+    tools["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
+    return reuse_refused(tools) is None
+
 
 _PLACED = 4096  # fields' placements kept per layout: memory stays flat however long the mailing
 _PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the blank of an unused line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ._version import __version__
@@ -42,6 +42,20 @@ def _file_hash(path: Path) -> str:
     """A file's sha256, read a block at a time: a roll export may be as large as the input allows (2 GiB)."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# The versions layout reuse (``notices.fields``) was proven byte-identical with (tests/test_fields.py), as
+# pinned in constraints.txt; with HarfBuzz subsetting the fonts, as ``toolchain()`` reports it.
+REUSE_PROVEN = {"weasyprint": "70.0", "pydyf": "0.13.0", "harfbuzz-subset": "present"}
+
+
+def reuse_refused(tools: Mapping[str, str]) -> str | None:
+    """Why a toolchain (``toolchain()``) lays every piece out in full instead of reusing layouts, or None when it reuses them."""
+    if tools.get("harfbuzz-subset") != "present":
+        return "libharfbuzz-subset0 is not installed"
+    other = [f"{name} {tools.get(name, 'absent')} (proven: {version})" for name, version in REUSE_PROVEN.items()
+             if tools.get(name) != version]
+    return "not the versions layout reuse was proven with: " + ", ".join(other) if other else None
 
 
 def toolchain() -> dict[str, str]:

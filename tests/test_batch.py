@@ -172,6 +172,33 @@ def test_oversized_record_is_rejected_and_the_run_goes_on(tmp_path: Path) -> Non
     assert "tax lines" in (tmp_path / "out" / "rejects.csv").read_text()
 
 
+def test_a_run_says_when_this_machine_lays_every_piece_out_in_full(roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without HarfBuzz-subset every piece gets a full layout (several times slower): the summary says why, unless asked for."""
+    from notices import fingerprint
+
+    def full(notes: list[str]) -> list[str]:
+        return [n for n in notes if "laid out in full" in n]
+
+    real = fingerprint.toolchain()
+    assert not full(run(options(roll, tmp_path / "here")).notes) or fingerprint.reuse_refused(real) is not None
+    monkeypatch.setattr(batch, "toolchain", lambda: {**real, "harfbuzz-subset": "absent"})
+    said = full(run(options(roll, tmp_path / "without")).notes)
+    assert len(said) == 1 and "libharfbuzz-subset0 is not installed" in said[0], said
+    # Reuse turned off on purpose: nothing to tell.
+    assert not full(run(options(roll, tmp_path / "asked", reuse_layouts=False)).notes)
+
+
+def test_the_run_and_the_layouts_agree_on_whether_this_toolchain_reuses_layouts() -> None:
+    from notices import fingerprint, render
+    from notices.fields import proven_toolchain
+
+    assert proven_toolchain() == (fingerprint.reuse_refused(render.toolchain()) is None)
+    proven = {"weasyprint": "70.0", "pydyf": "0.13.0", "harfbuzz-subset": "present"}
+    assert fingerprint.reuse_refused(proven) is None
+    assert "libharfbuzz-subset0" in (fingerprint.reuse_refused({**proven, "harfbuzz-subset": "absent"}) or "")
+    assert "weasyprint 71.0 (proven: 70.0)" in (fingerprint.reuse_refused({**proven, "weasyprint": "71.0"}) or "")
+
+
 def test_second_run_on_a_held_folder_refuses_with_exit_4(roll: Path, tmp_path: Path) -> None:
     """While one run holds the output folder, another exits 4 and writes nothing."""
     holder = OutputFolder(tmp_path / "out")
