@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import standards
+from . import fingerprint, standards
 from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
@@ -32,7 +32,6 @@ from .control import Control, Tally, read_control
 from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError
 from .executors import Aside, LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
-from .fingerprint import reuse_refused, run_identity, toolchain
 from .index import RunIndex
 from .inputs import raw_accounts, read_into
 from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
@@ -248,8 +247,8 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
     try:
         names = itertools.chain((f"pieces/{piece_name(seq, account_id)}" for seq, account_id in index.piece_accounts()),
                                 (f"print/{_print_name(options, collector)}", "manifest.csv", "manifest.json", "rejects.csv"))
-        tools = tools if tools is not None else toolchain()
-        identity = run_identity(options, collector, tools)
+        tools = tools if tools is not None else fingerprint.toolchain()
+        identity = fingerprint.run_identity(options, collector, tools)
         for seq, entry in folder.prepare(identity, options.resume, names, options.force):
             if entry is None:
                 index.forget(seq)
@@ -286,7 +285,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
 
 def _reuse_note(options: Options, tools: dict[str, str]) -> list[str]:
     """Say so when this machine lays every piece out in full though the run asked for reuse: the same pages, several times slower."""
-    why = reuse_refused(tools)
+    why = fingerprint.reuse_refused(tools)
     if why is None or not options.reuse_layouts or options.executor != "local" or standards.full_layout(options.pdf_variant):
         return []
     return [f"every piece was laid out in full, several times slower than with layout reuse: {why} "

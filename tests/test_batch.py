@@ -181,7 +181,7 @@ def test_a_run_says_when_this_machine_lays_every_piece_out_in_full(roll: Path, t
 
     real = fingerprint.toolchain()
     assert not full(run(options(roll, tmp_path / "here")).notes) or fingerprint.reuse_refused(real) is not None
-    monkeypatch.setattr(batch, "toolchain", lambda: {**real, "harfbuzz-subset": "absent"})
+    monkeypatch.setattr(fingerprint, "toolchain", lambda: {**real, "harfbuzz-subset": "absent"})
     said = full(run(options(roll, tmp_path / "without")).notes)
     assert len(said) == 1 and "libharfbuzz-subset0 is not installed" in said[0], said
     # Reuse turned off on purpose: nothing to tell.
