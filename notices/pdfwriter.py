@@ -169,6 +169,10 @@ def _identities(bodies: dict[int, bytes], own: set[int]) -> dict[int, bytes]:
 
 def _renumbered(head: bytes, numbers: dict[int, int]) -> bytes:
     """A serialized dictionary with each reference to a number in ``numbers`` pointing at what it maps to."""
+    if b" 0 R" not in head:
+        # Nothing to renumber (a content stream's ``/Length``, different in every piece): not cached, where it
+        # would only push out the heads that recur.
+        return head
     form = _head_form(head)
     if form is None:
         def renumber(match: re.Match[bytes]) -> bytes:
