@@ -150,3 +150,27 @@ def test_a_statement_is_renumbered_as_written_whatever_its_heads_hold() -> None:
             b"/PieceInfo (100% 7 0 R) /Other 007 0 R>>\nendobj\n") in written[0]
     assert b"4 0 obj\n<</Length 5>>\nstream\n6 0 R\nendstream\nendobj\n" in written[0]
     assert b"5 0 obj\n<</Type /Font/Subtype /Type1/BaseFont /Helvetica/Note (5%) /Drawn 4 0 R>>\nendobj\n" in written[0]
+
+
+def test_a_file_of_many_pages_lists_every_page_in_order_holding_only_the_latest() -> None:
+    """The page tree of a print file names every page in order, and the writer keeps only a block of their numbers:
+    the rest wait in a temporary file (a 100,000-piece print file has 400,000 pages)."""
+    import re
+
+    from pypdf import PdfReader
+
+    count = 3 * pdfwriter._BLOCK + 5
+    out = io.BytesIO()
+    writer = PdfStreamWriter(out)
+    held = 0
+    for _ in range(count):
+        writer.add_blank()
+        held = max(held, len(writer.pages._tail))
+    assert len(writer.pages) == count
+    writer.close()
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    numbers = [page.indirect_reference.idnum for page in reader.pages if page.indirect_reference is not None]
+    assert len(numbers) == count
+    kids = re.search(rb"/Kids \[(.*?)\] >>", out.getvalue(), re.S)
+    assert kids is not None and kids.group(1) == b" ".join(b"%d 0 R" % n for n in numbers)
+    assert held < 2 * pdfwriter._BLOCK
