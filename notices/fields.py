@@ -16,8 +16,9 @@ layout uses (``split_first_line``, then the text-align offset), so the two paths
 ``tests/test_fields.py`` holds them to it. Anything else is laid out in full, as before.
 
 Like ``render``, this module uses WeasyPrint, here its layout internals. Those change without notice
-between releases, so reuse is on only with the exact versions it was proven with (``fingerprint.REUSE_PROVEN``, the
-same pins as ``constraints.txt``); with any other, every piece gets a full layout, which is only slower.
+between releases, so reuse is on only with the exact versions it was proven with
+(``fingerprint.REUSE_PROVEN``, the same pins as ``constraints.txt``); with any other, every piece
+gets a full layout, which is only slower.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, pango
 from weasyprint.text.line_break import Layout as PangoLayout
 from weasyprint.text.line_break import line_size, split_first_line
 
-from .fingerprint import REUSE_PROVEN, reuse_refused
-from .render import installed_version
+from .fingerprint import reuse_refused
+from .render import toolchain
 
 T = TypeVar("T")
 
@@ -49,9 +50,7 @@ def proven_toolchain() -> bool:
     kept layout is not byte-identical to one laid out alone (tests/test_fields.py, run without the
     library, shows it): reuse stays off there.
     """
-    tools = {name: installed_version(name) for name in REUSE_PROVEN if name != "harfbuzz-subset"}
-    tools["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
-    return reuse_refused(tools) is None
+    return reuse_refused(toolchain()) is None
 
 
 _PLACED = 4096  # fields' placements kept per layout: memory stays flat however long the mailing

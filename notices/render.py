@@ -43,7 +43,7 @@ _ID_MARK = b"/ID [("  # how pydyf writes a file identifier of letters and digits
 _SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
 
 
-def installed_version(name: str) -> str:
+def _version(name: str) -> str:
     """An installed distribution's version, or "absent"."""
     try:
         return metadata.version(name)
@@ -53,7 +53,7 @@ def installed_version(name: str) -> str:
 
 def toolchain() -> dict[str, str]:
     """The version of every library that shapes the bytes, for the run's fingerprint (a resume after an upgrade is refused)."""
-    versions = {name: installed_version(name) for name in _SHAPERS}
+    versions = {name: _version(name) for name in _SHAPERS}
     versions["pango"] = str(ffi.pango.pango_version())
     versions["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
     return versions
@@ -168,7 +168,7 @@ def keep_patterns() -> bool:
     The pattern is the one tinyhtml5 would build for the same characters, so the tree it parses is
     the same; only the lookup finds it (``tests/test_render_parse.py``). Idempotent.
     """
-    if installed_version("tinyhtml5") != PATTERNS_PROVEN:
+    if _version("tinyhtml5") != PATTERNS_PROVEN:
         return False
     stream: Any = importlib.import_module("tinyhtml5.inputstream")  # WeasyPrint's HTML parser; it ships no types
     if not isinstance(stream.characters_until_regex, _Patterns):

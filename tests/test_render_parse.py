@@ -18,7 +18,7 @@ from notices.model import Record
 from notices.render import Renderer
 from notices.resources import templates_dir
 
-pytestmark = pytest.mark.skipif(render.installed_version("tinyhtml5") != render.PATTERNS_PROVEN,
+pytestmark = pytest.mark.skipif(render._version("tinyhtml5") != render.PATTERNS_PROVEN,
                                 reason="the pattern cache is repaired only under the tinyhtml5 it was proven on")
 
 PARSER: Any = importlib.import_module("tinyhtml5")  # WeasyPrint's HTML parser; it ships no types
@@ -110,6 +110,6 @@ def test_the_cache_is_bounded(plain_cache: None, monkeypatch: pytest.MonkeyPatch
 
 
 def test_another_tinyhtml5_keeps_its_own_cache(plain_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "installed_version", lambda name: "0.0-unproven")
+    monkeypatch.setattr(render, "_version", lambda name: "0.0-unproven")
     assert not render.keep_patterns()
     assert type(STREAM.characters_until_regex) is dict
