@@ -262,11 +262,11 @@ class RunIndex:
         input order, or ZIP+4 then input order (``zip``)."""
         # In input order, by the table's own key (NOT INDEXED): the zip-order index would be read whole and sorted for every batch.
         after = ("outcomes WHERE status = 'rendered' AND flat = ? AND (sort_key, seq) > (?, ?) ORDER BY sort_key, seq" if sort == "zip"
-                 else "outcomes NOT INDEXED WHERE status = 'rendered' AND flat = ? AND ? = ? AND seq > ? ORDER BY seq")
+                 else "outcomes NOT INDEXED WHERE status = 'rendered' AND flat = ? AND seq > ? ORDER BY seq")
         last: tuple[str, int] = ("", 0)
         place = 0
         while batch := self.db.execute(f"SELECT sort_key, seq, data FROM {after} LIMIT ?",  # noqa: S608 - one of two fixed texts
-                                       (flat, *last, BATCH) if sort == "zip" else (flat, "", "", last[1], BATCH)).fetchall():
+                                       (flat, *last, BATCH) if sort == "zip" else (flat, last[1], BATCH)).fetchall():
             for _, _, data in batch:
                 place += 1
                 yield _outcome(data, print_sequence=place)
