@@ -19,8 +19,8 @@ from .workspace import home_from
 
 Executor = Literal["local", "dask"]
 
-WORKER_PRELOAD = ("notices.workers", "notices.piece")
-"""What the fork server loads once for every local worker it forks: WeasyPrint and the package."""
+WORKER_PRELOAD = ("notices.native", "notices.workers", "notices.piece")
+"""What the fork server loads once for every local worker it forks: WeasyPrint (``native`` finds its libraries) and the package."""
 CHUNK = 8
 """Pieces laid out per WeasyPrint call: enough to amortize the call, few enough to keep a retry cheap."""
 PIECE_TIMEOUT = 60.0
