@@ -197,22 +197,25 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = settle(options)
+        aside = None
+        if local:
+            # The inserts depend on the collector and the plan alone: another process makes them (and
+            # checks them) while this one reads the input. A run refused below stops it unasked.
+            aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
+            stack.callback(aside.close)
         index_input(options, index, collector, the_plan)
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
             require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
-        # Another process makes the inserts, and the workers set themselves up (fonts, stylesheets, a
-        # first layout), while this one prepares the folder: the workers are then only told the inserts.
-        # Both fork from the fork server, which may still be loading WeasyPrint when the input is read:
-        # the checks above come first, so this process does them meanwhile. With workers it lays
-        # nothing out, so it never loads WeasyPrint.
-        pool, aside = None, None
+        # The workers set themselves up (fonts, stylesheets, a first layout) while this one prepares
+        # the folder: they are then only told the inserts. They fork from the fork server, like the
+        # inserts' process: the checks above come first, so a refused run starts no worker. With
+        # workers this process lays nothing out, so it never loads WeasyPrint.
+        pool = None
         todo = index.to_render() if local else 0
         if todo:
-            aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
-            stack.callback(aside.close)
             pool = _early_pool(options, collector, the_plan, todo, _ChunkKind(layout_kinds(firsts)))
             stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block

@@ -157,13 +157,24 @@ class Aside:
         self.peak_kb = 0
         self._conn: Connection | None = None
         self._process: Any = None
+        self._started = False
+        self._starting: threading.Thread | None = None
         if "forkserver" not in multiprocessing.get_all_start_methods():
             return
         ctx: Any = multiprocessing.get_context("forkserver")
         self._conn, sender = ctx.Pipe(duplex=False)
         # Daemonic: should this process stop before asking for the result, the call is not waited for.
         self._process = ctx.Process(target=_aside_main, args=(sender, function, args), daemon=True)
-        self._process.start()
+        # Starting it waits for the fork server, which may still be loading its modules (a tenth of a
+        # second, early in a run): a thread of this process waits, while the caller goes on.
+        self._starting = threading.Thread(target=self._start, args=(sender,), name="aside-start", daemon=True)
+        self._starting.start()
+
+    def _start(self, sender: Connection) -> None:
+        # Not started (an exception): result() finds the pipe closed and gives None.
+        with contextlib.suppress(Exception):
+            self._process.start()
+            self._started = True
         sender.close()
 
     def result(self) -> Any:
@@ -183,10 +194,13 @@ class Aside:
         self._end(wait=False)
 
     def _end(self, wait: bool) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        if self._process is not None:
+        if self._process is not None and self._started:
             if wait:
                 self._process.join(timeout=5)
             if self._process.is_alive():

@@ -178,6 +178,28 @@ class TestAside:
         assert time.monotonic() - started < 5
         assert aside.result() is None
 
+    def test_making_an_aside_does_not_wait_for_its_process_to_start(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A fork server still loading its modules holds up the start: the caller goes on meanwhile."""
+        start = multiprocessing.process.BaseProcess.start
+
+        def slow_start(process: multiprocessing.process.BaseProcess) -> None:
+            time.sleep(1.5)
+            start(process)
+
+        monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", slow_start)
+        began = time.monotonic()
+        aside = Aside(operator.add, 2, 3)
+        assert time.monotonic() - began < 1.0
+        assert aside.result() == 5
+
+    def test_a_process_that_cannot_start_gives_none(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def no_start(process: multiprocessing.process.BaseProcess) -> None:
+            raise OSError("fork server gone")
+
+        monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", no_start)
+        assert Aside(operator.add, 2, 3).result() is None
+        Aside(operator.add, 2, 3).close()
+
     def test_without_a_fork_server_nothing_is_started_and_the_caller_makes_the_call(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Where there is no fork server, a spawned process would import everything again: none is started."""
         monkeypatch.setattr(executors.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
