@@ -4,7 +4,7 @@ WeasyPrint tries several names for each library (Pango, HarfBuzz, fontconfig...)
 ``ctypes.util.find_library`` for each name it cannot open directly. On Linux that runs
 ``ldconfig -p``, and for a name the cache does not hold, ``gcc`` and ``ld`` too: two of the three
 names WeasyPrint tries first for each library are such names, and the compiler runs cost about
-0.15 s of every process that loads WeasyPrint (the fork server's, on the way to a run's first piece).
+0.14 s of every process that loads WeasyPrint (the fork server's, on the way to a run's first piece).
 
 Importing this module loads WeasyPrint with ``find_library`` answering from one reading of the
 cache, as its first step does: the same file for every name the cache holds. A name it does not
