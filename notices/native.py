@@ -34,10 +34,10 @@ _ABI = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "l
 
 @functools.cache
 def _cache() -> bytes:
-    """``ldconfig -p``: every library the dynamic linker's cache holds, read once."""
+    """``ldconfig -p``: every library the dynamic linker's cache holds, read once (none, should it hang: the sonames still load)."""
     try:
         done = subprocess.run([LDCONFIG, "-p"], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, env={"LC_ALL": "C", "LANG": "C"}, check=False, timeout=30)
+                              stdout=subprocess.PIPE, env={"LC_ALL": "C", "LANG": "C"}, check=False, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return b""
     return done.stdout
