@@ -197,13 +197,14 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = settle(options)
+        index_input(options, index, collector, the_plan)
         aside = None
         if local:
             # The inserts depend on the collector and the plan alone: another process makes them (and
-            # checks them) while this one reads the input. A run refused below stops it unasked.
+            # checks them) while this one checks the first statements and prepares the folder. After
+            # the input, so a file that cannot be read starts nothing; a run refused below stops it unasked.
             aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
             stack.callback(aside.close)
-        index_input(options, index, collector, the_plan)
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from notices import Options, batch, run
 from notices.cli import app
-from notices.errors import ComplianceError, ConfigError, ResumeMismatch
+from notices.errors import ComplianceError, ConfigError, NoticesError, ResumeMismatch
 from notices.executors import LocalPool
 from notices.job import shape
 from notices.output import OutputFolder
@@ -515,6 +515,18 @@ def test_a_set_up_that_fails_in_a_worker_stops_the_run_with_its_error() -> None:
 
 def _slow_set_up() -> None:
     time.sleep(30)
+
+
+def test_a_file_that_cannot_be_read_starts_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inserts' process starts once the roll is read: a bad file stops the run first, without waiting on the fork server."""
+    started: list[object] = []
+    monkeypatch.setattr(batch, "Aside", lambda *args: started.append(args))
+    monkeypatch.setattr(batch, "LocalPool", lambda *args, **kwargs: started.append(args))
+    bad = tmp_path / "roll.csv"
+    bad.write_text("foo,bar\n1,2\n", "utf-8")
+    with pytest.raises(NoticesError, match="Missing required column"):
+        run(options(bad, tmp_path / "out", workers=2))
+    assert started == [] and not (tmp_path / "out").exists()
 
 
 def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_at_once() -> None:
