@@ -7,11 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/sbin/ldconfig"),
                                 reason="the library cache is glibc's ldconfig")
@@ -41,6 +39,12 @@ def _loaded(module: str, before: str = "") -> dict[str, object]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+@pytest.fixture(scope="module")
+def usual() -> dict[str, object]:
+    """What a plain ``import weasyprint`` loads, WeasyPrint's own way."""
+    return _loaded("weasyprint")
+
+
 def test_a_name_the_cache_holds_is_found_as_ctypes_finds_it_first() -> None:
     from notices import native
 
@@ -48,8 +52,7 @@ def test_a_name_the_cache_holds_is_found_as_ctypes_finds_it_first() -> None:
         assert native.from_cache(name) == ctypes.util._findSoname_ldconfig(name), name  # type: ignore[attr-defined]
 
 
-def test_weasyprint_loads_the_same_library_files_without_running_a_compiler() -> None:
-    usual = _loaded("weasyprint")
+def test_weasyprint_loads_the_same_library_files_without_running_a_compiler(usual: dict[str, object]) -> None:
     cached = _loaded("notices.native")
     assert cached["files"] == usual["files"] and cached["files"] and cached["whole"]
     assert cached["subset"] == usual["subset"]
@@ -57,8 +60,7 @@ def test_weasyprint_loads_the_same_library_files_without_running_a_compiler() ->
     assert cached["asked"] == []
 
 
-def test_with_an_empty_cache_each_library_still_loads_by_its_soname() -> None:
-    usual = _loaded("weasyprint")
+def test_with_an_empty_cache_each_library_still_loads_by_its_soname(usual: dict[str, object]) -> None:
     no_cache = ("import subprocess\n"
                 "real = subprocess.run\n"
                 "subprocess.run = lambda args, **kw: (subprocess.CompletedProcess(args, 0, b'', b'')\n"
@@ -67,7 +69,7 @@ def test_with_an_empty_cache_each_library_still_loads_by_its_soname() -> None:
     assert empty["files"] == usual["files"] and empty["asked"] == []
 
 
-def test_a_library_the_cache_cannot_give_is_loaded_the_usual_way_and_weasyprint_is_whole() -> None:
+def test_a_library_the_cache_cannot_give_is_loaded_the_usual_way_and_weasyprint_is_whole(usual: dict[str, object]) -> None:
     # As if a library were found only on the compiler's search path: opening fails while the cache answers.
     before = (
         "import cffi, ctypes.util\n"
@@ -78,7 +80,6 @@ def test_a_library_the_cache_cannot_give_is_loaded_the_usual_way_and_weasyprint_
         "    return real_dlopen(self, name, flags)\n"
         "cffi.FFI.dlopen = dlopen\n"
     )
-    usual = _loaded("weasyprint")
     fallen_back = _loaded("notices.native", before=before)
     assert fallen_back["files"] == usual["files"] and fallen_back["whole"]
     assert fallen_back["asked"], "loaded the usual way: the compiler was asked"
