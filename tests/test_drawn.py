@@ -9,20 +9,26 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import job_for
+from conftest import ROOT, job_for
 from pypdf import PdfReader
 from test_fields import MAILINGS, _records
 
+from notices import Options, batch
 from notices.assemble import add_mailpiece
 from notices.compliance import Target, check_pdf, page_texts
 from notices.fields import proven_toolchain
+from notices.job import shape
 from notices.model import Record
 from notices.pdfwriter import Fragment, PdfStreamWriter, read_fragment
 from notices.piece import PieceResult, must_show, render_chunk
+
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import baltimore_city_accounts, write_csv
 
 pytestmark = pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is off without the proven WeasyPrint and HarfBuzz-subset")
 
@@ -70,11 +76,28 @@ def test_fields_drawn_into_a_page_drawn_once_read_as_a_full_layout(
         collector: str, sample: str, mailing: str, day: dt.date, language: str, share: float, tmp_path: Path) -> None:
     """Every mailing, collector and language: the same words at the same places (pdftotext -bbox, to 0.05 pt), the same
     text for the statute check (PDFium), the same findings, as each piece laid out and drawn on its own."""
+    _read_as_a_full_layout(collector, _records(collector, sample, mailing, day), mailing, day, language, share, tmp_path)
+
+
+@pytest.mark.slow
+def test_every_shape_of_a_roll_the_samples_do_not_hold_reads_as_a_full_layout(tmp_path: Path) -> None:
+    """240 synthetic City accounts from a seed no other test or the bench uses: 30 shapes, tables of 1 to 12 rows,
+    one- and two-page statements, each piece read as the same piece laid out and drawn on its own."""
+    roll = tmp_path / "roll.csv"
+    write_csv(baltimore_city_accounts(240, seed=31), roll)
+    day = dt.date(2027, 2, 1)
+    options = Options(input=roll, out=tmp_path / "unused", collector="baltimore-city", mailing="final-notice", date=day)
+    items = [(seq, item) for seq, item in batch.load(options)[2] if isinstance(item, Record)]
+    assert len(items) == 240 and len({shape(record) for _, record in items}) >= 25
+    _read_as_a_full_layout("baltimore-city", items, "final-notice", day, "en", 0.8, tmp_path)
+
+
+def _read_as_a_full_layout(collector: str, items: list[tuple[int, Record]], mailing: str, day: dt.date, language: str,
+                           share: float, tmp_path: Path) -> None:
     if shutil.which("pdftotext") is None:
         if os.environ.get("CI"):
             pytest.fail("pdftotext is not installed: .ci/run installs poppler-utils")
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    items = _records(collector, sample, mailing, day)
     drawn, job = _render(collector, items, mailing, day, language, reuse=True)
     alone, _ = _render(collector, items, mailing, day, language, reuse=False)
     assert sorted(drawn) == sorted(alone) == [seq for seq, _ in items]
