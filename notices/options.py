@@ -35,9 +35,12 @@ REUSE_LAYOUTS_ENV = "NOTICES_REUSE_LAYOUTS"
 
 
 def reuse_layouts_from_env() -> bool:
-    """Layout reuse is on unless ``NOTICES_REUSE_LAYOUTS=0``: the bytes are the same, only slower.
+    """Layout reuse is on unless ``NOTICES_REUSE_LAYOUTS=0``: every piece is then laid out and drawn in full, only slower.
 
-    It is there to prove that (tests/test_fields.py) and to debug a layout.
+    A reader sees the same pieces either way: the same words at the same places, the same statute
+    findings, the same drawing operators (tests/test_drawn.py). The files' bytes differ: a kept shape's
+    fonts carry the fields' characters, and its content streams are compressed in parts
+    (notices/drawn.py). It is there to compare and to debug a layout.
     """
     return os.environ.get(REUSE_LAYOUTS_ENV, "1") != "0"
 
