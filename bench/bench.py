@@ -143,7 +143,8 @@ def stages_worker(csv: Path, count: int, chunk: int) -> dict[str, Any]:
     # No kept layouts when reuse is off (notices.fields.proven_toolchain: say, no HarfBuzz-subset): all laid out.
     reused, drawn = (job.layouts.reused, job.layouts.drawn) if job.layouts is not None else (0, 0)
     return {"pieces": len(records), "rendered": rendered, "cpu_seconds_per_piece": round(cpu / max(len(records), 1), 5),
-            "stages_cpu_per_piece": per_piece, "laid_out": len(records) - reused, "drawn": drawn}
+            "stages_cpu_per_piece": per_piece, "laid_out": len(records) - reused, "drawn": drawn,
+            "laid_out_cpu_per_piece": round(timed.whole.get("laid_out", 0.0) / max(len(records), 1), 5)}
 
 
 def measure_stages(csv: Path, count: int, chunk: int) -> dict[str, Any]:
@@ -465,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             w = report["worker_stages"]
             print(f"worker CPU s per piece ({w['pieces']} pieces in one process, {w['laid_out']} laid out, {w['drawn']} drawn once): "
                   f"{w['cpu_seconds_per_piece']:.5f} = " + ", ".join(f"{k} {v:.5f}" for k, v in w["stages_cpu_per_piece"].items()))
+            print(f"  of which the {w['laid_out']} pieces laid out in full, whole (layout, keeping and drawing the layout, "
+                  f"writing, check): {w['laid_out_cpu_per_piece']:.5f}")
         bound = report["print_file_bound"]
         print(f"print file: {bound['print_file_bytes']} bytes; statements ({bound['statement_bytes_per_piece']} B/piece) "
               f"+ inserts once ({bound['insert_bytes_once']} B) + 10 % = {bound['bound_bytes']} bytes: "

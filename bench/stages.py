@@ -18,6 +18,7 @@ class Stages:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.whole: dict[str, float] = {}  # CPU time of whole calls, their nested stages included (``include``)
         self._stack: list[str] = []
         self._mark = time.process_time()
 
@@ -41,6 +42,20 @@ class Stages:
             finally:
                 self._charge()
                 self._stack.pop()
+
+        setattr(owner, name, timed)
+
+    def include(self, owner: Any, name: str, label: str) -> None:
+        """Also count each call of ``owner.name`` whole, whatever stages run inside it, under ``label``."""
+        original: Callable[..., Any] = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.whole[label] = self.whole.get(label, 0.0) + time.process_time() - start
 
         setattr(owner, name, timed)
 
@@ -76,3 +91,6 @@ def time_worker(stages: Stages, job: Any) -> None:
     stages.wrap(piece, "read_pages", "check")
     stages.wrap(piece, "shared_pages", "check")
     stages.wrap(piece, "check_pdf", "check")
+    # The pieces laid out in full (the first of each skeleton, and any whose words do not fit a kept
+    # layout), whole: layout, keeping and drawing the layout, writing and checking the piece.
+    stages.include(piece, "_lay_out", "laid_out")
