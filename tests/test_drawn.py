@@ -89,11 +89,13 @@ def test_every_shape_of_a_roll_the_samples_do_not_hold_reads_as_a_full_layout(tm
     options = Options(input=roll, out=tmp_path / "unused", collector="baltimore-city", mailing="final-notice", date=day)
     items = [(seq, item) for seq, item in batch.load(options)[2] if isinstance(item, Record)]
     assert len(items) == 240 and len({shape(record) for _, record in items}) >= 25
-    _read_as_a_full_layout("baltimore-city", items, "final-notice", day, "en", 0.8, tmp_path)
+    drawn = _read_as_a_full_layout("baltimore-city", items, "final-notice", day, "en", 0.8, tmp_path)
+    assert {result.statement_pages for result in drawn.values()} == {1, 2}
 
 
 def _read_as_a_full_layout(collector: str, items: list[tuple[int, Record]], mailing: str, day: dt.date, language: str,
-                           share: float, tmp_path: Path) -> None:
+                           share: float, tmp_path: Path) -> dict[int, PieceResult]:
+    """Render the pieces into kept layouts and each alone; hold each pair to the same reading. Returns the former."""
     if shutil.which("pdftotext") is None:
         if os.environ.get("CI"):
             pytest.fail("pdftotext is not installed: .ci/run installs poppler-utils")
@@ -119,6 +121,7 @@ def _read_as_a_full_layout(collector: str, items: list[tuple[int, Record]], mail
     # Not vacuous: where pieces share layouts, most of them had only their fields drawn.
     assert job.layouts.drawn >= int(job.layouts.reused * 0.8)
     assert job.layouts.drawn >= int(len(items) * share * 0.8)
+    return drawn
 
 
 def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first() -> None:
