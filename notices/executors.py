@@ -157,7 +157,6 @@ class Aside:
         self.peak_kb = 0
         self._conn: Connection | None = None
         self._process: Any = None
-        self._started = False
         self._starting: threading.Thread | None = None
         if "forkserver" not in multiprocessing.get_all_start_methods():
             return
@@ -174,7 +173,6 @@ class Aside:
         # Not started (an exception): result() finds the pipe closed and gives None.
         with contextlib.suppress(Exception):
             self._process.start()
-            self._started = True
         sender.close()
 
     def result(self) -> Any:
@@ -200,7 +198,7 @@ class Aside:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        if self._process is not None and self._started:
+        if self._process is not None and self._process.pid is not None:  # None: it never started
             if wait:
                 self._process.join(timeout=5)
             if self._process.is_alive():
