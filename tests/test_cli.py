@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,52 @@ class TestProcessEnd:
                    "sys.modules['notices.cli.app'].app = lambda: (_ for _ in ()).throw(SystemExit('stopped: why'))")
         done = _command(prelude, "version")
         assert done.returncode == 1 and done.stderr.strip() == "stopped: why"
+
+
+class TestForkServerFirst:
+    """`notices render` with local workers starts their fork server before Typer reads its options, and only then."""
+
+    @pytest.fixture()
+    def started_by(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], list[tuple[str, ...]]]:
+        """The fork servers a command line starts before Typer reads it: the preloads each was asked for."""
+        from notices.cli import render
+
+        def started(line: str) -> list[tuple[str, ...]]:
+            calls: list[tuple[str, ...]] = []
+            monkeypatch.setattr(render, "start_fork_server", lambda preload: calls.append(tuple(preload)))
+            render.fork_server_first(line.split())
+            return calls
+
+        return started
+
+    @pytest.mark.parametrize("line", [
+        "render roll.csv -c baltimore-city -d 2027-02-01 -o out",
+        "render roll.csv --workers 2 -o out",
+        "render roll.csv -w 0 --executor local",
+        "render roll.csv --executor=local --workers=4",
+    ])
+    def test_a_render_with_local_workers_starts_it(self, started_by: Callable[[str], list[tuple[str, ...]]], line: str) -> None:
+        from notices.options import WORKER_PRELOAD
+
+        assert started_by(line) == [tuple(WORKER_PRELOAD)]
+
+    @pytest.mark.parametrize("line", [
+        "render roll.csv --workers 1 -o out",
+        "render roll.csv -w1",
+        "render roll.csv --workers=1",
+        "render roll.csv --executor dask --scheduler tcp://host:8786",
+        "render --help",
+        "check piece.pdf -c baltimore-city",
+        "",
+    ])
+    def test_anything_else_starts_nothing(self, started_by: Callable[[str], list[tuple[str, ...]]], line: str) -> None:
+        assert started_by(line) == []
+
+    def test_the_console_script_asks_before_typer_reads_the_line(self) -> None:
+        prelude = ("import sys, notices.cli\n"
+                   "seen = []\n"
+                   "notices.cli.render.fork_server_first = lambda args: seen.append(list(args))\n"
+                   "notices.cli._main = lambda: print(seen, flush=True)")
+        done = _command(prelude, "render", "roll.csv", "-w", "2")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[['render', 'roll.csv', '-w', '2']]"

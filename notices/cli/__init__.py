@@ -16,7 +16,16 @@ The only module that prints or exits. Exit codes (also in the README):
 
 from __future__ import annotations
 
+import sys
+
 from . import pages, production, profiles, render  # noqa: F401 - each registers its commands on the app
-from .app import app, main
+from .app import app
+from .app import main as _main
 
 __all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The ``notices`` command; a ``render`` with local workers starts their fork server before Typer reads its options."""
+    render.fork_server_first(sys.argv[1:])
+    _main()
