@@ -33,7 +33,7 @@ from .deadlines import statement_dates
 from .errors import BatchError, ComplianceError, ConfigError, NoticesError
 from .executors import Aside, LocalPool, cpu_seconds, peak_rss_kb, start_fork_server
 from .index import RunIndex
-from .inputs import raw_accounts, read_into
+from .inputs import Reading, raw_accounts, read_into
 from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
 from .largeprint import require_summary_fits
 from .model import Collector, Outcome, PieceResult, Problem, Record, Rejection, Summary
@@ -70,12 +70,21 @@ def settle(options: Options) -> tuple[Collector, Plan]:
 
 
 def index_input(options: Options, index: RunIndex, collector: Collector, the_plan: Plan) -> None:
-    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered.
+    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered."""
+    check_input(options, index, collector, the_plan, read_input(options, index))
+
+
+def read_input(options: Options, index: RunIndex) -> Reading:
+    """Read the whole input file into ``index``: a file that is not text, has the wrong columns or no records stops here."""
+    return read_into(index, options.input, fmt=options.format, encoding=options.encoding)
+
+
+def check_input(options: Options, index: RunIndex, collector: Collector, the_plan: Plan, reading: Reading) -> None:
+    """Validate each account of a file read into ``index`` (``read_input``), and the control figures.
 
     One account at a time: it is read from the index, counted for the control figures, validated, and
     written back as its record or rejection; the control figures are checked once the file is read.
     """
-    reading = read_into(index, options.input, fmt=options.format, encoding=options.encoding)
     control = _control(options)
     tally = Tally() if control is not None else None
     rules = Rules(options.date, post_sale=the_plan.mailing.id == "post-sale-notice", printable=printable)
@@ -197,14 +206,16 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         start_fork_server(WORKER_PRELOAD)  # it loads WeasyPrint while this process reads the input
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = settle(options)
-        index_input(options, index, collector, the_plan)
+        reading = read_input(options, index)
         aside = None
         if local:
             # The inserts depend on the collector and the plan alone: another process makes them (and
-            # checks them) while this one checks the first statements and prepares the folder. After
-            # the input, so a file that cannot be read starts nothing; a run refused below stops it unasked.
+            # checks them) while this one validates the accounts, checks the first statements and
+            # prepares the folder. After the file is read, so a file that cannot be read starts
+            # nothing; a run refused below (its control figures, its placeholders) stops it unasked.
             aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
             stack.callback(aside.close)
+        check_input(options, index, collector, the_plan, reading)
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))

@@ -529,6 +529,31 @@ def test_a_file_that_cannot_be_read_starts_no_process(tmp_path: Path, monkeypatc
     assert started == [] and not (tmp_path / "out").exists()
 
 
+def test_the_inserts_process_starts_once_the_file_is_read_before_its_accounts_are_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inserts are made beside the accounts' validation, and a run stopped there stops their process unasked."""
+    order: list[str] = []
+
+    class Recorded:
+        def __init__(self, *_: object) -> None:
+            order.append("inserts started")
+
+        def close(self) -> None:
+            order.append("inserts stopped")
+
+    def checking(*_: object) -> None:
+        order.append("accounts checked")
+        raise ConfigError("stopped while checking the accounts")
+
+    monkeypatch.setattr(batch, "Aside", Recorded)
+    monkeypatch.setattr(batch, "check_input", checking)
+    source = tmp_path / "roll.csv"
+    write_csv(baltimore_city_accounts(3, seed=5), source)
+    with pytest.raises(ConfigError, match="stopped while checking"):
+        run(options(source, tmp_path / "out", workers=2))
+    assert order == ["inserts started", "accounts checked", "inserts stopped"]
+
+
 def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_at_once() -> None:
     """A refused run (placeholders, a locked folder) does not wait for workers still setting themselves up."""
     pool = LocalPool(2, _slow_set_up, (), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)

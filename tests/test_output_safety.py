@@ -131,7 +131,7 @@ class TestExitCodes:
         def broken(*_: Any, **__: Any) -> Any:
             raise RuntimeError("something no one expected")
 
-        monkeypatch.setattr(batch, "index_input", broken)
+        monkeypatch.setattr(batch, "check_input", broken)
         result = render(roll, tmp_path / "out")
         assert result.exit_code == 6, result.output
         assert "Traceback" not in result.output and "something no one expected" in result.output
@@ -140,7 +140,7 @@ class TestExitCodes:
 
     def test_an_unexpected_error_in_json_mode_is_json(self, roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """--json gets a JSON object with exit_code 6 and the log's path."""
-        monkeypatch.setattr(batch, "index_input", lambda *_: 1 / 0)
+        monkeypatch.setattr(batch, "check_input", lambda *_: 1 / 0)
         result = render(roll, tmp_path / "out", "--json")
         data = json.loads(result.stdout)
         assert result.exit_code == 6 and data["exit_code"] == 6 and data["log"].endswith("error.log")
