@@ -16,6 +16,7 @@ Usage (from the repository root):
     python bench/bench.py --count 1000 --baseline-count 100
     python bench/bench.py --counts 1000,30000                     # memory flatness
     python bench/bench.py --count 1000 --json                     # machine-readable
+    python bench/bench.py --count 1000 --rounds 3                 # medians of three rounds, each method in turn
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -366,6 +368,16 @@ def _growth(peaks: list[float]) -> float | None:
     return round(peaks[-1] / peaks[0] - 1, 4) if len(peaks) > 1 and peaks[0] else None
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median pieces per second (the slower middle one of an even number)."""
+    ranked = sorted(runs, key=lambda m: m["pieces_per_second"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _each(ratios: list[float]) -> str:
+    return f" [{', '.join(f'{r:.2f}x' for r in ratios)}]" if len(ratios) > 1 else ""
+
+
 def _row(name: str, m: dict[str, Any]) -> str:
     workers = m["peak_rss_workers_mb"]
     worker_text = f"{max(workers):.0f} MB x{len(workers)}" if workers else "-"
@@ -398,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage-count", type=int, default=-1,
                         help="pieces rendered in one process to split a worker's CPU by stage (default: --count; 0: skip)")
     parser.add_argument("--reportlab-count", type=int, default=0, help="pieces for the ReportLab canvas baseline (default: --count)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure the project and every baseline this many times, in turn, and give the medians (default 1)")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--tmp", default=None, help="working folder (default: a temporary folder, removed after)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -433,18 +447,30 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         csv = make_input(args.count, folder, args.seed)
-        out = folder / "project"
-        project = measure_project(csv, out, args.workers, args.chunk)
-        report["project"] = project
-        report["print_file_bound"] = print_file_bound(project, out, args.size_sample)
         styles = ("naive", "tuned") if args.baseline_style == "both" else (args.baseline_style,)
-        for style in styles:
-            baseline = measure_baseline(csv, args.baseline_count, style, folder / f"baseline-{style}")
-            report[f"baseline_{style}"] = baseline
-            report[f"ratio_vs_{style}"] = round(project["pieces_per_second"] / baseline["pieces_per_second"], 2)
-        reportlab = measure_reportlab(out / "pieces", args.reportlab_count or args.count, folder / "reportlab")
-        report["baseline_reportlab"] = reportlab
-        report["ratio_vs_reportlab"] = round(project["pieces_per_second"] / reportlab["pieces_per_second"], 2)
+        methods = ("project", *(f"baseline_{style}" for style in styles), "baseline_reportlab")
+        runs: dict[str, list[dict[str, Any]]] = {method: [] for method in methods}
+        first_out = folder / "project-1"
+        for n in range(1, max(1, args.rounds) + 1):
+            # Round by round, each method in turn: a drift of the machine's speed falls on all of them alike.
+            runs["project"].append(measure_project(csv, folder / f"project-{n}", args.workers, args.chunk))
+            for style in styles:
+                runs[f"baseline_{style}"].append(measure_baseline(csv, args.baseline_count, style, folder / f"baseline-{style}-{n}"))
+            runs["baseline_reportlab"].append(measure_reportlab(first_out / "pieces", args.reportlab_count or args.count,
+                                                                folder / f"reportlab-{n}"))
+        for method in methods:
+            report[method] = _median_run(runs[method])
+        project = report["project"]
+        report["print_file_bound"] = print_file_bound(runs["project"][0], first_out, args.size_sample)
+        for name in (*styles, "reportlab"):
+            pairs = zip(runs["project"], runs[f"baseline_{name}"], strict=True)
+            ratios = [p["pieces_per_second"] / b["pieces_per_second"] for p, b in pairs]
+            report[f"ratio_vs_{name}"] = round(statistics.median(ratios), 2)
+            report[f"ratios_vs_{name}"] = [round(r, 2) for r in ratios]
+        reportlab = report["baseline_reportlab"]
+        if args.rounds > 1:
+            report["rounds"] = args.rounds
+            report["pieces_per_second_by_round"] = {method: [m["pieces_per_second"] for m in runs[method]] for method in methods}
         if args.stage_count:
             stage_count = args.count if args.stage_count < 0 else min(args.stage_count, args.count)
             report["worker_stages"] = measure_stages(csv, stage_count, args.chunk)
@@ -457,9 +483,14 @@ def main(argv: list[str] | None = None) -> int:
             print(_row(f"baseline ({style})", report[f"baseline_{style}"]))
         print(_row("reportlab canvas", reportlab))
         print(f"project: {project['reused_layouts']} of {project['pieces']} pieces written into a layout kept from an earlier piece")
+        if args.rounds > 1:
+            print(f"{args.rounds} rounds, each method in turn; each row is the run with the median pieces/s, each ratio the median "
+                  "of the rounds' ratios (in brackets, every round's)")
         for style in styles:
-            print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x (issue target vs naive: 30x)")
-        print(f"ratio project/ReportLab canvas, pieces per second: {report['ratio_vs_reportlab']:.2f}x (issue target: at least 1x)")
+            print(f"ratio project/baseline ({style}), pieces per second: {report[f'ratio_vs_{style}']:.2f}x"
+                  f"{_each(report[f'ratios_vs_{style}'])} (issue target vs naive: 30x)")
+        print(f"ratio project/ReportLab canvas, pieces per second: {report['ratio_vs_reportlab']:.2f}x"
+              f"{_each(report['ratios_vs_reportlab'])} (issue target: at least 1x)")
         main_stages = project["main_stages_cpu_per_piece"]
         print("main process CPU s per piece: " + ", ".join(f"{k} {v:.5f}" for k, v in main_stages.items()))
         if "worker_stages" in report:
