@@ -59,7 +59,7 @@ def make_input(count: int, folder: Path, seed: int) -> Path:
 # print file), so its process lets them print, as the tests do. Its main process also times its own
 # stages (journal, assembly, manifest: stages.py) and writes them where NOTICES_BENCH_STAGES says.
 # Patching means importing the pipeline first, so with workers the process starts their fork server
-# before that, as `notices render` does before its own import of the pipeline (FORK_SERVER).
+# before that, as `notices render` does before Typer reads its command line (FORK_SERVER).
 FORK_SERVER = ("from notices.executors import start_fork_server; from notices.options import WORKER_PRELOAD; "
                "start_fork_server(WORKER_PRELOAD); ")
 PROJECT = (

@@ -52,10 +52,10 @@ Checked = list[tuple[int, Record | Rejection]]
 
 
 def load(options: Options) -> tuple[Collector, Plan, Checked]:
-    """The whole input read and validated, as a list: for a small file in a test or a benchmark (a run streams, ``index_input``)."""
+    """The whole input read and validated, as a list: for a small file in a test or a benchmark (a run streams it through its index)."""
     with RunIndex() as index:
         collector, the_plan = settle(options)
-        index_input(options, index, collector, the_plan)
+        check_input(options, index, collector, the_plan, read_input(options, index))
         return collector, the_plan, list(index.checked())
 
 
@@ -69,13 +69,9 @@ def settle(options: Options) -> tuple[Collector, Plan]:
     return collector, the_plan
 
 
-def index_input(options: Options, index: RunIndex, collector: Collector, the_plan: Plan) -> None:
-    """Read and validate the whole input into ``index`` first: a bad file stops the run before anything is rendered."""
-    check_input(options, index, collector, the_plan, read_input(options, index))
-
-
 def read_input(options: Options, index: RunIndex) -> Reading:
-    """Read the whole input file into ``index``: a file that is not text, has the wrong columns or no records stops here."""
+    """Read the whole input file into ``index`` first (``check_input`` then validates it): a file that is not text, has
+    the wrong columns or no records stops the run here, before anything is rendered."""
     return read_into(index, options.input, fmt=options.format, encoding=options.encoding)
 
 
