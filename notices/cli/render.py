@@ -73,9 +73,6 @@ def render(
         return
     if input is None:
         raise typer.BadParameter(f"the {mailing} mailing is made from a roll export: give its file", param_hint="INPUT")
-    if executor == "local" and workers != 1:
-        # The workers' fork server loads WeasyPrint beside this process's own import of it (over a second each).
-        start_fork_server(WORKER_PRELOAD)
     from ..batch import run
 
     options = Options(input, out, collector, mailing, parse_date(date), language=language, encoding=encoding, format=format,
@@ -153,8 +150,8 @@ def fork_server_first(args: Sequence[str]) -> None:
     Typer validates every option through pydantic, which it imports first: 0.2 to 0.3 s before
     ``render`` runs, and the server's own start (WeasyPrint, about half a second on another core)
     waited for it. Only a command line that plainly asks for local workers starts it here (one
-    worker, Dask or help does not); ``render`` starts it anyway when its options ask for it, and a
-    line Typer then refuses leaves the idle server to end with this process.
+    worker, Dask or help does not); otherwise ``batch.run`` starts it when its options ask for it,
+    and a line Typer then refuses leaves the idle server to end with this process.
     """
     if args[:1] != ["render"] or "--help" in args:
         return
