@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
+import sys
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +105,60 @@ def test_print_order_holds_every_rendered_piece_once_in_its_order(sort: str) -> 
         expected = [seq for _, seq in sorted(rows)] if sort == "zip" else sorted(seq for _, seq in rows)
         assert [o.seq for o in placed] == expected
         assert [o.print_sequence for o in placed] == list(range(1, len(expected) + 1))
+
+
+# --------------------------------------------------------------------------------------------
+# The temporary folder: a killed run's index does not stay there.
+
+_KILLED = """
+import os, signal, sys, tempfile
+tempfile.tempdir = sys.argv[1]
+from notices.index import RunIndex
+index = RunIndex()
+print(index._folder, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def killed_run_folder(tmp: Path) -> Path:
+    """The index folder of a process that made one and was killed with SIGKILL (so it could not remove it)."""
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(tmp)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp and (folder / "index.sqlite").exists()
+    return folder
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32", reason="flock and SIGKILL: POSIX")
+def test_a_new_index_removes_the_folder_a_killed_run_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    left = killed_run_folder(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with RunIndex() as index:
+        assert not left.exists()
+        assert index._folder.parent == tmp_path
+    assert not list(tmp_path.iterdir()), "the run's own folder goes when it ends"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX")
+def test_the_index_of_a_live_run_is_never_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with RunIndex() as live:
+        assert run_index.sweep_abandoned(tmp_path) == []
+        with RunIndex():
+            pass  # another run, beginning and ending meanwhile
+        assert (live._folder / "index.sqlite").exists()
+        live.add_checked([(1, record(1), (1, 1, 0))])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX")
+def test_folders_that_are_not_a_runs_index_are_left_alone(tmp_path: Path) -> None:
+    unlocked = tmp_path / f"{run_index.PREFIX}by-hand"  # no lock file: not made by a run
+    unlocked.mkdir()
+    (unlocked / "index.sqlite").write_bytes(b"")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "held").write_bytes(b"")
+    link = tmp_path / f"{run_index.PREFIX}link"
+    link.symlink_to(mine)  # a link named like an index: never followed
+    assert run_index.sweep_abandoned(tmp_path) == []
+    assert (unlocked / "index.sqlite").exists() and (mine / "held").exists() and link.is_symlink()

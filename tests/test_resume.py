@@ -32,21 +32,29 @@ def fingerprint(out: Path) -> dict[str, str]:
     return {f"{f.parent.name}/{f.name}": hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
-def finish(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
+def with_tmp(tmp: Path) -> dict[str, str]:
+    """The environment of a run whose temporary folder (its index) is ``tmp``, so the test sees what runs leave there."""
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp)}
+
+
+def finish(source: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Resume to the end (or start afresh when the kill came before the run had recorded its identity)."""
-    done = subprocess.run(command(source, out, "--resume"), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command(source, out, "--resume"), capture_output=True, text=True, timeout=300, env=env)
     if done.returncode == 4 and "Nothing to resume" in done.stdout + done.stderr:
-        done = subprocess.run(command(source, out), capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command(source, out), capture_output=True, text=True, timeout=300, env=env)
     return done
 
 
 @pytest.mark.slow
 def test_kill_9_and_resume_leave_no_gap_no_duplicate_and_the_same_bytes(tmp_path: Path) -> None:
-    """At least 20 SIGKILLs at seeded random moments; every resumed run matches one uninterrupted run byte for byte."""
+    """At least 20 SIGKILLs at seeded random moments; every resumed run matches one uninterrupted run byte for byte,
+    and no killed run's index is left in the temporary folder."""
+    env = with_tmp(tmp_path / "tmp")
     source = tmp_path / "city.csv"
     write_csv(baltimore_city_accounts(COUNT, seed=11), source)
     reference = tmp_path / "reference"
-    done = subprocess.run(command(source, reference), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command(source, reference), capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     expected = fingerprint(reference)
     assert len(expected) == COUNT + 1
@@ -60,7 +68,7 @@ def test_kill_9_and_resume_leave_no_gap_no_duplicate_and_the_same_bytes(tmp_path
         while True:
             # Each round starts afresh, then is killed and resumed until a resume gets to the end.
             process = subprocess.Popen(command(source, out, *([] if first else ["--resume"])), stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                       stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
             first = False
             try:
                 process.wait(timeout=rng.uniform(0.3, 6.0))
@@ -79,7 +87,7 @@ def test_kill_9_and_resume_leave_no_gap_no_duplicate_and_the_same_bytes(tmp_path
                 continue
             assert process.returncode == 0, stderr
             break
-        done = finish(source, out)
+        done = finish(source, out, env)
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout)
         assert summary["balanced"] and summary["rendered"] == summary["records_in"] == COUNT
@@ -89,3 +97,5 @@ def test_kill_9_and_resume_leave_no_gap_no_duplicate_and_the_same_bytes(tmp_path
         assert fingerprint(out) == expected, f"round {rounds}: the bytes differ from an uninterrupted run"
         time.sleep(0.1)
     assert kills >= KILLS
+    # Each new run removed the index folders of the runs killed before it, and its own when it ended.
+    assert not [p.name for p in (tmp_path / "tmp").glob("notices-*") if "fontconfig" not in p.name]
