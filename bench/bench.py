@@ -159,7 +159,8 @@ def _child(flag: str, what: str, *args: object) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
     if done.returncode:
         raise SystemExit(f"{what} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 # ------------------------------------------------------------------------------------------------
@@ -353,11 +354,7 @@ def baseline_worker(csv: Path, count: int, style: str, out: Path) -> dict[str, A
 
 
 def measure_baseline(csv: Path, count: int, style: str, out: Path) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--_baseline", str(csv), str(count), style, str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
-    if done.returncode:
-        raise SystemExit(f"baseline failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _child("--_baseline", "baseline", csv, count, style, out)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,16 +385,16 @@ def _row(name: str, m: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--_baseline":
-        _, csv, count, style, out = argv
-        print(json.dumps(baseline_worker(Path(csv), int(count), style, Path(out))))
+        _, source, number, style, out = argv
+        print(json.dumps(baseline_worker(Path(source), int(number), style, Path(out))))
         return 0
     if argv and argv[0] == "--_stages":
-        _, csv, count, chunk = argv
-        print(json.dumps(stages_worker(Path(csv), int(count), int(chunk))))
+        _, source, number, chunk = argv
+        print(json.dumps(stages_worker(Path(source), int(number), int(chunk))))
         return 0
     if argv and argv[0] == "--_reportlab":
-        _, pieces, count, out = argv
-        print(json.dumps(reportlab_worker(Path(pieces), int(count), Path(out))))
+        _, pieces, number, out = argv
+        print(json.dumps(reportlab_worker(Path(pieces), int(number), Path(out))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1000, help="pieces for the project's render (default 1000)")
@@ -424,8 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.counts:
             rows = []
             for count in (int(c) for c in args.counts.split(",")):
-                csv = make_input(count, folder, args.seed)
-                m = measure_project(csv, folder / f"out-{count}", args.workers, args.chunk)
+                roll = make_input(count, folder, args.seed)
+                m = measure_project(roll, folder / f"out-{count}", args.workers, args.chunk)
                 rows.append({"count": count, **{k: m[k] for k in ("pieces", "wall_seconds", "pieces_per_second", "cpu_seconds_per_piece",
                                                                    "peak_rss_main_mb", "peak_rss_workers_mb", "bytes_per_piece",
                                                                    "print_file_bytes")}})
@@ -446,16 +443,16 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{who} process peak growth from {rows[0]['pieces']} to {rows[-1]['pieces']} pieces: {growth:+.1%}")
             return 0
 
-        csv = make_input(args.count, folder, args.seed)
+        roll = make_input(args.count, folder, args.seed)
         styles = ("naive", "tuned") if args.baseline_style == "both" else (args.baseline_style,)
         methods = ("project", *(f"baseline_{style}" for style in styles), "baseline_reportlab")
         runs: dict[str, list[dict[str, Any]]] = {method: [] for method in methods}
         first_out = folder / "project-1"
         for n in range(1, max(1, args.rounds) + 1):
             # Round by round, each method in turn: a drift of the machine's speed falls on all of them alike.
-            runs["project"].append(measure_project(csv, folder / f"project-{n}", args.workers, args.chunk))
+            runs["project"].append(measure_project(roll, folder / f"project-{n}", args.workers, args.chunk))
             for style in styles:
-                runs[f"baseline_{style}"].append(measure_baseline(csv, args.baseline_count, style, folder / f"baseline-{style}-{n}"))
+                runs[f"baseline_{style}"].append(measure_baseline(roll, args.baseline_count, style, folder / f"baseline-{style}-{n}"))
             runs["baseline_reportlab"].append(measure_reportlab(first_out / "pieces", args.reportlab_count or args.count,
                                                                 folder / f"reportlab-{n}"))
         for method in methods:
@@ -473,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             report["pieces_per_second_by_round"] = {method: [m["pieces_per_second"] for m in runs[method]] for method in methods}
         if args.stage_count:
             stage_count = args.count if args.stage_count < 0 else min(args.stage_count, args.count)
-            report["worker_stages"] = measure_stages(csv, stage_count, args.chunk)
+            report["worker_stages"] = measure_stages(roll, stage_count, args.chunk)
         if args.json:
             print(json.dumps(report, indent=1))
             return 0
