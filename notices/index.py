@@ -22,6 +22,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -43,7 +44,7 @@ if sys.platform != "win32":
             return False
         return True
 
-else:  # no flock: no folder is judged abandoned (each run still removes its own when it ends)
+else:  # no flock: each run still removes its own folder when it ends
 
     def _try_lock(fd: int) -> bool:
         return False
@@ -87,6 +88,8 @@ def sweep_abandoned(root: Path | None = None) -> list[Path]:
     A folder is gone when nothing holds the lock on its ``held`` file: its run ended without removing
     it. The folder of a live run, of another user, or not a folder (a link) is left alone.
     """
+    if sys.platform == "win32":
+        return []  # no flock: no folder can be judged abandoned
     removed = []
     try:
         folders = sorted(Path(root or tempfile.gettempdir()).glob(PREFIX + "*"))
@@ -94,8 +97,8 @@ def sweep_abandoned(root: Path | None = None) -> list[Path]:
         return []
     for folder in folders:
         try:
-            about = folder.lstat()
-            if not folder.is_dir() or folder.is_symlink() or about.st_uid != os.getuid():
+            about = folder.lstat()  # of the name itself: a link to a folder is not one
+            if not stat.S_ISDIR(about.st_mode) or about.st_uid != os.getuid():
                 continue
             held = os.open(folder / _HELD, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
