@@ -116,12 +116,17 @@ class OutputFolder:
     def lock(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError("The output folder is a file, not a folder", file=str(self.root), field="out")
-        self.state.mkdir(parents=True, exist_ok=True)
         lock = FileLock(self.state / "lock", timeout=0)
         try:
+            self.state.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except Timeout:
             raise OutputLocked("Another notices run holds this output folder", file=str(self.root)) from None
+        except OSError as exc:
+            # A folder that cannot be made (a read-only disk, no permission, a path under a file) is the
+            # caller's to fix, like a locked one: nothing has been written yet.
+            raise BatchError(f"Cannot use the output folder: {exc.strerror or exc}", file=str(self.root), field="out",
+                             hint="choose a folder this user can create and write to") from None
         self._lock = lock
 
     def unlock(self) -> None:

@@ -189,8 +189,15 @@ def init(home: Path, collector_id: str, workspace: Workspace | None = None) -> l
         if path.exists():
             raise ConfigError("The workspace already holds this file; notices never overwrites it",
                               file=str(path), hint="Edit it, or init another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        with open(path, "x", encoding="utf-8") as handle:  # "x": a file made meanwhile is not overwritten either
-            handle.write(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            with open(path, "x", encoding="utf-8") as handle:  # "x": a file made meanwhile is not overwritten either
+                handle.write(text)
+    except FileExistsError as exc:
+        raise ConfigError("The workspace already holds this file; notices never overwrites it",
+                          file=str(exc.filename or home), hint="Edit it, or init another folder") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the workspace: {exc.strerror or exc}", file=str(exc.filename or home),
+                          hint="choose a folder this user can create and write to") from None
     return list(files)

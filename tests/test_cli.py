@@ -111,6 +111,47 @@ class TestRender:
         assert "YYYY-MM-DD" in result.output
 
 
+class TestUnwritableFolders:
+    """A folder that cannot be made (here under a file: a read-only disk or a missing permission are the same) is
+    a clear error with its exit code, never a crash with a log."""
+
+    def test_a_render_whose_output_folder_cannot_be_made_exits_4(self, tmp_path: Path) -> None:
+        (tmp_path / "a-file").write_text("not a folder")
+        out = tmp_path / "a-file" / "out"
+        result = render(str(BAD_ROLL), "--out", str(out), "--workers", "1")
+        assert result.exit_code == 4, result.output
+        assert "Cannot use the output folder" in result.output and str(out) in result.output
+        assert "unexpected error" not in result.output and "Traceback" not in result.output
+
+    def test_bill_inserts_whose_output_folder_cannot_be_made_exit_4(self, tmp_path: Path) -> None:
+        (tmp_path / "a-file").write_text("not a folder")
+        result = runner.invoke(app, ["render", "--collector", "baltimore-city", "--mailing", "bill-inserts",
+                                     "--date", "2027-06-01", "--out", str(tmp_path / "a-file" / "out"), "--proof"])
+        assert result.exit_code == 4, result.output
+        assert "Cannot use the output folder" in result.output
+
+    def test_a_proof_pack_whose_folder_cannot_be_made_exits_4_before_the_pack_is_made(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import notices.proof
+
+        def never(*args: object) -> None:
+            raise AssertionError("the pack was made for a folder that cannot be")
+
+        monkeypatch.setattr(notices.proof, "build", never)
+        (tmp_path / "a-file").write_text("not a folder")
+        result = runner.invoke(app, ["proof", "--collector", "baltimore-city", "--date", "2027-02-01",
+                                     "--out", str(tmp_path / "a-file" / "out")])
+        assert result.exit_code == 4, result.output
+        assert "Cannot write the proof pack" in result.output
+
+    def test_a_workspace_that_cannot_be_made_exits_2(self, tmp_path: Path) -> None:
+        (tmp_path / "a-file").write_text("not a folder")
+        result = runner.invoke(app, ["init", str(tmp_path / "a-file" / "ws"), "--collector", "baltimore-city"])
+        assert result.exit_code == 2, result.output
+        assert "Cannot create the workspace" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 class TestBlocks:
     def ids(self, date: str) -> dict[str, str]:
         result = runner.invoke(app, ["blocks", "-c", "baltimore-city", "-m", "final-notice", "-d", date, "--json"])

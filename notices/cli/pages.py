@@ -183,6 +183,11 @@ def preview(
         serve(Preview(where, collector), sock)
 
 
+def _unwritable(exc: OSError, target: Path) -> BatchError:
+    return BatchError(f"Cannot write the proof pack: {exc.strerror or exc}", file=str(target), field="out",
+                      hint="choose a folder this user can create and write to")
+
+
 @app.command()
 def proof(
     collector: str = typer.Option(..., "--collector", "-c", help="Collector profile id, e.g. baltimore-city."),
@@ -199,13 +204,18 @@ def proof(
                              hint="remove it or choose another folder")
         if target.exists():  # said before the pack is made (half a minute), and again if one appeared meanwhile
             raise refused
+        try:
+            out.mkdir(parents=True, exist_ok=True)  # before the pack is made: a folder that cannot be is said at once
+        except OSError as exc:
+            raise _unwritable(exc, target) from None
         pdf, results = build(collector, parse_date(date), home_from(home))
-        out.mkdir(parents=True, exist_ok=True)
         try:
             with open(target, "xb") as written:
                 written.write(pdf)
         except FileExistsError:
             raise refused from None
+        except OSError as exc:
+            raise _unwritable(exc, target) from None
     for result in results:
         verdict = "ok  " if result.ok else "FAIL"
         typer.echo(f"  {verdict} {result.variant.name:<22} {result.error}")

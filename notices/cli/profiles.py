@@ -20,6 +20,7 @@ from .app import (
     collectors_app,
     envelopes_app,
     fail,
+    guard,
     home_option,
     parse_date,
     shown,
@@ -132,10 +133,8 @@ def init(
     """Create a collector's own workspace: its profile and a folder for template overrides, outside the package."""
     from ..workspace import init as init_workspace
 
-    try:
+    with guard(None, False):
         written = init_workspace(home, collector)
-    except NoticesError as exc:
-        fail(exc, False)
     for path in written:
         typer.echo(f"wrote {path}")
     typer.echo(f"next: fill in the placeholders, then run `notices collectors check {collector} --home {home}`")
