@@ -35,12 +35,21 @@ def home_from(given: Path | None, environ: Mapping[str, str] | None = None) -> P
     """The workspace folder: the one given (``--home``), else ``NOTICES_HOME``, else none.
 
     The one place the environment variable is read; ``Options`` and the CLI both call it when a
-    command runs, never at import.
+    command runs, never at import. A workspace named but not there (a typo, an unmounted share) is a
+    ``ConfigError``: the run would otherwise go on with the shipped profile and templates, and keep
+    its barcode serials in a new, empty ledger, so serials already mailed could be drawn again.
     """
-    if given is not None:
-        return given
-    value = (os.environ if environ is None else environ).get(HOME_ENV, "")
-    return Path(value) if value else None
+    named = "home"
+    if given is None:
+        value = (os.environ if environ is None else environ).get(HOME_ENV, "")
+        if not value:
+            return None
+        given, named = Path(value), HOME_ENV
+    if not given.is_dir():
+        raise ConfigError("The workspace folder does not exist" if not given.exists() else "The workspace is not a folder",
+                          file=str(given), field=named,
+                          hint="make it with `notices init DIR --collector ID`, or correct the path")
+    return given
 
 
 @dataclass(frozen=True)

@@ -116,9 +116,33 @@ class TestHome:
         """Options.home comes from NOTICES_HOME when not given, and the given one wins."""
         monkeypatch.setenv(HOME_ENV, str(tmp_path))
         assert Options(COUNTY_CSV, tmp_path, "baltimore-county", "final-notice", COUNTY_DATE).home == tmp_path
+        (tmp_path / "given").mkdir()
         assert home_from(tmp_path / "given") == tmp_path / "given"
         monkeypatch.delenv(HOME_ENV)
         assert Options(COUNTY_CSV, tmp_path, "baltimore-county", "final-notice", COUNTY_DATE).home is None
+
+    def test_a_workspace_that_is_not_there_is_refused_not_replaced_by_the_shipped_one(self, tmp_path: Path) -> None:
+        """A typo in --home or NOTICES_HOME: the run would use the shipped profile and a new, empty serial ledger."""
+        (tmp_path / "a-file").write_text("not a folder")
+        for home in (tmp_path / "nowhere", tmp_path / "a-file"):
+            with pytest.raises(ConfigError) as given:
+                home_from(home)
+            assert given.value.field == "home" and given.value.file == str(home)
+            with pytest.raises(ConfigError) as named:
+                home_from(None, {HOME_ENV: str(home)})
+            assert named.value.field == HOME_ENV
+        assert home_from(None, {HOME_ENV: ""}) is None
+
+    def test_the_command_line_refuses_a_missing_workspace_before_anything_is_written(self, tmp_path: Path,
+                                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+        out = tmp_path / "out"
+        result = runner.invoke(app, ["render", str(COUNTY_CSV), "-c", "baltimore-county", "-d", COUNTY_DATE.isoformat(),
+                                     "-o", str(out), "--home", str(tmp_path / "nowhere")])
+        assert result.exit_code == 2 and "The workspace folder does not exist" in result.output
+        assert not out.exists()
+        monkeypatch.setenv(HOME_ENV, str(tmp_path / "nowhere"))
+        listed = runner.invoke(app, ["collectors", "list"])
+        assert listed.exit_code == 2 and "NOTICES_HOME" in listed.output
 
     def test_collectors_list_reads_home_from_the_option_and_the_environment(self, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:

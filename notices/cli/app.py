@@ -20,7 +20,8 @@ import typer
 from typer.exceptions import TyperException
 
 from .._version import __version__
-from ..errors import BatchError, ComplianceError, NoticesError
+from ..errors import BatchError, ComplianceError, ConfigError, NoticesError
+from ..workspace import home_from
 
 EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_COMPLIANCE, EXIT_LOCKED, EXIT_INTERNAL, EXIT_CRASH = 0, 1, 2, 3, 4, 5, 6
 ERROR_LOG = "error.log"
@@ -37,7 +38,15 @@ HOME_HELP = "The collector's workspace folder (see `notices init`); default: $NO
 
 def home_option() -> Any:
     """The --home option every command takes (a fresh OptionInfo per command)."""
-    return typer.Option(None, "--home", metavar="DIR", help=HOME_HELP)
+    return typer.Option(None, "--home", metavar="DIR", help=HOME_HELP, callback=_workspace)
+
+
+def _workspace(given: Path | None) -> Path | None:
+    """--home, else NOTICES_HOME, checked as the command line is read: a missing workspace is a usage error (exit 2)."""
+    try:
+        return home_from(given)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def parse_date(value: str) -> dt.date:
