@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import itertools
 import os
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -179,6 +180,15 @@ def layout_kinds(statements: dict[Shape, str]) -> dict[Shape, int]:
 
 
 def _check_options(options: Options) -> None:
+    # A bound that cannot be met would quarantine every piece and blame the templates: refused here, by name.
+    for field, value, least, what in (
+        ("workers", options.workers, 0, "The number of workers must be 0 (one per core) or more"),
+        ("chunk", options.chunk, 1, "A chunk must hold at least 1 piece"),
+        ("piece_memory_mb", options.piece_memory_mb, 0, "A worker's memory bound must be 0 MB (no bound) or more"),
+        ("piece_timeout", options.piece_timeout, sys.float_info.min, "A piece's time bound must be more than 0 seconds"),
+    ):
+        if not value >= least:  # NaN too
+            raise ConfigError(what, field=field, value=value)
     if options.executor not in ("local", "dask"):
         raise ConfigError("Unknown executor: use local or dask", field="executor", value=options.executor)
     if options.executor == "dask" and not options.scheduler:

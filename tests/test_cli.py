@@ -111,6 +111,19 @@ class TestRender:
         assert "YYYY-MM-DD" in result.output
 
 
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--workers", "-3", "workers"), ("--chunk", "0", "chunk"), ("--piece-timeout", "0", "piece_timeout"),
+    ("--piece-timeout", "nan", "piece_timeout"), ("--piece-memory", "-1", "piece_memory_mb"),
+])
+def test_a_bound_no_piece_could_meet_is_refused_before_anything_runs(tmp_path: Path, option: str, value: str, field: str) -> None:
+    """A negative time bound once quarantined every piece and blamed the templates (exit 3): now exit 2, naming it."""
+    out = tmp_path / "out"
+    result = render(str(BAD_ROLL), "--out", str(out), option, value, "--json")
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["field"] == field
+    assert not out.exists()
+
+
 class TestUnwritableFolders:
     """A folder that cannot be made (here under a file: a read-only disk or a missing permission are the same) is
     a clear error with its exit code, never a crash with a log."""
