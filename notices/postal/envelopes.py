@@ -202,7 +202,7 @@ def for_profile(envelope: Any) -> Envelope:
 
 
 class _Bounds:
-    """A glyph's top and bottom by code point (0 for one the font lacks), read only for the characters asked about.
+    """A glyph's ink box by code point, in em from its origin (0 for one the font lacks), read only for the characters asked about.
 
     Reading every glyph's outline up front took over a second at every run's start, for the few
     dozen characters an address uses.
@@ -210,18 +210,20 @@ class _Bounds:
 
     def __init__(self, font: Any, names: dict[int, str], units: float) -> None:
         self._glyf, self._names, self._units = font["glyf"], names, units
-        self._known: dict[int, tuple[float, float]] = {}
+        self._known: dict[int, tuple[float, float, float, float]] = {}
 
-    def of(self, code: int) -> tuple[float, float]:
+    def of(self, code: int) -> tuple[float, float, float, float]:
+        """Top, bottom, left and right of the glyph's ink."""
         known = self._known.get(code)
         if known is None:
             name = self._names.get(code)
             if name is None:
-                known = (0.0, 0.0)
+                known = (0.0, 0.0, 0.0, 0.0)
             else:
                 glyph = self._glyf[name]
                 glyph.recalcBounds(self._glyf)
-                known = (getattr(glyph, "yMax", 0) / self._units, getattr(glyph, "yMin", 0) / self._units)
+                top, bottom, left, right = (getattr(glyph, key, 0) / self._units for key in ("yMax", "yMin", "xMin", "xMax"))
+                known = (top, bottom, left, right)
             self._known[code] = known
         return known
 
@@ -239,6 +241,26 @@ class _Font:
 
     def bottom(self, code: int) -> float:
         return self.bounds.of(code)[1]
+
+    def ink(self, line: str) -> tuple[float, float]:
+        """Where a line's ink begins and ends, in em from its origin: its glyphs' advances, less what the first
+        glyph's ink reaches before its origin (J's hook) and plus what the last one's reaches past its advance."""
+        if not line:
+            return 0.0, 0.0
+        width = sum(self.advance.get(ord(ch), 0.6) for ch in line)
+        last = ord(line[-1])
+        return min(0.0, self.bounds.of(ord(line[0]))[2]), width + max(0.0, self.bounds.of(last)[3] - self.advance.get(last, 0.6))
+
+    @functools.cached_property
+    def reach(self) -> float:
+        """How far (em) the ink of a Latin letter, digit or sign may reach before its origin: the inset that keeps a
+        line's first glyph inside the box it is placed in."""
+        return max(0.0, -min(self.bounds.of(code)[2] for code in _LATIN))
+
+
+# The characters an address line may begin with, for the inset every line gets: Latin-1's printable
+# ones. A line that begins with another (whose ink reaches further) is measured on its own.
+_LATIN = (*range(0x21, 0x7F), *range(0xA1, 0x100))
 
 
 @functools.cache
@@ -280,10 +302,10 @@ class AddressLayout:
             return (f"the address has {len(lines)} lines; the {self.envelope.id} window holds {self.max_lines} "
                     f"at {self.envelope.address_pt:g} pt with the barcode and USPS clearances")
         for index, line in enumerate(lines):
-            width = sum(font.advance.get(ord(ch), 0.6) for ch in line) * size
-            if self.box.left + width > area.right + 1e-9:
-                return (f"address line {index + 1} ({line!r}) is {width:.2f} in wide at {self.envelope.address_pt:g} pt; "
-                        f"the {self.envelope.id} window leaves {area.right - self.box.left:.2f} in")
+            reason = _ink_fits(font, line, self.envelope.address_pt, self.box.left, area, f"address line {index + 1}",
+                               f"{self.envelope.id} window")
+            if reason is not None:
+                return reason
             baseline = self.first_baseline + index * self.pitch
             if index == 0 and baseline - max((font.top(ord(c)) for c in line), default=0) * size < area.top - 1e-9:
                 return f"address line 1 ({line!r}) reaches above the {self.envelope.id} window's clear area"
@@ -292,6 +314,17 @@ class AddressLayout:
                 return (f"address line {index + 1} ({line!r}) reaches into the barcode's clear zone in the "
                         f"{self.envelope.id} window")
         return None
+
+
+def _ink_fits(font: _Font, line: str, points: float, left: float, area: Rect, name: str, window: str) -> str | None:
+    """Why a line placed at ``left`` would print ink outside ``area`` across (None: it does not), by the font's outlines."""
+    size = points / 72
+    begins, ends = font.ink(line)
+    if left + begins * size < area.left - 1e-9:
+        return f"{name} ({line!r}) begins with a character whose ink reaches out of the {window} at {points:g} pt"
+    if left + ends * size > area.right + 1e-9:
+        return f"{name} ({line!r}) is {ends * size:.2f} in wide at {points:g} pt; the {window} leaves {area.right - left:.2f} in"
+    return None
 
 
 def _wrapped_lines(line: str, room_em: float, font: _Font) -> int:
@@ -326,7 +359,10 @@ def address_layout(envelope: Envelope) -> AddressLayout:
     # with descenders is measured on its own by lines_fit).
     room = bars.top - imb.CLEAR_ABOVE - first
     max_lines = 5 if not envelope.stock else max(0, math.floor(room / pitch + 1e-9) + 1)
-    box = Rect(area.left, box_top, area.width, max_lines * pitch)
+    # The lines start in by what a first glyph's ink may reach before its origin (J's hook: 0.005 in at
+    # 8 pt): the window must show all of it (a stock's with the insert moved to its limits).
+    inset = font.reach * size
+    box = Rect(area.left + inset, box_top, area.width - inset, max_lines * pitch)
     return AddressLayout(envelope, box, first, pitch, max_lines, bars)
 
 
@@ -347,10 +383,10 @@ class ReturnLayout:
             return None  # a profile's own window: placed as given, as before
         font, size = _font(), self.font_pt / 72
         for index, line in enumerate(lines):
-            width = sum(font.advance.get(ord(ch), 0.6) for ch in line) * size
-            if self.box.left + width > area.right + 1e-9:
-                return (f"return address line {index + 1} ({line!r}) is {width:.2f} in wide at {self.font_pt:g} pt; the "
-                        f"{self.envelope.id} return window leaves {area.right - self.box.left:.2f} in")
+            reason = _ink_fits(font, line, self.font_pt, self.box.left, area, f"return address line {index + 1}",
+                               f"{self.envelope.id} return window")
+            if reason is not None:
+                return reason
         if lines:
             baseline = self.first_baseline + (len(lines) - 1) * self.pitch
             low = baseline - min((font.bottom(ord(c)) for c in lines[-1]), default=0) * size
@@ -375,7 +411,9 @@ def return_layout(envelope: Envelope) -> ReturnLayout | None:
     else:
         top = area.top
         first = top + half_leading + font.ascent * size
-    return ReturnLayout(envelope, Rect(area.left, top, area.width, area.bottom - top), first, pitch, envelope.address_pt)
+    inset = font.reach * size  # as the address's lines: a first glyph's ink stays in the window
+    return ReturnLayout(envelope, Rect(area.left + inset, top, area.width - inset, area.bottom - top), first, pitch,
+                        envelope.address_pt)
 
 
 def require_return_fit(envelope: Envelope, lines: Sequence[str], profile: str | None = None) -> None:
