@@ -27,6 +27,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import BooleanObject, ContentStream, DictionaryObject, IndirectObject, StreamObject
 
+from .compliance.pdftext import pypdf_room
 from .standards import PDF_A, PDF_UA, PRINT
 
 _PAINT = {b"Tj", b"TJ", b"'", b'"', b"Do", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s", b"sh", b"INLINE IMAGE"}
@@ -90,8 +91,16 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
-def check(pdf: bytes, name: str = "") -> Conformance:
-    """What ``pdf`` declares and what our checks find against that declaration (and against every file's rules)."""
+def check(pdf: bytes, name: str = "", pages: int = 0) -> Conformance:
+    """What ``pdf`` declares and what our checks find against that declaration (and against every file's rules).
+
+    ``pages``: how many pages the file was read to hold, so pypdf reads a print file past its own limits (``pypdf_room``).
+    """
+    with pypdf_room(pages):
+        return _check(pdf, name)
+
+
+def _check(pdf: bytes, name: str) -> Conformance:
     reader = PdfReader(io.BytesIO(pdf))
     catalog = reader.trailer["/Root"]
     assert isinstance(catalog, DictionaryObject)

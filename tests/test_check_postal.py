@@ -335,3 +335,24 @@ def test_a_print_file_is_measured_piece_by_piece_against_the_manifest(
         "imb": f"each of the {len(rows)} pieces: the barcode reads, keeps USPS-B-3200's dimensions and matches the manifest",
         "sheets": f"each of the {len(rows)} pieces: its sheets within the envelope's capacity, as many as the manifest gives",
     }
+
+
+def test_a_file_pypdf_will_not_measure_is_named_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypdf refusing a file past one of its limits (as it did a 30,000-piece print file) is that file's error, exit 2."""
+    from pypdf.errors import LimitReachedError
+
+    import notices.compliance.postal as postal
+
+    roll = tmp_path / "one.csv"
+    roll.write_text(csv_text([roll_row()]), "utf-8")
+    run(Options(roll, tmp_path / "out", "baltimore-city", "final-notice", CITY_DATE, workers=1, proof=True))
+    piece = next((tmp_path / "out" / "pieces").glob("*.pdf"))
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise LimitReachedError("Reached maximum array element count.")
+
+    monkeypatch.setattr(postal, "PdfReader", refused)
+    result = CliRunner().invoke(app, ["check", str(piece), "-c", "baltimore-city", "-d", CITY_DATE.isoformat()])
+    assert result.exit_code == 2, result.output
+    assert "pypdf cannot read the PDF to measure it (LimitReachedError" in result.output
+    assert "Traceback" not in result.output

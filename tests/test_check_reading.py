@@ -400,3 +400,28 @@ def test_how_far_a_pattern_looks_back_is_bounded_or_unknown() -> None:
     assert pdftext._reach_back(re.compile(r"abc")) == 1
     assert pdftext._reach_back(re.compile(r"(?<=(?<=ab)c)d")) == 4
     assert pdftext._reach_back(re.compile(r"x(?<!\w.)y|(?<!\d)z")) == 4
+
+
+def test_pages_read_over_several_openings_of_the_document_read_as_in_one(samples: dict[str, list[tuple[str, bytes]]],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """PDFium keeps what it parsed until the document is closed, so a long file is opened again every so many pages."""
+    name, pdf = samples["city"][-1]  # the print file
+    at_once = read_pages(pdf)
+    monkeypatch.setattr(pdftext, "_PDFIUM_BATCH", 2)
+    assert len(at_once) > 4 and read_pages(pdf) == at_once, name
+
+
+def test_a_plain_file_past_pypdfs_page_tree_limit_is_still_read() -> None:
+    """A print file of 30,000 pieces has 120,000 pages; pypdf refuses more than 100,000 page-tree entries (as it may);
+    read plain, every page is there."""
+    from pypdf.errors import PyPdfError
+
+    count = 100_001
+    kids = b" ".join(b"%d 0 R" % (number + 5) for number in range(count))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count %d /Kids [%s] >>" % (count, kids),
+                HELVETICA, STREAM, *([page] * count)])
+    with pytest.raises(PyPdfError):
+        len(PdfReader(io.BytesIO(pdf)).pages)
+    plain = read_plain(pdf)
+    assert plain is not None and len(plain.pages) == count

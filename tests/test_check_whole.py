@@ -19,7 +19,7 @@ from conftest import SAMPLES, csv_text, row, subset_csv
 from pypdf import PdfReader, PdfWriter
 
 from notices.batch import Options, run
-from notices.compliance import PageFacts, Report, Target, check_pdf, read_pages, target_for
+from notices.compliance import PageFacts, PdfText, Report, Target, check_pdf, read_pages, target_for
 
 CITY = "baltimore-city"
 WINTER = dt.date(2027, 2, 1)
@@ -272,3 +272,31 @@ def test_itemization_counts_every_line_of_the_list(pieces: dict[str, Piece], tar
 def test_itemization_runs_across_pages(pieces: dict[str, Piece], target: Target) -> None:
     """A list broken across two pages repeats its header: every line on both pages is counted."""
     assert itemized(check_pdf(pieces[LONG].pdf, target)) == ("ok", f"{3 * LONG_ROWS} itemized lines sum to the total $1,338.00")
+
+
+def test_a_print_file_is_checked_a_piece_at_a_time_not_as_one_text(pieces: dict[str, Piece], target: Target,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole file's words once took 200 MB per 1,000 pieces: no text longer than one piece is made, and the report is
+    the one the whole file's words gave (the same findings, in order, and the same documents)."""
+    import notices.compliance.checker as checker
+    import notices.compliance.pdftext as pdftext
+
+    long, short, items = pieces[LONG], pieces[SHORT], pieces[ITEMS]
+    pdf = print_file(long.pdf, short.pdf, items.pdf, long.pdf)
+    whole = check_pdf(PdfText(read_pages(pdf)), target)  # the words of every page at once, as before
+    made: list[int] = []
+
+    class Counted(PdfText):
+        def __init__(self, pages: Sequence[PageFacts]) -> None:
+            made.append(len(pages))
+            super().__init__(pages)
+
+    monkeypatch.setattr(checker, "PdfText", Counted)
+    monkeypatch.setattr(pdftext, "PdfText", Counted)  # read_pdf's
+    report = check_pdf(pdf, target)
+    assert max(made) <= max(len(p.owners) for p in (long, short, items)) + 1
+    assert [(f.block, f.status, f.message, f.page) for f in report.findings] == [
+        (f.block, f.status, f.message, f.page) for f in whole.findings]
+    assert [(s.document_id, s.first_page, s.last_page) for s in report.documents] == [
+        (s.document_id, s.first_page, s.last_page) for s in whole.documents]
+    assert not report.ok and "piece 4: duplicated" in report.errors[0].message

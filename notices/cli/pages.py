@@ -94,15 +94,16 @@ def check(
     reports: list[Any] = []
     standards: dict[str, Any] = {}  # file -> the PDF standard it declares and what our checks find
     failures: list[tuple[Path, NoticesError]] = []
-    for path in pdfs:
-        try:
-            report = check_file(str(path), target, documents)
-            if documents is None:  # a lone document is no mailpiece: it has no envelope of its own
-                report.findings += check_postal(path.read_bytes(), report, postal)
-            reports.append(report)
-            standards[str(path)] = check_standard(path.read_bytes(), str(path))
-        except NoticesError as exc:
-            failures.append((path, exc))
+    with guard(None, as_json):  # anything unexpected: exit 6 with a log, never a traceback
+        for path in pdfs:
+            try:
+                report = check_file(str(path), target, documents)
+                if documents is None:  # a lone document is no mailpiece: it has no envelope of its own
+                    report.findings += check_postal(path.read_bytes(), report, postal)
+                reports.append(report)
+                standards[str(path)] = check_standard(path.read_bytes(), str(path), report.pages)
+            except NoticesError as exc:
+                failures.append((path, exc))
     # A file that declares a standard it does not meet is not fit to send, whatever its words.
     fit = all(r.ok for r in reports) and all(s.ok or s.declared == "print" for s in standards.values())
     code = EXIT_USAGE if failures else EXIT_OK if fit else EXIT_COMPLIANCE

@@ -9,13 +9,28 @@ from ..resolve import Part
 from .facts import date_line
 from .passages import closest
 from .patterns import requirement
-from .pdftext import PdfText, fixed_words
+from .pdftext import PageNumber, PdfText, fixed_words
 from .report import Span, Target
 
 
 def verbatim(block: Block) -> bool:
     """Blocks whose words are fixed: statements, and form elements with words (the "Date" line has its own check)."""
     return bool(block.text) and block.kind in ("statement", "form") and block.check != "date-line"
+
+
+def first_page(numbers: Sequence[PageNumber | None], page: int) -> int:
+    """The page numbered 1 of the document that ``page`` is numbered k of, by each page's own "Page k of n"."""
+    number = numbers[page]
+    if number is None or number.number <= 1 or number.number > page + 1:
+        return page
+    first = numbers[page - number.number + 1]
+    return page - number.number + 1 if first is not None and (first.label, first.number) == (number.label, 1) else page
+
+
+def first_words(part: Part) -> list[str] | None:
+    """The document's first fixed words, which stand on its first page (None: it has none)."""
+    block = next((b for b in part.blocks if verbatim(b)), None)
+    return None if block is None else list(fixed_words(block.text))
 
 
 class DocumentFinder:
@@ -64,10 +79,11 @@ class DocumentFinder:
 
     def copies(self, part: Part) -> list[int]:
         """The pages where the document's first fixed words stand: more than one, and it is printed more than once."""
-        block = next((b for b in part.blocks if verbatim(b)), None)
-        if block is None:
+        needle = first_words(part)
+        if needle is None:
             return [0]
-        needle, pages, at = list(fixed_words(block.text)), [], 0
+        pages: list[int] = []
+        at = 0
         while (found := self.text.find(needle, at)) is not None:
             if self.text.page_of[found] not in pages:
                 pages.append(self.text.page_of[found])
@@ -76,11 +92,7 @@ class DocumentFinder:
 
     def first_page(self, page: int) -> int:
         """The page numbered 1 of the document that ``page`` is numbered k of (the notice of sale prints its form on page 2)."""
-        number = self.text.numbers[page]
-        if number is None or number.number <= 1 or number.number > page + 1:
-            return page
-        first = self.text.numbers[page - number.number + 1]
-        return page - number.number + 1 if first is not None and (first.label, first.number) == (number.label, 1) else page
+        return first_page(self.text.numbers, page)
 
     def split(self, parts: Sequence[Part]) -> list[Span]:
         """Cut the PDF into the documents found in it, in mailing order, at page boundaries where possible."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -24,6 +25,7 @@ from itertools import accumulate, chain, count, islice, repeat
 from operator import add
 from typing import Any, NamedTuple
 
+import pypdf
 import pypdfium2.raw as pdfium
 from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
@@ -593,6 +595,21 @@ def _bounded_text(textpage: Any, box: tuple[float, float, float, float]) -> str:
     return codecs.decode(buffer, "utf-16-le", errors="ignore")
 
 
+def pypdf_room(pages: int) -> contextlib.AbstractContextManager[Any]:
+    """pypdf's configuration with room for a file of ``pages`` pages, in its page tree and in the array of its kids.
+
+    pypdf reads at most 100,000 of either, and a print file of 30,000 pieces has 120,000 pages: room for the pages
+    the file was read to hold (plainly, without pypdf), and no more. Where this pypdf has no such configuration,
+    it reads as it always did.
+    """
+    apply = getattr(pypdf, "apply_configuration", None)
+    if apply is None:
+        return contextlib.nullcontext()
+    now = pypdf.get_configuration()
+    return apply(page_tree_maximum_entries=max(now.page_tree_maximum_entries, pages + 1),  # type: ignore[no-any-return]
+                 array_maximum_element_count=max(now.array_maximum_element_count, pages))
+
+
 def read_pdf(pdf: bytes, file: str = "") -> PdfText:
     """Read a PDF's pages once (text by PDFium when installed, structure by pypdf); unreadable is an input error."""
     return PdfText(read_pages(pdf, file))
@@ -707,23 +724,29 @@ def shared_pages(pdf: bytes) -> tuple[PageFacts, ...]:
     return tuple(read_pages(pdf))
 
 
+_PDFIUM_BATCH = 256
+"""Pages read per opening of a document: PDFium keeps every object it parsed until the document is closed, so
+a print file is opened again every so many pages (reading its 16,000 pages at once held 180 MB more)."""
+
+
 def read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, PageRead]:
     """The text of pages ``indexes`` by PDFium, or nothing when it refuses the file."""
     out: dict[int, PageRead] = {}
     with _PDFIUM_LOCK:
-        # ``pdf`` is PDFium's own buffer until the document is closed: it stays referenced here until then.
-        document = pdfium.FPDF_LoadMemDocument64(pdf, len(pdf), None)
-        if not document:
-            return {}
-        try:
-            if pdfium.FPDF_GetPageCount(document) < 1:
+        for start in range(0, max(len(indexes), 1), _PDFIUM_BATCH):
+            # ``pdf`` is PDFium's own buffer until the document is closed: it stays referenced here until then.
+            document = pdfium.FPDF_LoadMemDocument64(pdf, len(pdf), None)
+            if not document:
                 return {}
-            for i in indexes:
-                out[i] = _pdfium_text(document, i, *sizes[i])
-        except Exception:  # noqa: BLE001 - PDFium refuses what pypdf may still read
-            return {}
-        finally:
-            pdfium.FPDF_CloseDocument(document)
+            try:
+                if pdfium.FPDF_GetPageCount(document) < 1:
+                    return {}
+                for i in indexes[start:start + _PDFIUM_BATCH]:
+                    out[i] = _pdfium_text(document, i, *sizes[i])
+            except Exception:  # noqa: BLE001 - PDFium refuses what pypdf may still read
+                return {}
+            finally:
+                pdfium.FPDF_CloseDocument(document)
     return out
 
 

@@ -35,7 +35,9 @@ _TOKEN = re.compile(
     rb"|<(?P<hex>[0-9A-Fa-f \t\r\n]*)>"
     rb"|(?P<open><<|\[)|(?P<close>>>|\])"
 )
-_MAX_PAGES = 10_000  # far below pypdf's page tree limits, which a larger file is left to meet or refuse
+# Pages (and items of an array): a print file of 30,000 pieces has 120,000 pages, past pypdf's limit of
+# 100,000 page-tree entries, which refuses it; read plain, it holds what its pages say, a few hundred bytes each.
+_MAX_PAGES = 2_000_000
 _MAX_KEYS = 100  # per dictionary: with _MAX_PAGES, far below pypdf's limit on the entries of a page tree
 _MAX_DEPTH = 32
 _TRAILER_KEYS = {"/Size", "/Root", "/Info", "/ID"}  # anything else (/Encrypt, /Prev, /XRefStm) is not plain

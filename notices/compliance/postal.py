@@ -22,6 +22,7 @@ from typing import Any
 
 import pypdfium2
 from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from ..errors import InputError
 from ..model import Collector
@@ -29,6 +30,7 @@ from ..postal import imb
 from ..postal.envelopes import Envelope, Rect
 from .drawn import Box, Glyph, draws_outlines, filled_rectangles, glyphs
 from .imbcode import BarcodeUnreadable, decode
+from .pdftext import pypdf_room
 from .report import Finding, Report
 
 FIT_CITATION = "USPS DMM 601.6.3"
@@ -100,34 +102,52 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     bounds = [*starts, report.pages]
     print_file = len(starts) > 1
     pieces = [_Piece(f"piece {k + 1}" if print_file else "", bounds[k], bounds[k + 1]) for k in range(len(starts))]
-    reader = PdfReader(io.BytesIO(pdf))
-    try:
-        document = pypdfium2.PdfDocument(pdf)
-    except pypdfium2.PdfiumError as exc:
-        raise InputError(f"PDFium cannot read the PDF to measure it ({exc})", file=report.file or None) from None
     band = _band(target.envelope)
     # Each piece's manifest row, by its first page in a print file, by its file name otherwise.
     key = "print_first_page" if print_file else "piece_file"
     flat = report.file.endswith("-flat.pdf")  # the flat-mailing print file numbers its pages on its own
     rows = None if target.manifest is None else {r[key]: r for r in target.manifest if not print_file or _flat(r) == flat}
     try:
-        for piece in pieces:
-            row = _manifest_row(rows, report.file, piece, print_file)
-            if target.manifest is not None and row is None:
-                where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
-                piece.add(_MANIFEST, "", "error", f"the manifest has no rendered piece with this {where}", piece.first + 1)
-            page = reader.pages[piece.first]
-            _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
-            _sheets(piece, target, row)
-            for number in range(piece.first, piece.end):
-                if not _has_text(document, number) and not draws_outlines(reader.pages[number]):
-                    piece.add(_BLANK, "", "error", "the page is blank and does not say so: a padding page says "
-                              "\"This page intentionally left blank\"", number + 1)
-    finally:
-        document.close()
+        with pypdf_room(report.pages):
+            reader = PdfReader(io.BytesIO(pdf))
+            document = _pdfium(pdf, report)
+            try:
+                for k, piece in enumerate(pieces):
+                    if k and not k % _REOPEN:
+                        # PDFium keeps every object it parsed until the document is closed, pypdf until it is told to
+                        # forget them: a print file's would pile up.
+                        document.close()
+                        document = _pdfium(pdf, report)
+                        reader.resolved_objects.clear()
+                    row = _manifest_row(rows, report.file, piece, print_file)
+                    if target.manifest is not None and row is None:
+                        where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
+                        piece.add(_MANIFEST, "", "error", f"the manifest has no rendered piece with this {where}", piece.first + 1)
+                    page = reader.pages[piece.first]
+                    _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
+                    _sheets(piece, target, row)
+                    for number in range(piece.first, piece.end):
+                        if not _has_text(document, number) and not draws_outlines(reader.pages[number]):
+                            piece.add(_BLANK, "", "error", "the page is blank and does not say so: a padding page says "
+                                      "\"This page intentionally left blank\"", number + 1)
+            finally:
+                document.close()
+    except PyPdfError as exc:  # a limit pypdf keeps, or a file it cannot parse: named, as the statute check names one
+        raise InputError(f"pypdf cannot read the PDF to measure it ({type(exc).__name__}: {exc})",
+                         file=report.file or None) from None
     if not print_file:
         return pieces[0].findings
     return _summarised(pieces, target)
+
+
+_REOPEN = 256  # pieces measured per opening of the document by PDFium
+
+
+def _pdfium(pdf: bytes, report: Report) -> Any:  # pypdfium2 has no type hints
+    try:
+        return pypdfium2.PdfDocument(pdf)
+    except pypdfium2.PdfiumError as exc:
+        raise InputError(f"PDFium cannot read the PDF to measure it ({exc})", file=report.file or None) from None
 
 
 def _band(envelope: Envelope) -> tuple[float, float]:
