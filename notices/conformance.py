@@ -27,7 +27,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import BooleanObject, ContentStream, DictionaryObject, IndirectObject, StreamObject
 
-from .compliance.pdftext import pypdf_room
+from .compliance.pdftext import page_reader, pypdf_room
 from .standards import PDF_A, PDF_UA, PRINT
 
 _PAINT = {b"Tj", b"TJ", b"'", b'"', b"Do", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s", b"sh", b"INLINE IMAGE"}
@@ -110,7 +110,7 @@ def _check(pdf: bytes, name: str) -> Conformance:
     if "/Encrypt" in reader.trailer:
         findings.append("the file is encrypted")
     findings += _active_content(catalog)
-    findings += _fonts(reader)
+    findings += _fonts(reader, pdf)
     info: Any = reader.metadata or {}
     title = str(info.get("/Title", ""))
     if result.declared == PDF_A:
@@ -138,7 +138,7 @@ def _active_content(catalog: DictionaryObject) -> list[str]:
     return found
 
 
-def _fonts(reader: PdfReader) -> list[str]:
+def _fonts(reader: PdfReader, pdf: bytes) -> list[str]:
     """Every font of every page (and of the forms they draw) embedded and subset."""
     found: list[str] = []
     seen: set[int] = set()
@@ -175,9 +175,15 @@ def _fonts(reader: PdfReader) -> list[str]:
             if xobject.get("/Subtype") == "/Form":
                 visit(xobject.get("/Resources"))
 
-    for page in reader.pages:
-        visit(page.get("/Resources"))
+    count, page_at = page_reader(reader, pdf)
+    for index in range(count):
+        visit(page_at(index).get("/Resources"))
+        if index % _FORGET == _FORGET - 1:
+            reader.resolved_objects.clear()  # the fonts seen are kept by number: what pypdf parsed need not be
     return found
+
+
+_FORGET = 1024  # pages read between two clearings of pypdf's parsed objects
 
 
 def _pdfa(reader: PdfReader, pdf: bytes, catalog: DictionaryObject, xmp: str, compressed: bool, title: str,

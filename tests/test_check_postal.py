@@ -356,3 +356,55 @@ def test_a_file_pypdf_will_not_measure_is_named_not_a_traceback(tmp_path: Path, 
     assert result.exit_code == 2, result.output
     assert "pypdf cannot read the PDF to measure it (LimitReachedError" in result.output
     assert "Traceback" not in result.output
+
+
+def _print_file(tmp_path: Path, pieces: int) -> tuple[Path, Path]:
+    """A print file of ``pieces`` one-page statements (each padded with the blank back page), and its manifest."""
+    roll = tmp_path / "roll.csv"
+    roll.write_text(csv_text([roll_row(account_id=f"01-01-0001-{k:03d}", owner_name=f"ANN LEE {k}") for k in range(1, pieces + 1)]),
+                    "utf-8")
+    run(Options(roll, tmp_path / "out", "baltimore-city", "final-notice", CITY_DATE, workers=1))
+    return next((tmp_path / "out" / "print").glob("*.pdf")), tmp_path / "out" / "manifest.csv"
+
+
+def _postal_findings(printed: Path, manifest: Path) -> list[dict[str, object]]:
+    from notices.compliance import check_file, target_for
+    from notices.compliance.postal import postal_target
+
+    target = target_for("baltimore-city", "final-notice", CITY_DATE)
+    report = check_file(str(printed), target)
+    postal = postal_target(envelopes.for_profile(target.collector.envelope), target.collector, manifest)
+    return [f.to_dict() for f in check_postal(printed.read_bytes(), report, postal)]
+
+
+def test_a_blank_page_every_piece_of_a_print_file_shares_is_named_in_each_piece(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The padding page is one set of objects drawn in every piece; looked at once, it is still named on each piece's page."""
+    import notices.pdfwriter
+
+    monkeypatch.setattr(notices.pdfwriter, "blank_page_words", lambda *args, **kwargs: b"")  # a back page that says nothing
+    printed, manifest = _print_file(tmp_path, 3)
+    blank = [f for f in _postal_findings(printed, manifest) if f["block"] == "padding-page"]
+    assert [(f["status"], f["page"], str(f["message"]).split(":")[0]) for f in blank] == [
+        ("error", 2, "piece 1"), ("error", 6, "piece 2"), ("error", 10, "piece 3")]
+
+
+def test_a_print_files_pages_are_measured_one_at_a_time_with_the_findings_of_reading_them_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypdf's list of pages (6.6 KB a page, 800 MB for 30,000 pieces) is never made for a plain file: same findings."""
+    import notices.compliance.pdftext as pdftext
+    from notices.conformance import check as check_standard
+
+    printed, manifest = _print_file(tmp_path, 3)
+    whole = _postal_findings(printed, manifest), check_standard(printed.read_bytes(), str(printed), 12)
+    with monkeypatch.context() as patched:
+        patched.setattr(pdftext, "read_plain", lambda *args, **kwargs: None)  # as for a file written elsewhere
+        read_in_full = _postal_findings(printed, manifest), check_standard(printed.read_bytes(), str(printed), 12)
+
+    def refused(self: PdfReader) -> object:
+        raise AssertionError("pypdf was asked for every page")
+
+    monkeypatch.setattr(PdfReader, "pages", property(refused))
+    one_at_a_time = _postal_findings(printed, manifest), check_standard(printed.read_bytes(), str(printed), 12)
+    assert one_at_a_time == read_in_full == whole
+    assert [f["status"] for f in whole[0]] == ["ok"] * 4 and whole[1].ok

@@ -76,10 +76,11 @@ class PlainPage:
 class PlainPdf:
     """The file's object offsets (generation 0, in use), its first pages, and its fonts judged on demand."""
 
-    def __init__(self, reader: _Reader, pages: list[PlainPage]) -> None:
+    def __init__(self, reader: _Reader, pages: list[PlainPage], numbers: list[int]) -> None:
         self._reader = reader
         self.offsets = reader.offsets
         self.pages = pages
+        self.page_numbers = numbers  # every page's object number, in order
 
     def unembedded(self, number: int, name: str) -> tuple[str | None] | None:
         """What pdftext._missing_font says of font object ``number`` (named ``name``), as pypdf reads it; None: not plain.
@@ -134,7 +135,7 @@ class _Reader:
                 raise _NotPlain
             if index < wanted:
                 read.append(PlainPage(body, *_size(page.get("/MediaBox")), self._fonts(page)))
-        return PlainPdf(self, read)
+        return PlainPdf(self, read, refs)
 
     def _xref(self, start: int, keyword: int) -> dict[str, Value]:
         """The cross-reference table at ``start`` into ``offsets``, checked entry by entry; its trailer, which ends at ``keyword``."""

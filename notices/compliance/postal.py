@@ -30,7 +30,7 @@ from ..postal import imb
 from ..postal.envelopes import Envelope, Rect
 from .drawn import Box, Glyph, draws_outlines, filled_rectangles, glyphs
 from .imbcode import BarcodeUnreadable, decode
-from .pdftext import pypdf_room
+from .pdftext import page_key, page_reader, pypdf_room
 from .report import Finding, Report
 
 FIT_CITATION = "USPS DMM 601.6.3"
@@ -110,7 +110,9 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     try:
         with pypdf_room(report.pages):
             reader = PdfReader(io.BytesIO(pdf))
+            _, page_at = page_reader(reader, pdf)
             document = _pdfium(pdf, report)
+            blank: dict[bytes, bool] = {}  # a page's dictionary -> whether it is blank and does not say so
             try:
                 for k, piece in enumerate(pieces):
                     if k and not k % _REOPEN:
@@ -119,15 +121,25 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
                         document.close()
                         document = _pdfium(pdf, report)
                         reader.resolved_objects.clear()
+                        blank.clear()
                     row = _manifest_row(rows, report.file, piece, print_file)
                     if target.manifest is not None and row is None:
                         where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
                         piece.add(_MANIFEST, "", "error", f"the manifest has no rendered piece with this {where}", piece.first + 1)
-                    page = reader.pages[piece.first]
-                    _first_page(piece, target, filled_rectangles(page), glyphs(document, piece.first, band), row)
+                    first = page_at(piece.first)
+                    shown = glyphs(document, piece.first, band)
+                    _first_page(piece, target, filled_rectangles(first), shown, row)
                     _sheets(piece, target, row)
                     for number in range(piece.first, piece.end):
-                        if not _has_text(document, number) and not draws_outlines(reader.pages[number]):
+                        if number == piece.first and shown:
+                            continue  # it shows characters, so it is not blank
+                        page = first if number == piece.first else page_at(number)
+                        # The blank page and the inserts' pages recur in every piece of a print file, each occurrence
+                        # a dictionary naming the same objects: they draw the same, so each is looked at once.
+                        drawn = page_key(page)
+                        if drawn not in blank:
+                            blank[drawn] = not _has_text(document, number) and not draws_outlines(page)
+                        if blank[drawn]:
                             piece.add(_BLANK, "", "error", "the page is blank and does not say so: a padding page says "
                                       "\"This page intentionally left blank\"", number + 1)
             finally:
@@ -141,6 +153,7 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
 
 
 _REOPEN = 256  # pieces measured per opening of the document by PDFium
+
 
 
 def _pdfium(pdf: bytes, report: Report) -> Any:  # pypdfium2 has no type hints
