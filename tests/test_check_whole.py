@@ -300,3 +300,40 @@ def test_a_print_file_is_checked_a_piece_at_a_time_not_as_one_text(pieces: dict[
     assert [(s.document_id, s.first_page, s.last_page) for s in report.documents] == [
         (s.document_id, s.first_page, s.last_page) for s in whole.documents]
     assert not report.ok and "piece 4: duplicated" in report.errors[0].message
+
+
+@pytest.mark.parametrize("window", [2, 1024])
+def test_a_print_file_is_checked_as_its_pages_are_read_with_the_report_of_reading_them_all(
+        pieces: dict[str, Piece], target: Target, monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    """The pages are read a window at a time and each piece checked once its last page is read: a 30,000-piece print
+    file's words are never all held (they took 1.8 GB). Its report is the one reading every page first gives."""
+    import notices.compliance.checker as checker
+    import notices.compliance.pdftext as pdftext
+
+    long, short, items = pieces[LONG], pieces[SHORT], pieces[ITEMS]
+    pdf = print_file(short.pdf, long.pdf, items.pdf, short.pdf, long.pdf)
+    whole = check_pdf(PdfText(read_pages(pdf)), target)
+    monkeypatch.setattr(pdftext, "_WINDOW", window)
+
+    def every_page(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole file was read at once")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(checker, "read_pages", every_page)
+        report = check_pdf(pdf, target)
+    assert report.to_dict() == whole.to_dict()
+    assert [f.block for f in report.findings if f.status == "ok"] == ["piece 1", "piece 2", "piece 3"]
+    assert "piece 4: duplicated: it repeats piece 1 (page 1)" in report.errors[0].message
+
+
+def test_a_print_file_whose_statements_cannot_be_placed_as_read_is_read_whole(
+        pieces: dict[str, Piece], target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement's first page further back than the pages kept (or out of page order) sends the check back to
+    reading every page first: the same report."""
+    import notices.compliance.checker as checker
+
+    long, short, items = pieces[LONG], pieces[SHORT], pieces[ITEMS]
+    pdf = print_file(long.pdf, short.pdf, items.pdf)
+    whole = check_pdf(PdfText(read_pages(pdf)), target)
+    monkeypatch.setattr(checker, "_LOOK_BACK", 0)  # no page's number kept
+    assert check_pdf(pdf, target).to_dict() == whole.to_dict()

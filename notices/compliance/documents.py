@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..model import Block
 from ..resolve import Part
@@ -18,7 +18,7 @@ def verbatim(block: Block) -> bool:
     return bool(block.text) and block.kind in ("statement", "form") and block.check != "date-line"
 
 
-def first_page(numbers: Sequence[PageNumber | None], page: int) -> int:
+def first_page(numbers: Sequence[PageNumber | None] | Mapping[int, PageNumber | None], page: int) -> int:
     """The page numbered 1 of the document that ``page`` is numbered k of, by each page's own "Page k of n"."""
     number = numbers[page]
     if number is None or number.number <= 1 or number.number > page + 1:

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, count, islice, repeat
 from operator import add
@@ -32,7 +32,7 @@ from pypdf.errors import PyPdfError
 from pypdf.generic import DictionaryObject, IndirectObject
 
 from ..errors import InputError
-from .plainpdf import PlainPage, read_plain
+from .plainpdf import PlainPage, PlainPdf, read_plain
 
 LETTER = (612.0, 792.0)
 MARGIN = 18.0  # 0.25 in: no text may be drawn closer to the sheet's edge (printers cannot reach it)
@@ -661,16 +661,50 @@ def _read_plain(pdf: bytes, first: int | None) -> list[PageFacts] | None:
     plain = read_plain(pdf, first)
     if plain is None:
         return None
+    return _plain_facts(pdf, _RawObjects(pdf, plain.offsets), plain, plain.pages, 0, {})
+
+
+def iter_pages(pdf: bytes, file: str = "") -> Iterator[PageFacts]:
+    """``read_pages``'s facts of every page, read a window of pages at a time: a print file's are never all held.
+
+    A page written alike to one read shortly before is not read again. Should a later window leave
+    the plain subset, the rest is read by pypdf, as ``read_pages`` reads a file that is not plain.
+    """
+    plain = read_plain(pdf, 0)
+    if plain is None:
+        yield from read_pages_in_full(pdf, file)
+        return
     raw = _RawObjects(pdf, plain.offsets)
-    keys = [plain_page_key(page) for page in plain.pages]
-    original: dict[bytes, int] = {}  # per key, the first page that has it
+    known: dict[bytes, PageFacts] = {}
+    for start in range(0, len(plain.page_numbers), _WINDOW):
+        window = plain.pages_between(start, start + _WINDOW)
+        facts = None if window is None else _plain_facts(pdf, raw, plain, window, start, known)
+        if facts is None:
+            yield from read_pages_in_full(pdf, file)[start:]
+            return
+        yield from facts
+        if len(known) > _KNOWN_PAGES:
+            known.clear()  # the pages every piece repeats are read again soon enough
+
+
+_WINDOW = 1024  # pages read at a time: a print file's statements differ, the rest repeat, so about 256 read by PDFium
+_KNOWN_PAGES = 1024
+
+
+def _plain_facts(pdf: bytes, raw: _RawObjects, plain: PlainPdf, pages: Sequence[PlainPage], start: int,
+                 known: dict[bytes, PageFacts]) -> list[PageFacts] | None:
+    """The facts of ``pages``, the file's pages from ``start`` on; a page written alike to one in ``known`` (by
+    ``plain_page_key``), or to one before it here, is not read again. None when pypdf must read the file."""
+    keys = [plain_page_key(page) for page in pages]
+    todo: list[int] = []  # the first page here of each key not known
     for i, key in enumerate(keys):
-        original.setdefault(key, i)
-    todo = [i for i, key in enumerate(keys) if original[key] == i]
+        if key not in known:
+            known[key] = _UNREAD
+            todo.append(i)
     unembedded: dict[int, tuple[str, ...]] = {}
     for i in todo:
         missing = []
-        for name, number in plain.pages[i].fonts:
+        for name, number in pages[i].fonts:
             font = raw.key(number, name)
             if font is None:
                 return None
@@ -684,18 +718,17 @@ def _read_plain(pdf: bytes, first: int | None) -> list[PageFacts] | None:
             if found[0] is not None:
                 missing.append(found[0])
         unembedded[i] = tuple(missing)
-    sizes = [(page.width, page.height) for page in plain.pages]
-    read = read_pdfium(pdf, todo, sizes) if todo else {}
+    sizes = {start + i: (pages[i].width, pages[i].height) for i in todo}
+    read = read_pdfium(pdf, [start + i for i in todo], sizes) if todo else {}
     if len(read) != len(todo):
         return None
-    facts: list[PageFacts] = []
-    for i, key in enumerate(keys):
-        if i in read:
-            text, outside = read[i]
-            facts.append(PageFacts(text, sizes[i][0], sizes[i][1], outside, unembedded[i]))
-        else:
-            facts.append(facts[original[key]])
-    return facts
+    for i in todo:
+        text, outside = read[start + i]
+        known[keys[i]] = PageFacts(text, pages[i].width, pages[i].height, outside, unembedded[i])
+    return [known[key] for key in keys]
+
+
+_UNREAD = PageFacts("", 0.0, 0.0)  # a key met in this window, its page read below
 
 
 def read_pages_in_full(pdf: bytes, file: str = "", first: int | None = None) -> list[PageFacts]:
@@ -751,7 +784,8 @@ _PDFIUM_BATCH = 256
 a print file is opened again every so many pages (reading its 16,000 pages at once held 180 MB more)."""
 
 
-def read_pdfium(pdf: bytes, indexes: Sequence[int], sizes: Sequence[tuple[float, float]]) -> dict[int, PageRead]:
+def read_pdfium(pdf: bytes, indexes: Sequence[int],
+                sizes: Sequence[tuple[float, float]] | Mapping[int, tuple[float, float]]) -> dict[int, PageRead]:
     """The text of pages ``indexes`` by PDFium, or nothing when it refuses the file."""
     out: dict[int, PageRead] = {}
     with _PDFIUM_LOCK:

@@ -82,6 +82,18 @@ class PlainPdf:
         self.pages = pages
         self.page_numbers = numbers  # every page's object number, in order
 
+    def pages_between(self, start: int, stop: int) -> list[PlainPage] | None:
+        """The facts of pages ``start`` to ``stop`` (not included), as ``read_plain`` gives its first pages; None: not plain."""
+        try:
+            found = []
+            for number in self.page_numbers[start:stop]:
+                page, body = self._reader._object_and_body(number)
+                assert isinstance(page, dict)  # read_plain saw every page: a dictionary
+                found.append(self._reader.page(page, body))
+            return found
+        except _NotPlain:
+            return None
+
     def unembedded(self, number: int, name: str) -> tuple[str | None] | None:
         """What pdftext._missing_font says of font object ``number`` (named ``name``), as pypdf reads it; None: not plain.
 
@@ -134,8 +146,11 @@ class _Reader:
             if not isinstance(page, dict) or page.get("/Type") != "/Page" or page.get("/Parent") != Ref(tree):
                 raise _NotPlain
             if index < wanted:
-                read.append(PlainPage(body, *_size(page.get("/MediaBox")), self._fonts(page)))
+                read.append(self.page(page, body))
         return PlainPdf(self, read, refs)
+
+    def page(self, page: dict[str, Value], body: bytes) -> PlainPage:
+        return PlainPage(body, *_size(page.get("/MediaBox")), self._fonts(page))
 
     def _xref(self, start: int, keyword: int) -> dict[str, Value]:
         """The cross-reference table at ``start`` into ``offsets``, checked entry by entry; its trailer, which ends at ``keyword``."""
