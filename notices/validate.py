@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -57,11 +58,31 @@ class _Collect:
 
     def add(self, reason: str, line: int | None, field: str | None, value: Any = None) -> None:
         # Escaped: the manifest and rejects file must be able to hold whatever the export held.
-        shown = None if value is None else visible(str(value)[:120])
+        shown = None if value is None else visible(_as_written(value)[:120])
         self.problems.append(Problem(visible(reason), self.raw.file, line, field, shown))
 
     def rejection(self) -> Rejection:
         return Rejection(visible(self.raw.account_id), self.raw.file, self.raw.first_line, tuple(self.problems))
+
+
+def _as_written(value: Any, depth: int = 0) -> str:
+    """A value as the roll wrote it: a JSON object, list or truth value in JSON (its numbers as read), not as Python shows it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if depth > 8 and isinstance(value, (dict, list)):
+        return "…"  # the cell shows 120 characters at most
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_as_json(v, depth)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_json(v, depth) for v in value) + "]"
+    return str(value)
+
+
+def _as_json(value: Any, depth: int) -> str:
+    """An item inside a JSON object or list: a string quoted, null as null."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return "null" if value is None else _as_written(value, depth + 1)
 
 
 def _text(c: _Collect, rules: Rules, key: str, value: Any, line: int, *, required: bool, limit: int = MAX_TEXT) -> str:

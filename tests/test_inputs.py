@@ -235,6 +235,19 @@ class TestJsonLines:
         assert isinstance(bad, Rejection)
         assert (bad.problems[0].line, bad.problems[0].field) == (1, "lines")
 
+    def test_a_json_value_that_is_not_text_is_shown_as_the_roll_wrote_it(self, tmp_path: Path) -> None:
+        """An object, list or true where text belongs is rejected with the value in JSON, numbers as written (not
+        Python's {'a': Decimal('1.50')}), so the clerk finds it in the export."""
+        account = json.loads(CITY_JSONL.read_text("utf-8").splitlines()[0])
+        account["owner_name"] = {"a": 1.50, "b": [1, "x", None, False]}
+        account["property_address"] = True
+        path = write(tmp_path / "roll.jsonl", json.dumps(account).replace("1.5,", "1.50,") + "\n")
+        [bad] = checked(path)
+        assert isinstance(bad, Rejection)
+        assert [(p.field, p.reason, p.value) for p in bad.problems] == [
+            ("owner_name", "must be text, not a JSON object", '{"a": 1.50, "b": [1, "x", null, false]}'),
+            ("property_address", "must be text, not a JSON true or false", "true")]
+
     def test_same_account_on_two_lines_rejects_both(self, tmp_path: Path) -> None:
         """Two objects with one account_id reject both, each naming the other's line: no ambiguous notice is mailed."""
         lines = CITY_JSONL.read_text("utf-8").splitlines()[:2]
