@@ -30,7 +30,7 @@ from ..postal import imb
 from ..postal.envelopes import Envelope, Rect
 from .drawn import Box, Glyph, draws_outlines, filled_rectangles, glyphs
 from .imbcode import BarcodeUnreadable, decode
-from .pdftext import page_key, page_reader, pypdf_room
+from .pdftext import give_back, page_key, page_reader, pypdf_room
 from .report import Finding, Report
 
 FIT_CITATION = "USPS DMM 601.6.3"
@@ -122,6 +122,7 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
                         document = _pdfium(pdf, report)
                         reader.resolved_objects.clear()
                         blank.clear()
+                        give_back()
                     row = _manifest_row(rows, report.file, piece, print_file)
                     if target.manifest is not None and row is None:
                         where = f"first page {piece.first + 1}" if print_file else f"piece file {Path(report.file).name}"
@@ -152,7 +153,7 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
     return _summarised(pieces, target)
 
 
-_REOPEN = 256  # pieces measured per opening of the document by PDFium
+_REOPEN = 1024  # pieces measured per opening of the document by PDFium (each opening reads the page tree again)
 
 
 
