@@ -145,6 +145,8 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
                                       "\"This page intentionally left blank\"", number + 1)
             finally:
                 document.close()
+                if print_file:
+                    give_back()  # what PDFium and pypdf parsed, 200 MB of a 30,000-piece print file, before the next stage
     except PyPdfError as exc:  # a limit pypdf keeps, or a file it cannot parse: named, as the statute check names one
         raise InputError(f"pypdf cannot read the PDF to measure it ({type(exc).__name__}: {exc})",
                          file=report.file or None) from None
