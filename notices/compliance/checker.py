@@ -147,7 +147,10 @@ def _read_print_file(pdf: bytes, target: Target, file: str) -> Report | list[Pag
             numbers.pop(index - _LOOK_BACK, None)
             if alone.find(needle) is None:
                 continue
-            start = first_page(numbers, index)
+            try:
+                start = first_page(numbers, index)
+            except KeyError:  # its first page is further back than the numbers kept
+                raise _OutOfOrder from None
             if print_file is not None:
                 if start < base:
                     raise _OutOfOrder
@@ -165,7 +168,7 @@ def _read_print_file(pdf: bytes, target: Target, file: str) -> Report | list[Pag
                 for first, end in itertools.pairwise(bounds):
                     print_file.add(first, held[first:end])
                 held, base = held[bounds[-1]:], bounds[-1]
-    except (_OutOfOrder, KeyError):
+    except _OutOfOrder:
         read = read_pages(pdf, file)
         found = _print_file_starts(read, target)
         return read if found is None else _check_print_file(read, target, found, file, pdf)
@@ -179,7 +182,7 @@ _LOOK_BACK = 1024  # pages of "Page k of n" kept: a statement longer than this i
 
 
 class _OutOfOrder(Exception):
-    """A print file whose statements do not come in page order."""
+    """A print file whose statements cannot be placed as its pages are read: out of page order, or too long."""
 
 
 def _print_file_starts(pages: Sequence[PageFacts], target: Target) -> list[int] | None:
