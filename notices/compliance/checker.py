@@ -129,8 +129,7 @@ def _read_print_file(pdf: bytes, target: Target, file: str) -> Report | list[Pag
     30,000-piece print file's took 1.8 GB). The pieces and findings are those of reading every page
     first (tests/test_check_whole.py); a file whose statements do not come in page order is read so.
     """
-    statement = target.plan.parts[0]
-    needle = None if statement.document.insert else first_words(statement)
+    needle = _statement_words(target)
     if needle is None:
         return list(iter_pages(pdf, file))
     held: list[PageFacts] = []  # the pages from ``base`` on
@@ -181,6 +180,12 @@ def _read_print_file(pdf: bytes, target: Target, file: str) -> Report | list[Pag
 _LOOK_BACK = 1024  # pages of "Page k of n" kept: a statement longer than this is read whole first
 
 
+def _statement_words(target: Target) -> list[str] | None:
+    """The words each piece's statement begins with, which mark where a piece of a print file starts (None: no statement)."""
+    statement = target.plan.parts[0]
+    return None if statement.document.insert else first_words(statement)
+
+
 class _OutOfOrder(Exception):
     """A print file whose statements cannot be placed as its pages are read: out of page order, or too long."""
 
@@ -192,8 +197,7 @@ def _print_file_starts(pages: Sequence[PageFacts], target: Target) -> list[int] 
     page again is one piece's statement printed twice): what ``check_pdf`` finds in the whole file's
     words, found here without them, which took 200 MB per 1,000 pieces of a print file.
     """
-    statement = target.plan.parts[0]
-    needle = None if statement.document.insert else first_words(statement)
+    needle = _statement_words(target)
     if needle is None or len(pages) < 2:
         return None
     copies, numbers = [], []
