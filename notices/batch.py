@@ -444,9 +444,9 @@ class _Consumer:
         )
         if result.pdf is None:
             return dataclasses.replace(base, reason=result.error, findings=result.findings)
-        # The same barcode and marks the worker drew: pure functions of the profile, the run's serial block and the record.
+        # The barcode the worker drew, as it drew it; the marks, a pure function of the profile and the page counts.
         made = self.job.production
-        code = made.barcode(result.seq, record)
+        code = result.barcode
         sheets = production.sheets_of(result.pages, made.duplex)
         marks = " ".join(c for _, c in made.marks(result.statement_pages, sheets))
         over = made.over_capacity(sheets)

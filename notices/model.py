@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .pdfwriter import Fragment
+    from .postal.imb import Barcode
 
 BlockKind = Literal["statement", "content", "form"]
 Status = Literal["rendered", "rejected", "quarantined"]
@@ -271,6 +272,7 @@ class PieceResult:
     reused: bool = False  # written into an earlier piece's layout
     print_part: Fragment | None = None  # the statement pages as written, for the print file without parsing
     failed_pdf: bytes | None = None  # a piece that failed the check, for the preview to show; never written or printed
+    barcode: Barcode | None = None  # the Intelligent Mail barcode drawn on it, for the manifest
 
 
 @dataclass(frozen=True)

@@ -247,8 +247,10 @@ def must_show(job: Job, record: Record) -> list[tuple[str, str, str]]:
     ]
 
 
-def with_barcode(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int = 1) -> Fragment:
-    """The statement with its Intelligent Mail barcode drawn below the address and its OMR marks, as the profile asks.
+def with_barcode(job: Job, seq: int, record: Record, statement: Fragment,
+                 statement_pages: int = 1) -> tuple[Fragment, imb.Barcode | None]:
+    """The statement with its Intelligent Mail barcode drawn below the address and its OMR marks, as the profile asks,
+    and the barcode drawn (None: the profile prints none), which the manifest records as drawn.
 
     Drawn into the pages after layout, so neither bars nor marks enter the HTML: pieces still share layouts.
     """
@@ -261,12 +263,12 @@ def with_barcode(job: Job, seq: int, record: Record, statement: Fragment, statem
         sheets = production.sheets_of(production.piece_pages(statement_pages, job.insert_pages, made.duplex), made.duplex)
         for page, code in made.marks(statement_pages, sheets):
             statement = overlay(statement, page, omr.content_stream(made.inserter.rects(code)))
-    return statement
+    return statement, found
 
 
 def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
     """Join the statement with the inserts into the piece file, and check that file as `notices check` would."""
-    statement = with_barcode(job, seq, record, statement, statement_pages)
+    statement, code = with_barcode(job, seq, record, statement, statement_pages)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
     writer = PdfStreamWriter(out, info=pdf_info(job.plan, title), variant=job.pdf_variant, lang=job.language)
@@ -288,7 +290,7 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
         return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
                            [f.to_dict() for f in report.errors], failed_pdf=piece)
-    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement)
+    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement, barcode=code)
 
 
 def render_inserts(job: Job) -> list[tuple[str, bytes]]:

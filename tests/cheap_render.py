@@ -27,12 +27,12 @@ def cheap_chunk(job: Job, chunk: Sequence[tuple[int, Record]]) -> list[PieceResu
     blank = read_fragment(blank_pdf(), 1)
     results = []
     for seq, record in chunk:
-        statement = with_barcode(job, seq, record, blank)
+        statement, code = with_barcode(job, seq, record, blank)
         out = io.BytesIO()
         writer = PdfStreamWriter(out, info=pdf_info(job.plan, record.account_id))
         pages, _ = add_mailpiece(writer, statement, 1, (), duplex=job.collector.duplex)
         writer.close()
-        results.append(PieceResult(seq, record.account_id, out.getvalue(), 1, pages, print_part=statement))
+        results.append(PieceResult(seq, record.account_id, out.getvalue(), 1, pages, print_part=statement, barcode=code))
     return results
 
 
