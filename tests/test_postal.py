@@ -76,6 +76,26 @@ def test_the_statements_text_begins_below_every_window_at_the_inserts_lowest_pla
     assert profile["flow_top"] is None  # a profile's own windows keep the stylesheet's height
 
 
+def test_a_profiles_own_window_refuses_an_address_only_when_its_wrapped_lines_overflow() -> None:
+    """A profile's own window wraps a long line at spaces, by the font's advances: five lines of words fit, a
+    line wide enough to wrap onto a sixth does not, and the reason counts the wrapped lines."""
+    layout = envelopes.address_layout(envelopes.for_profile({}))
+    assert layout.max_lines == 5
+    five = ["JANE Q PUBLIC", "C/O ESTATE OF JOHN PUBLIC", "1234 NORTH CHARLES STREET", "APT 5", "BALTIMORE MD 21201"]
+    assert layout.lines_fit(five) is None
+    long_line = " ".join(["WASHINGTON"] * 12)
+    reason = str(layout.lines_fit([*five[:4], long_line]))
+    assert "wrapped; the window holds 5" in reason and "takes 5 lines" not in reason
+
+
+def test_an_address_lines_width_is_the_sum_of_its_characters_advances() -> None:
+    """Measured by character: the font's advance for each it has, 0.6 em for one it lacks."""
+    font = envelopes._font()
+    text = "Ñandú 21201 \U0001f600"
+    assert font.width(text) == pytest.approx(sum(font.advance.get(ord(ch), 0.6) for ch in text))
+    assert font.width("") == 0
+
+
 def test_the_double_windows_return_address_sits_in_its_clear_area_at_the_address_type() -> None:
     """Three lines at 8 pt fit the 7/8 in return window with 1/8 in clearance and 1/8 in play each way; four do not,
     and a return address the window cannot hold stops the run with the reason, never cut."""

@@ -247,9 +247,19 @@ class _Font:
         glyph's ink reaches before its origin (J's hook) and plus what the last one's reaches past its advance."""
         if not line:
             return 0.0, 0.0
-        width = sum(self.advance.get(ord(ch), 0.6) for ch in line)
+        width = self.width(line)
         last = ord(line[-1])
         return min(0.0, self.bounds.of(ord(line[0]))[2]), width + max(0.0, self.bounds.of(last)[3] - self.advance.get(last, 0.6))
+
+    def width(self, text: str) -> float:
+        """The sum of the characters' advances, in em (0.6 for a character the font lacks)."""
+        advance = self._advance_of.get
+        return sum([advance(ch, 0.6) for ch in text])
+
+    @functools.cached_property
+    def _advance_of(self) -> dict[str, float]:
+        # By character, not code point: no ord() for each of the roll's millions of address characters.
+        return {chr(code): width for code, width in self.advance.items()}
 
     @functools.cached_property
     def reach(self) -> float:
@@ -332,7 +342,7 @@ def _wrapped_lines(line: str, room_em: float, font: _Font) -> int:
     count, used = 1, 0.0
     space = font.advance.get(ord(" "), 0.3)
     for word in line.split(" "):
-        width = sum(font.advance.get(ord(ch), 0.6) for ch in word)
+        width = font.width(word)
         if used and used + space + width > room_em:
             count, used = count + 1, 0.0
         used = used + space + width if used else width
