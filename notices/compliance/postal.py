@@ -158,7 +158,6 @@ def check_postal(pdf: bytes, report: Report, target: PostalTarget) -> list[Findi
 _REOPEN = 1024  # pieces measured per opening of the document by PDFium (each opening reads the page tree again)
 
 
-
 def _pdfium(pdf: bytes, report: Report) -> Any:  # pypdfium2 has no type hints
     try:
         return pypdfium2.PdfDocument(pdf)
