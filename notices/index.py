@@ -11,43 +11,22 @@ input order to check, shape order to render, print order to assemble, input orde
 It is rebuilt by every run, a resume too, from the input (whose fingerprint a resume checks) and
 the journal, so it is never synced and never read by another run. A run killed outright (``kill -9``,
 the out-of-memory killer, a lost machine) cannot remove its folder, so each new index first removes
-the folders of runs that are gone (``sweep_abandoned``): a run holds a lock on its folder for as long
-as its process lives, and the kernel frees that lock however the process ends.
+the folders of runs that are gone (``scratch.sweep_abandoned``): a run holds a lock on its folder for as
+long as its process lives, and the kernel frees that lock however the process ends.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import shutil
 import sqlite3
-import stat
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import scratch
 from .model import Outcome, Record, Rejection
-
-if sys.platform != "win32":
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        """Lock the file now, for as long as this process lives; False when another holds it (or it cannot be locked)."""
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
-
-else:  # no flock: each run still removes its own folder when it ends
-
-    def _try_lock(fd: int) -> bool:
-        return False
 
 Row = tuple[str, int, int, str]
 """An input row as stored: the account id it gives ('' for none), its first line, its kind, its text."""
@@ -76,72 +55,15 @@ _BY_ID = _NUMBERED.format("SELECT account_id, MIN(line) AS line FROM rows WHERE 
                           "UNION ALL SELECT account_id, line FROM rows WHERE account_id = x''")
 
 
-PREFIX = "notices-index-"
-_BUILDING = "notices-building-"  # a folder not yet locked: never judged, so never removed under its run
-_UNLOCKED = "notices-unlocked-"  # a run's folder where the lock could not be taken: never judged either
-_HELD = "held"  # the file a run's process holds locked for as long as it lives
-
-
-def sweep_abandoned(root: Path | None = None) -> list[Path]:
-    """Remove the index folders (in ``root``, by default the temporary folder) of runs that are gone; returns them.
-
-    A folder is gone when nothing holds the lock on its ``held`` file: its run ended without removing
-    it. The folder of a live run, of another user, or not a folder (a link) is left alone.
-    """
-    if sys.platform == "win32":
-        return []  # no flock: no folder can be judged abandoned
-    removed = []
-    try:
-        folders = sorted(Path(root or tempfile.gettempdir()).glob(PREFIX + "*"))
-    except OSError:
-        return []
-    for folder in folders:
-        try:
-            about = folder.lstat()  # of the name itself: a link to a folder is not one
-            if not stat.S_ISDIR(about.st_mode) or about.st_uid != os.getuid():
-                continue
-            held = os.open(folder / _HELD, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            continue  # not one of ours, or removed meanwhile
-        try:
-            if not _try_lock(held):
-                continue  # its run is alive
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-        finally:
-            os.close(held)
-    return removed
-
-
-def _held_folder() -> tuple[Path, int | None]:
-    """A new temporary folder for an index, and the descriptor of the lock held on it (None when it cannot be locked).
-
-    Locked under another name and only then renamed, so ``sweep_abandoned`` never sees it unlocked.
-    """
-    building = Path(tempfile.mkdtemp(prefix=_BUILDING))
-    held: int | None = None
-    try:
-        held = os.open(building / _HELD, os.O_RDWR | os.O_CREAT, 0o600)
-        locked = _try_lock(held)
-        if not locked:
-            os.close(held)
-            held = None
-        folder = building.with_name((PREFIX if locked else _UNLOCKED) + building.name[len(_BUILDING):])
-        building.rename(folder)
-    except OSError:
-        if held is not None:
-            os.close(held)
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    return folder, held
+PREFIX = scratch.prefix("index")
 
 
 class RunIndex:
     """The index of one run, in a temporary folder of its own; use it as a context manager so the folder goes with it."""
 
     def __init__(self) -> None:
-        sweep_abandoned()
-        self._folder, self._held = _held_folder()
+        scratch.sweep_abandoned()
+        self._folder, self._held = scratch.held_folder("index")
         # Autocommit, with explicit transactions around each batch: a read is never cut by a commit.
         self.db = sqlite3.connect(self._folder / "index.sqlite", isolation_level=None)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE"):
@@ -156,10 +78,8 @@ class RunIndex:
 
     def close(self) -> None:
         self.db.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
-        if self._held is not None:
-            os.close(self._held)
-            self._held = None
+        scratch.remove(self._folder, self._held)
+        self._held = None
 
     def _many(self, sql: str, values: Iterable[tuple[Any, ...]]) -> None:
         batch: list[tuple[Any, ...]] = []

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from notices import index as run_index
+from notices import scratch
 from notices.index import RunIndex
 from notices.model import MailingAddress, Record, Rejection, TaxLine
 
@@ -143,7 +144,7 @@ def test_a_new_index_removes_the_folder_a_killed_run_left_behind(tmp_path: Path,
 def test_the_index_of_a_live_run_is_never_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with RunIndex() as live:
-        assert run_index.sweep_abandoned(tmp_path) == []
+        assert scratch.sweep_abandoned(tmp_path) == []
         with RunIndex():
             pass  # another run, beginning and ending meanwhile
         assert (live._folder / "index.sqlite").exists()
@@ -160,5 +161,5 @@ def test_folders_that_are_not_a_runs_index_are_left_alone(tmp_path: Path) -> Non
     (mine / "held").write_bytes(b"")
     link = tmp_path / f"{run_index.PREFIX}link"
     link.symlink_to(mine)  # a link named like an index: never followed
-    assert run_index.sweep_abandoned(tmp_path) == []
+    assert scratch.sweep_abandoned(tmp_path) == []
     assert (unlocked / "index.sqlite").exists() and (mine / "held").exists() and link.is_symlink()
