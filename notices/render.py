@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import importlib
 import logging
+import multiprocessing.util
 import os
 import re
 import tempfile
@@ -30,7 +31,7 @@ from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from . import standards
+from . import scratch, standards
 from .errors import FetchDenied, RenderError
 from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
@@ -80,6 +81,25 @@ def isolate_fonts() -> None:
     # Without HarfBuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps each subset with
     # the time unless SOURCE_DATE_EPOCH is set: a fixed stamp keeps the same input giving the same bytes.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+
+
+def fonts_folder(font_config: FontConfiguration) -> Path | None:
+    """Give a font configuration the folder WeasyPrint copies the stylesheet's fonts into, one that goes with it.
+
+    WeasyPrint makes that folder at the first ``@font-face`` (2.5 MB of bundled fonts) and removes it
+    when the configuration is collected, which never happens in a process that ends without tearing
+    down its objects: every ``notices`` process (``cli.app.end``, multiprocessing's workers) left its
+    folder in the temporary folder, three a run and one more at each worker recycled. This one is
+    removed at the process's exit handlers (multiprocessing's, which its children run too), or when
+    the configuration is collected; a process killed outright leaves it locked for ``scratch.sweep_abandoned``.
+    None: a WeasyPrint that keeps no such folder, or has made it already.
+    """
+    if getattr(font_config, "_folder", False) is not None:
+        return None
+    folder, held = scratch.held_folder("fonts")
+    font_config._folder = folder
+    multiprocessing.util.Finalize(font_config, scratch.remove, args=(folder, held), exitpriority=0)
+    return folder
 
 
 # The WeasyPrint whose font subsetting ``keep_subsets`` wraps: ``Font._harfbuzz_subset(to_unicode, hinting)``
@@ -304,6 +324,7 @@ class Renderer:
         keep_patterns()
         join_glyphs()
         self.font_config = FontConfiguration()
+        fonts_folder(self.font_config)
         sheets = [base / "style.css"]
         # The most specific collector stylesheet is laid over base: a workspace's replaces the shipped one.
         own = next((f / "style.css" for f in folders if f.resolve() != base.resolve() and (f / "style.css").is_file()), None)
