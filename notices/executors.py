@@ -23,6 +23,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -39,6 +40,7 @@ Fail = Callable[[Any, str], Any]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLL = 0.25  # seconds between checks of the workers' deadlines and memory
+_STOP_GRACE = 2.0  # seconds a process told to stop may take to end by itself (a chunk it is on) before it is killed
 DEPTH = 2  # chunks queued at each worker: one running, one waiting
 LOOKAHEAD = 16  # chunks read ahead per worker to find one of a kind no other worker is on
 Usage = tuple[int, float]  # (peak RSS KiB, CPU seconds) as a worker reports them with every message
@@ -127,6 +129,7 @@ def start_fork_server(preload: Sequence[str]) -> None:
 
 def _aside_main(conn: Connection, function: Callable[..., Any], args: Sequence[Any]) -> None:
     """An ``Aside`` process: call once, send (True, result, usage) or (False, None, usage), and end."""
+    _leave_ctrl_c_to_the_caller()
     try:
         answer: tuple[bool, Any] = (True, function(*args))
     except BaseException:  # noqa: BLE001 - the caller does the call itself and meets the error there, whole
@@ -184,14 +187,18 @@ class Aside:
         except (EOFError, OSError):
             ok, value = False, None
         finally:
-            self._end(wait=True)  # it has answered (or died): it ends at once
+            self._end(wait=5.0)  # it has answered (or died): it ends at once
         return value if ok else None
 
     def close(self) -> None:
-        """Stop the process if it still runs: the caller will not ask for its result (a run stopped early)."""
-        self._end(wait=False)
+        """Stop the process if it still runs: the caller will not ask for its result (a run stopped early).
 
-    def _end(self, wait: bool) -> None:
+        Its pipe is closed first: a call still running ends when it tries to send its result, as a
+        process should (its scratch folders removed); one still running after ``_STOP_GRACE`` seconds is killed.
+        """
+        self._end(wait=_STOP_GRACE)
+
+    def _end(self, wait: float) -> None:
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -200,7 +207,7 @@ class Aside:
             self._conn = None
         if self._process is not None and self._process.pid is not None:  # None: it never started
             if wait:
-                self._process.join(timeout=5)
+                self._process.join(timeout=wait)
             if self._process.is_alive():
                 self._process.kill()
             self._process.join()
@@ -213,6 +220,7 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
     A message with no key carries new initializer arguments (``LocalPool.set_up``): the initializer
     runs again with them before the chunks sent after it.
     """
+    _leave_ctrl_c_to_the_caller()
     if not _set_up(conn, initializer, initargs) or not _send(conn, ("ready", None, None, _usage())):
         return
     # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
@@ -245,6 +253,13 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
             answer = ("error", key, exc, _usage())
         if not _send(conn, answer):
             return
+
+
+def _leave_ctrl_c_to_the_caller() -> None:
+    """Ignore SIGINT: Ctrl-C at a terminal reaches every process of the command, and the main process alone decides
+    what it means (it stops this one, which then ends as a process should, its scratch folders removed)."""
+    with contextlib.suppress(ValueError, OSError):  # not the process's main thread, or no such signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _set_up(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any]) -> bool:
@@ -461,18 +476,25 @@ class LocalPool:
             self._start()
 
     def close(self) -> None:
-        """Stop every worker: politely first, then by force."""
-        for worker in list(self._live):
+        """Stop every worker: at the end of ``map`` (every chunk answered, or the run stopped: an error, Ctrl-C).
+
+        Each is told to stop and its pipe closed: one between chunks ends at once, one on a chunk when
+        it sends results nobody reads any more. Either way it ends as a process should, its exit
+        handlers removing its scratch folders (``render.fonts_folder``); one still running after
+        ``_STOP_GRACE`` seconds is killed (the next run sweeps its folders).
+        """
+        for worker in self._live:
             with contextlib.suppress(OSError, ValueError):  # it may be gone already
                 worker.conn.send(None)
+            worker.conn.close()
+        deadline = time.monotonic() + _STOP_GRACE
         for worker in list(self._live):
-            worker.process.join(timeout=5)
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             self._retire(worker, kill=True)
 
     def stop(self) -> None:
-        """Stop every worker at once: for a run that ends before or without its chunks (an error, nothing left to render)."""
-        for worker in list(self._live):
-            self._retire(worker, kill=True)
+        """Stop every worker, as ``close``: for a run that ends before or without its chunks (an error, nothing left to render)."""
+        self.close()
 
     # -- the run ---------------------------------------------------------------------------------
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:

@@ -30,6 +30,7 @@ from .model import Outcome, Summary
 from .pdfwriter import Fragment
 
 STATE = ".notices"
+RUN_FILE = "run.json"  # the identity of the run begun in the folder: what a resume must find unchanged
 MANIFEST_COLUMNS = (
     "seq", "account_id", "status", "reason", "source_file", "source_line", "piece_file", "print_first_page",
     "print_last_page", "pages", "sha256", "blocks", "citations", "edition", "language",
@@ -196,10 +197,15 @@ class OutputFolder:
         (self.state / OUTPUTS).unlink(missing_ok=True)
         (self.state / "journal.jsonl").unlink(missing_ok=True)
 
+    @property
+    def resumable(self) -> bool:
+        """Whether a run has begun here (``--resume`` finishes it)."""
+        return (self.state / RUN_FILE).exists()
+
     def prepare(self, identity: dict[str, str], resume: bool, will_write: Iterable[str] = (),
                 force: bool = False) -> Iterator[tuple[int, dict[str, Any] | None]]:
         """Start fresh, or on resume check nothing changed; returns the journal's finished pieces (see ``_journal``)."""
-        run_file = self.state / "run.json"
+        run_file = self.state / RUN_FILE
         if resume:
             if not run_file.exists():
                 raise BatchError("Nothing to resume: this folder holds no interrupted run", file=str(self.root))

@@ -10,6 +10,7 @@ import math
 import multiprocessing
 import operator
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -124,6 +125,50 @@ def test_the_pool_bounds_have_no_defaults_of_their_own() -> None:
         LocalPool(1, lambda: None, (), list, lambda item, reason: None)  # type: ignore[call-arg]
 
 
+def _nothing() -> None:
+    return None
+
+
+def _gave_up(item: str, reason: str) -> str:
+    return reason
+
+
+def _slowly(items: list[str]) -> list[str]:
+    time.sleep(0.3)
+    return [item * 4_000_000 for item in items]  # more than a pipe holds, as a chunk's PDFs are
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="fork and SIGINT: POSIX")
+def test_a_worker_leaves_ctrl_c_to_the_main_process() -> None:
+    """Ctrl-C at a terminal reaches every process of the run: a worker goes on, the main process decides (and stops it)."""
+    ctx = multiprocessing.get_context("fork")
+    main, child = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=_worker_main, args=(child, _nothing, (), list), daemon=True)
+    process.start()
+    child.close()
+    assert main.recv()[0] == "ready"
+    os.kill(process.pid, signal.SIGINT)  # while it waits for a chunk
+    time.sleep(0.2)
+    main.send((1, ["a"]))
+    assert main.recv()[:3] == ("done", 1, ["a"])
+    main.send(None)
+    process.join(10)
+    assert process.exitcode == 0
+
+
+@needs_fork_server
+def test_a_run_that_stops_early_lets_a_busy_worker_end_by_itself() -> None:
+    """Told to stop while on a chunk, a worker ends when it would send the chunk's results (nobody reads them any
+    more) instead of being killed: so it removes its own scratch folders on the way out."""
+    # From the fork server, as a run's workers are: a forked one would hold the main process's end of its own pipe.
+    pool = LocalPool(1, _nothing, (), _slowly, _gave_up, item_timeout=30, memory_mb=0)
+    results = pool.map([["a"], ["b"], ["c"], ["d"]])
+    assert next(results) == ["a" * 4_000_000]
+    processes = [worker.process for worker in pool._live]
+    results.close()  # the run stops: map's own ending stops its workers
+    assert [p.exitcode for p in processes] == [0], "the worker was killed, not stopped"
+
+
 def _pool(memory_mb: float) -> LocalPool:
     return LocalPool(1, lambda: None, (), list, lambda item, reason: None, item_timeout=1.0, memory_mb=memory_mb, context="fork")
 
@@ -170,8 +215,8 @@ class TestAside:
         aside = Aside(threading.Lock)
         assert aside.result() is None and aside.cpu_seconds > 0
 
-    def test_closing_an_aside_still_running_stops_it_at_once(self) -> None:
-        """A run that stops early does not wait for a call it will not use."""
+    def test_closing_an_aside_still_running_stops_it_within_seconds(self) -> None:
+        """A run that stops early does not wait long for a call it will not use: killed after its grace."""
         aside = Aside(time.sleep, 60)
         started = time.monotonic()
         aside.close()

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from ..errors import BatchError, ComplianceError, ConfigError, NoticesError
 from ..workspace import home_from
 
 EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_COMPLIANCE, EXIT_LOCKED, EXIT_INTERNAL, EXIT_CRASH = 0, 1, 2, 3, 4, 5, 6
+EXIT_SIGNAL = 128  # stopped by a signal: 128 + its number, as a shell reports a process the signal ended (Ctrl-C 130, SIGTERM 143)
 ERROR_LOG = "error.log"
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Maryland property-tax notices and bill inserts as print-ready PDFs.")
@@ -85,13 +87,46 @@ def shown(load: Callable[[], dict[str, Any]], as_json: bool) -> dict[str, Any] |
     return data
 
 
+class Stopped(KeyboardInterrupt):
+    """A SIGTERM (a service manager, a pipeline's time limit), raised wherever the main process is, as Ctrl-C raises
+    KeyboardInterrupt: the run unwinds the same way, its folders unlocked and its workers stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: Any) -> None:
+    # A second signal while the run unwinds ends the process at once: what is journaled is safe even so.
+    signal.signal(signum, signal.SIG_DFL)
+    raise Stopped(signum)
+
+
+def stopped(exc: KeyboardInterrupt, as_json: bool, on_stop: str = "") -> NoReturn:
+    """Say that the command was stopped, what stays and how to go on, and exit 128 + the signal's number."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    name = signal.Signals(signum).name
+    message = f"stopped by {name} before the end" + (f"; {on_stop}" if on_stop else "")
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "exit_code": EXIT_SIGNAL + signum, "error": "Stopped", "signal": name,
+                               "message": message}, indent=1))
+    else:
+        typer.secho(f"\n{message}", fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(EXIT_SIGNAL + signum)
+
+
 @contextmanager
-def guard(out: Path | None, as_json: bool) -> Iterator[None]:
-    """Turn the library's errors into their exit codes, and anything unexpected into exit 6 with a log, never a traceback."""
+def guard(out: Path | None, as_json: bool, on_stop: Callable[[], str] | None = None) -> Iterator[None]:
+    """Turn the library's errors into their exit codes, and anything unexpected into exit 6 with a log, never a traceback.
+
+    Ctrl-C and SIGTERM stop the command with a line saying so (and what ``on_stop`` says then: what stays, how to go on).
+    """
     try:
         yield
     except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits: Typer reports them
         raise
+    except KeyboardInterrupt as exc:
+        stopped(exc, as_json, on_stop() if on_stop is not None else "")
     except NoticesError as exc:
         fail(exc, as_json)
     except Exception as exc:  # noqa: BLE001 - the edge of the program: whatever escaped the library is reported here
@@ -123,7 +158,12 @@ def _write_crash_log(out: Path | None, exc: BaseException) -> Path:
 
 
 def main() -> None:
-    """The ``notices`` command: the app, then the process ends without tearing down its objects (``end``)."""
+    """The ``notices`` command: the app, then the process ends without tearing down its objects (``end``).
+
+    SIGTERM stops it as Ctrl-C does (``Stopped``), rather than ending it where it stands.
+    """
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _stop)
     try:
         app()
     except SystemExit as exc:

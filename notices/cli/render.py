@@ -31,6 +31,15 @@ from .app import (
 )
 
 
+def _after_stop(out: Path) -> str:
+    """What a stopped run tells its user: how to go on (a resume makes the same bytes as a run never stopped, tests/test_stop.py)."""
+    from ..output import OutputFolder
+
+    if OutputFolder(out).resumable:
+        return "the pieces finished so far are kept: run the same command with --resume to finish the run"
+    return "nothing was rendered: run the same command again"
+
+
 @app.command()
 def render(
     input: Optional[Path] = typer.Argument(None, metavar="INPUT", help="The roll export: .csv (one row per tax line) or .jsonl (one account per line); none for bill inserts."),
@@ -67,7 +76,7 @@ def render(
     """Render a mailing: one PDF per account, a combined print file in mailing order, a manifest."""
     _variant(pdf_variant, mailing, as_json)
     if not _per_record(mailing, as_json):
-        with guard(out, as_json):
+        with guard(out, as_json, on_stop=lambda: "run the same command again"):
             _render_inserts(input, collector, mailing, parse_date(date), out, language, as_json, force, home_from(home), proof,
                             large_print)
         return
@@ -82,7 +91,7 @@ def render(
                       home=home_from(home), proof=proof, envelope=envelope, sort=sort, inserter=inserter,
                       serial_range=serial_range, pdf_variant=pdf_variant, large_print=large_print)
     show = progress if progress is not None else (sys.stderr.isatty() and not as_json)
-    with guard(out, as_json):
+    with guard(out, as_json, on_stop=lambda: _after_stop(out)):
         if show:
             with typer.progressbar(length=1, label="Rendering", file=sys.stderr) as bar:
                 def hook(done: int, total: int) -> None:
