@@ -554,8 +554,8 @@ def test_the_inserts_process_starts_once_the_file_is_read_before_its_accounts_ar
     assert order == ["inserts started", "accounts checked", "inserts stopped"]
 
 
-def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_at_once() -> None:
-    """A refused run (placeholders, a locked folder) does not wait for workers still setting themselves up."""
+def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_within_seconds() -> None:
+    """A refused run (a locked folder) does not wait out workers still setting themselves up: killed after a short grace."""
     pool = LocalPool(2, _slow_set_up, (), _tagged, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0)
     pool.start()
     processes = [worker.process for worker in pool._live]

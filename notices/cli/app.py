@@ -102,7 +102,7 @@ def _stop(signum: int, frame: Any) -> None:
     raise Stopped(signum)
 
 
-def stopped(exc: KeyboardInterrupt, as_json: bool, on_stop: str = "") -> NoReturn:
+def stopped(exc: KeyboardInterrupt, as_json: bool, on_stop: str) -> NoReturn:
     """Say that the command was stopped, what stays and how to go on, and exit 128 + the signal's number."""
     signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
     name = signal.Signals(signum).name
