@@ -84,3 +84,16 @@ def test_a_run_stopped_before_it_began_says_to_start_again_not_to_resume(tmp_pat
     (tmp_path / ".notices").mkdir()
     (tmp_path / ".notices" / "run.json").write_text("{}")
     assert OutputFolder(tmp_path).resumable and "--resume" in _after_stop(tmp_path)
+
+
+_HANDLER = "import signal, sys, notices.cli; m = sys.modules['notices.cli.app']; m.app = lambda: print(getattr(signal.getsignal(signal.SIGTERM), '__name__', 'ignored')); m.main()"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM: POSIX")
+def test_sigterm_stops_the_command_unless_whoever_started_it_ignores_it() -> None:
+    def ignored() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    handled = subprocess.run([sys.executable, "-c", _HANDLER], capture_output=True, text=True, timeout=60)
+    kept = subprocess.run([sys.executable, "-c", _HANDLER], capture_output=True, text=True, timeout=60, preexec_fn=ignored)
+    assert (handled.stdout.strip(), kept.stdout.strip()) == ("_stop", "ignored")

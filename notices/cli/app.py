@@ -160,9 +160,10 @@ def _write_crash_log(out: Path | None, exc: BaseException) -> Path:
 def main() -> None:
     """The ``notices`` command: the app, then the process ends without tearing down its objects (``end``).
 
-    SIGTERM stops it as Ctrl-C does (``Stopped``), rather than ending it where it stands.
+    SIGTERM stops it as Ctrl-C does (``Stopped``), rather than ending it where it stands; unless whoever
+    started it asked for SIGTERM to be ignored, which it then is.
     """
-    if hasattr(signal, "SIGTERM"):
+    if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
         signal.signal(signal.SIGTERM, _stop)
     try:
         app()
