@@ -91,11 +91,14 @@ def fonts_folder(font_config: FontConfiguration) -> Path | None:
     down its objects: every ``notices`` process (``cli.app.end``, multiprocessing's workers) left its
     folder in the temporary folder, three a run and one more at each worker recycled. This one is
     removed at the process's exit handlers (multiprocessing's, which its children run too), or when
-    the configuration is collected; a process killed outright leaves it locked for ``scratch.sweep_abandoned``.
+    the configuration is collected; a process killed outright (a worker at its bound, the preview's
+    render process at its time limit or when the preview stops) leaves it for ``scratch.sweep_abandoned``,
+    which runs here too, so any later process that lays out pages removes it.
     None: a WeasyPrint that keeps no such folder, or has made it already.
     """
     if getattr(font_config, "_folder", False) is not None:
         return None
+    scratch.sweep_abandoned()
     folder, held = scratch.held_folder("fonts")
     font_config._folder = folder
     multiprocessing.util.Finalize(font_config, scratch.remove, args=(folder, held), exitpriority=0)

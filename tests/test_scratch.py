@@ -63,6 +63,23 @@ def test_the_fonts_folder_of_a_killed_process_is_swept_and_a_live_ones_is_not(tm
     assert not live.exists() and left_in(tmp_path) == []
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32", reason="flock and SIGKILL: POSIX")
+def test_the_next_process_that_lays_out_pages_sweeps_a_killed_ones_fonts_folder(tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only the next run: the preview's render process, killed at its time limit, is followed by another."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    from notices.render import fonts_folder
+
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    killed = Path(done.stdout.strip())
+    assert killed.exists()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    config = FontConfiguration()
+    mine = fonts_folder(config)
+    assert not killed.exists() and mine is not None and mine.exists()
+
+
 def test_a_fonts_folder_goes_when_its_configuration_is_collected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from weasyprint.text.fonts import FontConfiguration
 
