@@ -235,7 +235,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         todo = index.to_render() if local else 0
         if todo:
             pool = _early_pool(options, collector, the_plan, todo, _ChunkKind(layout_kinds(firsts)))
-            stack.callback(pool.stop)  # after map() (which closes it politely) there is nothing left to stop
+            stack.callback(pool.close)  # after map() (which closes it itself) there is nothing left to close
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.

@@ -481,7 +481,9 @@ class LocalPool:
         Each is told to stop and its pipe closed: one between chunks ends at once, one on a chunk when
         it sends results nobody reads any more. Either way it ends as a process should, its exit
         handlers removing its scratch folders (``render.fonts_folder``); one still running after
-        ``_STOP_GRACE`` seconds is killed (the next run sweeps its folders).
+        ``_STOP_GRACE`` seconds is killed (the next process to lay out pages sweeps its folders).
+
+        Also for a run that ends before or without its chunks (an error, nothing left to render).
         """
         for worker in self._live:
             with contextlib.suppress(OSError, ValueError):  # it may be gone already
@@ -491,10 +493,6 @@ class LocalPool:
         for worker in list(self._live):
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             self._retire(worker, kill=True)
-
-    def stop(self) -> None:
-        """Stop every worker, as ``close``: for a run that ends before or without its chunks (an error, nothing left to render)."""
-        self.close()
 
     # -- the run ---------------------------------------------------------------------------------
     def map(self, chunks: Iterable[list[Any]]) -> Iterator[list[Any]]:

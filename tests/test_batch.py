@@ -560,7 +560,7 @@ def test_a_run_that_ends_before_its_chunks_stops_its_early_workers_within_second
     pool.start()
     processes = [worker.process for worker in pool._live]
     started = time.monotonic()
-    pool.stop()
+    pool.close()
     assert time.monotonic() - started < 5 and not pool._live
     assert not any(process.is_alive() for process in processes)
 
