@@ -47,13 +47,22 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32", reason="flock and SIGKILL: POSIX")
-def test_the_fonts_folder_of_a_killed_process_is_swept_and_a_live_ones_is_not(tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    done = subprocess.run([sys.executable, "-c", _KILLED, str(tmp_path)], capture_output=True, text=True, timeout=60)
+needs_flock_and_sigkill = pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32",
+                                              reason="flock and SIGKILL: POSIX")
+
+
+def killed_fonts_folder(tmp: Path) -> Path:
+    """The fonts folder of a process that made a Renderer in ``tmp`` and was killed with SIGKILL (so it could not remove it)."""
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(tmp)], capture_output=True, text=True, timeout=60)
     assert done.returncode == -signal.SIGKILL, done.stderr
     killed = Path(done.stdout.strip())
-    assert killed.parent == tmp_path and killed.name.startswith(scratch.prefix("fonts")) and any(killed.iterdir())
+    assert killed.parent == tmp and killed.name.startswith(scratch.prefix("fonts")) and any(killed.iterdir())
+    return killed
+
+
+@needs_flock_and_sigkill
+def test_the_fonts_folder_of_a_killed_process_is_swept_and_a_live_ones_is_not(tmp_path: Path) -> None:
+    killed = killed_fonts_folder(tmp_path)
     live, held = scratch.held_folder("fonts")  # this process's own, in the real temporary folder
     try:
         assert scratch.sweep_abandoned(tmp_path) == [killed]
@@ -63,7 +72,7 @@ def test_the_fonts_folder_of_a_killed_process_is_swept_and_a_live_ones_is_not(tm
     assert not live.exists() and left_in(tmp_path) == []
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32", reason="flock and SIGKILL: POSIX")
+@needs_flock_and_sigkill
 def test_the_next_process_that_lays_out_pages_sweeps_a_killed_ones_fonts_folder(tmp_path: Path,
                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Not only the next run: the preview's render process, killed at its time limit, is followed by another."""
@@ -71,9 +80,7 @@ def test_the_next_process_that_lays_out_pages_sweeps_a_killed_ones_fonts_folder(
 
     from notices.render import fonts_folder
 
-    done = subprocess.run([sys.executable, "-c", _KILLED, str(tmp_path)], capture_output=True, text=True, timeout=60)
-    killed = Path(done.stdout.strip())
-    assert killed.exists()
+    killed = killed_fonts_folder(tmp_path)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     config = FontConfiguration()
     mine = fonts_folder(config)

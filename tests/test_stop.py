@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from test_resume import command, fingerprint, finish, with_tmp
+from test_scratch import left_in
 
 from notices.cli.render import _after_stop
 from notices.output import OutputFolder
@@ -37,10 +38,6 @@ def stop_after_first_pieces(source: Path, out: Path, env: dict[str, str], signum
         process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
-def left_in(tmp: Path) -> list[str]:
-    return sorted(p.name for p in tmp.iterdir() if not p.name.startswith("notices-fontconfig-"))
 
 
 @pytest.fixture(scope="module")
