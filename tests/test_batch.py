@@ -394,8 +394,9 @@ def test_shapes_whose_statements_share_a_skeleton_are_one_kind_for_the_pool(tmp_
     for one, html in firsts.items():
         for other, other_html in firsts.items():
             assert (kinds[one] == kinds[other]) == (skeleton(html)[0] == skeleton(other_html)[0]), (one, other)
-    # Two rows from one source or from two: one skeleton. Three sources of five rows add to the statement.
-    assert kinds[(2, 1, 0)] == kinds[(2, 2, 0)] and kinds[(5, 1, 0)] != kinds[(5, 3, 0)]
+    # Two rows from one source or from two, five rows from one source or three: one skeleton each (each line
+    # carries its own telephone number). Five rows are not two: the rows add to the statement.
+    assert kinds[(2, 1, 0)] == kinds[(2, 2, 0)] and kinds[(5, 1, 0)] == kinds[(5, 3, 0)] != kinds[(2, 1, 0)]
     assert len(set(kinds.values())) < len(kinds)
     record = next(item for _, item in checked if isinstance(item, Record))
     assert _ChunkKind(kinds)([(1, record)]) == ("skeleton", kinds[shape(record)])

@@ -45,7 +45,7 @@ def marked_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Summary,
     profile.write_text(profile.read_text("utf-8") + '\n[print]\ninserter = "pb-di-every"\nflat_mailing = true\n\n'
                        "[envelope]\nsheet_capacity = 2\n", "utf-8")
     rows = [row(account_id="A-1", owner_name="ANN LEE"), row(account_id="A-2", owner_name="BOB ROE")]
-    rows += [row(account_id="A-3", owner_name="CY DOE", period=f"FY {2000 + i}") for i in range(60)]
+    rows += [row(account_id="A-3", owner_name="CY DOE", period=f"FY {2000 + i}") for i in range(75)]
     roll = base / "roll.csv"
     roll.write_text(csv_text(rows), "utf-8")
     out = base / "out"
