@@ -36,7 +36,6 @@ from .executors import Aside, LocalPool, cpu_seconds, peak_rss_kb, start_fork_se
 from .index import RunIndex
 from .inputs import Reading, raw_accounts, read_into
 from .job import Job, JobSpec, Shape, insert_parts, make_job, shape
-from .largeprint import require_summary_fits
 from .model import Collector, Outcome, PieceResult, Problem, Record, Rejection, Summary
 from .options import WORKER_PRELOAD, Options
 from .output import OutputFolder, piece_name, shared_text, write_manifest
@@ -226,6 +225,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
+            from .largeprint import require_summary_fits  # noqa: PLC0415 - the statute check, in this process only for large print
+
             require_summary_fits(make_job(collector, the_plan, options.language, reuse_layouts=False, proof=options.proof))
         # The workers set themselves up (fonts, stylesheets, a first layout) while this one prepares
         # the folder: they are then only told the inserts. They fork from the fork server, like the

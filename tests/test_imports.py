@@ -56,6 +56,9 @@ def test_the_batch_and_its_workers_entry_points_do_not_load_weasyprint() -> None
     loaded = modules_after("import notices.batch, notices.workers, notices.cli.render")
     assert not {m for m in loaded if m.startswith("weasyprint")}
     assert {"notices.render", "notices.fields", "notices.drawn", "notices.piece"}.isdisjoint(loaded)
+    # Nor the statute check (the workers check each piece; here only a large-print run checks its summary), nor
+    # urllib's HTTP client (0.1 s of the start together, before the first worker can start).
+    assert {"notices.compliance", "urllib.request", "http.client"}.isdisjoint(loaded)
 
 
 def test_only_the_render_stage_imports_weasyprint() -> None:
