@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from notices.options import CHUNK
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
@@ -401,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-count", type=int, default=100, help="pieces for the baseline, rated per piece (default 100)")
     parser.add_argument("--baseline-style", choices=("naive", "tuned", "both"), default="both")
     parser.add_argument("--workers", type=int, default=0, help="project worker processes (0: one per core)")
-    parser.add_argument("--chunk", type=int, default=8, help="pieces per WeasyPrint call in the project")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help=f"pieces per task in the project (default {CHUNK}, as notices render)")
     parser.add_argument("--counts", default="", help="memory-flatness mode: comma-separated counts, e.g. 1000,30000")
     parser.add_argument("--size-sample", type=int, default=200, help="pieces used to size the statements for the print-file bound")
     parser.add_argument("--stage-count", type=int, default=-1,

@@ -21,8 +21,9 @@ Executor = Literal["local", "dask"]
 
 WORKER_PRELOAD = ("notices.native", "notices.workers", "notices.piece")
 """What the fork server loads once for every local worker it forks: WeasyPrint (``native`` finds its libraries) and the package."""
-CHUNK = 8
-"""Pieces laid out per WeasyPrint call: enough to amortize the call, few enough to keep a retry cheap."""
+CHUNK = 16
+"""Pieces per task a worker is handed (laid out in one WeasyPrint call when they need a layout): enough to amortize
+each task's round trip and journal entry, few enough to keep a retry cheap and the last tasks even."""
 PIECE_TIMEOUT = 60.0
 """Seconds a piece may take before it is given up (a normal piece takes well under one)."""
 PIECE_MEMORY_MB = 1024.0

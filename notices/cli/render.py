@@ -51,7 +51,7 @@ def render(
     encoding: str = typer.Option("utf-8", "--encoding", help="Input encoding, e.g. cp1252 for an Excel export."),
     format: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
     workers: int = typer.Option(0, "--workers", "-w", help="Worker processes (0: one per core)."),
-    chunk: int = typer.Option(CHUNK, "--chunk", help="Pieces laid out per WeasyPrint call."),
+    chunk: int = typer.Option(CHUNK, "--chunk", help="Pieces per task a worker is handed (and per WeasyPrint call)."),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run in the same folder."),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="I/N", help="Render only the pieces whose seq % N == I-1 (for batch schedulers)."),
     executor: str = typer.Option("local", "--executor", help="local (a process pool) or dask (needs --scheduler and the dask extra)."),
