@@ -361,7 +361,9 @@ def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple
 def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: _ChunkKind) -> LocalPool:
     """The run's local workers, started now from what is known before the inserts (``JobSpec.early``)."""
     workers = options.workers or os.cpu_count() or 1
-    workers = max(1, min(workers, -(-records // max(1, options.chunk))))
+    # No more workers than chunks: a chunk holds one shape, so there are at least as many as skeleton kinds.
+    chunks = max(-(-records // max(1, options.chunk)), len(set(kinds.kinds.values())))
+    workers = max(1, min(workers, chunks))
     pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
                      preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=kinds)

@@ -617,6 +617,16 @@ def test_pool_stops_at_a_fatal_error() -> None:
         list(_pool().map([["a"], ["fatal"], ["b"]]))
 
 
+def test_a_small_run_of_two_skeletons_gets_a_worker_for_each(tmp_path: Path) -> None:
+    """Fewer pieces than one chunk holds, but of two row counts: two chunks, laid out on two workers at once."""
+    rows = [row(account_id="01-01-0001-001"), row(account_id="01-01-0001-002")]
+    rows += [row(account_id="01-01-0001-003", period=f"FY {2020 + i}") for i in range(4)]
+    source = tmp_path / "roll.csv"
+    source.write_text(csv_text(rows))
+    summary = run(options(source, tmp_path / "out", workers=2))
+    assert (summary.rendered, summary.workers) == (3, 2)
+
+
 @pytest.mark.slow
 def test_a_pathological_record_is_quarantined_for_time_and_the_run_goes_on(tmp_path: Path) -> None:
     """A 200-line lien list of the longest fields (26 pages, ~8 s) breaks a 1 s bound: quarantined with that reason, the rest rendered."""
