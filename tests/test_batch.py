@@ -394,9 +394,10 @@ def test_shapes_whose_statements_share_a_skeleton_are_one_kind_for_the_pool(tmp_
     for one, html in firsts.items():
         for other, other_html in firsts.items():
             assert (kinds[one] == kinds[other]) == (skeleton(html)[0] == skeleton(other_html)[0]), (one, other)
-    # Two rows from one source or from two, five rows from one source or three: one skeleton each (each line
-    # carries its own telephone number). Five rows are not two: the rows add to the statement.
-    assert kinds[(2, 1, 0)] == kinds[(2, 2, 0)] and kinds[(5, 1, 0)] == kinds[(5, 3, 0)] != kinds[(2, 1, 0)]
+    # One to five rows, from any number of sources: one skeleton (each line carries its own telephone number,
+    # and blank rows fill the table to five). Six rows are not five: the rows add to the statement.
+    assert kinds[(1, 1, 0)] == kinds[(2, 2, 0)] == kinds[(5, 1, 0)] == kinds[(5, 3, 0)] != kinds[(6, 1, 0)]
+    assert kinds[(6, 1, 0)] == kinds[(9, 4, 0)] != kinds[(53, 5, 0)]
     assert len(set(kinds.values())) < len(kinds)
     record = next(item for _, item in checked if isinstance(item, Record))
     assert _ChunkKind(kinds)([(1, record)]) == ("skeleton", kinds[shape(record)])
@@ -618,9 +619,9 @@ def test_pool_stops_at_a_fatal_error() -> None:
 
 
 def test_a_small_run_of_two_skeletons_gets_a_worker_for_each(tmp_path: Path) -> None:
-    """Fewer pieces than one chunk holds, but of two row counts: two chunks, laid out on two workers at once."""
+    """Fewer pieces than one chunk holds, but of two skeletons (one row, six rows): two chunks, laid out on two workers at once."""
     rows = [row(account_id="01-01-0001-001"), row(account_id="01-01-0001-002")]
-    rows += [row(account_id="01-01-0001-003", period=f"FY {2020 + i}") for i in range(4)]
+    rows += [row(account_id="01-01-0001-003", period=f"FY {2020 + i}") for i in range(6)]
     source = tmp_path / "roll.csv"
     source.write_text(csv_text(rows))
     summary = run(options(source, tmp_path / "out", workers=2))
