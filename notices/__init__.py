@@ -14,7 +14,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .collectors import load_collector
 from .errors import (
     BatchError,
     ComplianceError,
@@ -28,17 +27,24 @@ from .errors import (
     RenderError,
     ResumeMismatch,
 )
-from .model import Outcome, Summary
 from .options import Options
-from .resolve import plan
-from .statutes import load_registry
 
 if TYPE_CHECKING:
     from .batch import run
+    from .collectors import load_collector
     from .compliance import Finding, Report, Target, check_file, target_for
+    from .model import Outcome, Summary
+    from .resolve import plan
+    from .statutes import load_registry
 
-# Loaded on first use: name -> module.
+# Loaded on first use: name -> module. ``import notices`` (or any module of it) loads the package
+# first, and a render's fork server waits for that (notices.cli.start).
 _LAZY = {
+    "Outcome": "notices.model",
+    "Summary": "notices.model",
+    "load_collector": "notices.collectors",
+    "load_registry": "notices.statutes",
+    "plan": "notices.resolve",
     "Finding": "notices.compliance",
     "Report": "notices.compliance",
     "Target": "notices.compliance",

@@ -88,7 +88,7 @@ def fonts_folder(font_config: FontConfiguration) -> Path | None:
 
     WeasyPrint makes that folder at the first ``@font-face`` (2.5 MB of bundled fonts) and removes it
     when the configuration is collected, which never happens in a process that ends without tearing
-    down its objects: every ``notices`` process (``cli.app.end``, multiprocessing's workers) left its
+    down its objects: every ``notices`` process (``cli.shared.end``, multiprocessing's workers) left its
     folder in the temporary folder, three a run and one more at each worker recycled. This one is
     removed at the process's exit handlers (multiprocessing's, which its children run too), or when
     the configuration is collected; a process killed outright (a worker at its bound, the preview's

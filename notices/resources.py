@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -34,6 +32,8 @@ def fonts_dir() -> Path:
 @functools.cache
 def _covered() -> frozenset[int]:
     """The code points every bundled face (regular, bold, italic) can print."""
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 - on first use: every process imports this module, few read a font
+
     covered: set[int] | None = None
     for path in sorted(fonts_dir().glob("*.ttf")):
         with TTFont(str(path), lazy=True) as font:

@@ -250,8 +250,8 @@ class TestProcessEnd:
         assert done.returncode == 0 and done.stdout.splitlines()[-1] == "thread done"
 
     def test_a_text_exit_is_printed_and_exits_1(self) -> None:
-        prelude = ("import sys, notices.cli\n"
-                   "sys.modules['notices.cli.app'].app = lambda: (_ for _ in ()).throw(SystemExit('stopped: why'))")
+        prelude = ("import sys\nfrom notices.cli import app\n"  # the commands registered first, then the app replaced
+                   "sys.modules['notices.cli.shared'].app = lambda: (_ for _ in ()).throw(SystemExit('stopped: why'))")
         done = _command(prelude, "version")
         assert done.returncode == 1 and done.stderr.strip() == "stopped: why"
 
@@ -262,12 +262,12 @@ class TestForkServerFirst:
     @pytest.fixture()
     def started_by(self, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], list[tuple[str, ...]]]:
         """The fork servers a command line starts before Typer reads it: the preloads each was asked for."""
-        from notices.cli import render
+        from notices.cli import start
 
         def started(line: str) -> list[tuple[str, ...]]:
             calls: list[tuple[str, ...]] = []
-            monkeypatch.setattr(render, "start_fork_server", lambda preload: calls.append(tuple(preload)))
-            render.fork_server_first(line.split())
+            monkeypatch.setattr(start, "start_fork_server", lambda preload: calls.append(tuple(preload)))
+            start.fork_server_first(line.split())
             return calls
 
         return started
@@ -295,11 +295,9 @@ class TestForkServerFirst:
     def test_anything_else_starts_nothing(self, started_by: Callable[[str], list[tuple[str, ...]]], line: str) -> None:
         assert started_by(line) == []
 
-    def test_the_console_script_asks_before_typer_reads_the_line(self) -> None:
-        prelude = ("import sys, notices.cli\n"
-                   "seen = []\n"
-                   "notices.cli.render.fork_server_first = lambda args: seen.append(list(args))\n"
-                   "notices.cli._main = lambda: print(seen, flush=True)")
-        done = _command(prelude, "render", "roll.csv", "-w", "2")
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "[['render', 'roll.csv', '-w', '2']]"
+    def test_the_console_script_asks_before_typer_is_even_imported(self) -> None:
+        prelude = ("import sys, notices.cli.start\n"
+                   "notices.cli.start.fork_server_first = lambda args: print([args, 'typer' in sys.modules], flush=True)")
+        done = _command(prelude, "render", "missing.csv", "-w", "2", "-c", "baltimore-city", "-d", "2027-02-01", "--json")
+        assert done.returncode == 2, done.stderr  # then the command runs as usual: here, a file that is not there
+        assert done.stdout.splitlines()[0] == "[['render', 'missing.csv', '-w', '2', '-c', 'baltimore-city', '-d', '2027-02-01', '--json'], False]"

@@ -83,7 +83,7 @@ def test_a_run_stopped_before_it_began_says_to_start_again_not_to_resume(tmp_pat
     assert OutputFolder(tmp_path).resumable and "--resume" in _after_stop(tmp_path)
 
 
-_HANDLER = "import signal, sys, notices.cli; m = sys.modules['notices.cli.app']; m.app = lambda: print(getattr(signal.getsignal(signal.SIGTERM), '__name__', 'ignored')); m.main()"
+_HANDLER = "import signal, sys; from notices.cli import app; m = sys.modules['notices.cli.shared']; m.app = lambda: print(getattr(signal.getsignal(signal.SIGTERM), '__name__', 'ignored')); m.main()"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM: POSIX")

@@ -18,16 +18,32 @@ The only module that prints or exits. Exit codes (also in the README):
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
+from typing import Any
 
-from . import pages, production, profiles, render  # noqa: F401 - each registers its commands on the app
-from .app import app
-from .app import main as _main
+from . import start
 
 __all__ = ["app", "main"]
 
+_COMMANDS = ("pages", "production", "profiles", "render")  # each registers its commands on the app when imported
+
 
 def main() -> None:
-    """The ``notices`` command; a ``render`` with local workers starts their fork server before Typer reads its options."""
-    render.fork_server_first(sys.argv[1:])
-    _main()
+    """The ``notices`` command: a ``render`` with local workers starts their fork server before Typer and the commands load."""
+    start.fork_server_first(sys.argv[1:])
+    _app().main()
+
+
+def _app() -> ModuleType:
+    """The ``notices.cli.shared`` module, holding the Typer app, with every command registered on the app."""
+    for name in _COMMANDS:
+        importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.shared")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from notices.cli import app``: the Typer app, its commands registered
+        return _app().app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ from .._version import __version__
 from ..collectors import available
 from ..errors import BatchError, ConfigError, NoticesError
 from ..workspace import home_from
-from .app import (
+from .shared import (
     EXIT_COMPLIANCE,
     EXIT_OK,
     EXIT_USAGE,

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import NoticesError
 from ..workspace import home_from
-from .app import app, fail, home_option, shown
+from .shared import app, fail, home_option, shown
 
 serials_app = typer.Typer(no_args_is_help=True, help="Show the barcode serial ledger: which runs hold which serials.")
 app.add_typer(serials_app, name="serials")

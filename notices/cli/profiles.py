@@ -14,7 +14,7 @@ from ..errors import NoticesError
 from ..model import Collector
 from ..resolve import plan
 from ..workspace import home_from
-from .app import (
+from .shared import (
     EXIT_USAGE,
     app,
     collectors_app,

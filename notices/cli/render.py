@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional, cast
@@ -13,11 +12,10 @@ from typing import Any, Optional, cast
 import typer
 
 from ..errors import ConfigError, NoticesError
-from ..executors import start_fork_server
-from ..options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, WORKER_PRELOAD, Executor, Options
+from ..options import CHUNK, PIECE_MEMORY_MB, PIECE_TIMEOUT, Executor, Options
 from ..statutes import load_registry
 from ..workspace import home_from
-from .app import (
+from .shared import (
     EXIT_COMPLIANCE,
     EXIT_INTERNAL,
     EXIT_OK,
@@ -151,37 +149,6 @@ def _variant(variant: str, mailing: str, as_json: bool) -> None:
                               field="pdf_variant", value=variant)
     except NoticesError as exc:
         fail(exc, as_json)
-
-
-def fork_server_first(args: Sequence[str]) -> None:
-    """Start the workers' fork server before Typer reads the command line, when it is a ``render`` with local workers.
-
-    Typer validates every option through pydantic, which it imports first: 0.2 to 0.3 s before
-    ``render`` runs, and the server's own start (WeasyPrint, about half a second on another core)
-    waited for it. Only a command line that plainly asks for local workers starts it here (one
-    worker, Dask or help does not); otherwise ``batch.run`` starts it when its options ask for it,
-    and a line Typer then refuses leaves the idle server to end with this process.
-    """
-    if args[:1] != ["render"] or "--help" in args:
-        return
-    workers = _given(args, "--workers", "-w") or ""
-    if _given(args, "--executor") not in (None, "local") or (workers.isdigit() and int(workers) == 1):
-        return
-    start_fork_server(WORKER_PRELOAD)
-
-
-def _given(args: Sequence[str], name: str, short: str | None = None) -> str | None:
-    """The value given to an option on a raw command line (``--name V``, ``--name=V``, ``-sV``, ``-s V``), or None."""
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg in (name, short) and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(name + "="):
-            return arg[len(name) + 1:]
-        if short and arg.startswith(short) and len(arg) > len(short) and not arg.startswith("--"):
-            return arg[len(short):]
-    return None
 
 
 def _per_record(mailing: str, as_json: bool) -> bool:
