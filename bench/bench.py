@@ -61,7 +61,7 @@ def make_input(count: int, folder: Path, seed: int) -> Path:
 # print file), so its process lets them print, as the tests do. Its main process also times its own
 # stages (journal, assembly, manifest: stages.py) and writes them where NOTICES_BENCH_STAGES says.
 # Patching means importing the pipeline first, so with workers the process starts their fork server
-# before that, as `notices render` does before Typer reads its command line (FORK_SERVER).
+# before that, as `notices render` does before it imports Typer and the commands (FORK_SERVER).
 FORK_SERVER = ("from notices.executors import start_fork_server; from notices.options import WORKER_PRELOAD; "
                "start_fork_server(WORKER_PRELOAD); ")
 PROJECT = (
@@ -470,6 +470,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.rounds > 1:
             report["rounds"] = args.rounds
             report["pieces_per_second_by_round"] = {method: [m["pieces_per_second"] for m in runs[method]] for method in methods}
+        # What every run pays whatever its size (the interpreters, WeasyPrint's import, the inserts, the first
+        # layouts, the finish): the wall time of a run of one chunk, against which the rounds' rate is read.
+        small = measure_project(make_input(args.chunk, folder, args.seed + 1), folder / "project-small", args.workers, args.chunk)
+        report["startup"] = {k: small[k] for k in ("pieces", "wall_seconds", "cpu_seconds_per_piece")}
         if args.stage_count:
             stage_count = args.count if args.stage_count < 0 else min(args.stage_count, args.count)
             report["worker_stages"] = measure_stages(roll, stage_count, args.chunk)
@@ -490,6 +494,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_each(report[f'ratios_vs_{style}'])} (issue target vs naive: 30x)")
         print(f"ratio project/ReportLab canvas, pieces per second: {report['ratio_vs_reportlab']:.2f}x"
               f"{_each(report['ratios_vs_reportlab'])} (issue target: at least 1x)")
+        small = report["startup"]
+        print(f"start-up: a run of {small['pieces']} pieces takes {small['wall_seconds']:.2f} s "
+              f"({small['pieces'] * small['cpu_seconds_per_piece']:.2f} s of CPU); the project's median run of "
+              f"{project['pieces']} took {project['wall_seconds']:.2f} s")
         main_stages = project["main_stages_cpu_per_piece"]
         print("main process CPU s per piece: " + ", ".join(f"{k} {v:.5f}" for k, v in main_stages.items()))
         if "worker_stages" in report:
