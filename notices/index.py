@@ -64,9 +64,11 @@ class RunIndex:
     def __init__(self) -> None:
         scratch.sweep_abandoned()
         self._folder, self._held = scratch.held_folder("index")
-        # Autocommit, with explicit transactions around each batch: a read is never cut by a commit.
+        # Autocommit, with explicit transactions around each batch: a read is never cut by a commit. The
+        # database is this process's alone: it holds its lock from the first write (EXCLUSIVE), so no
+        # statement locks, unlocks and checks the file again (27,000 system calls of a 1,000-piece run).
         self.db = sqlite3.connect(self._folder / "index.sqlite", isolation_level=None)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE", "locking_mode = EXCLUSIVE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
 
