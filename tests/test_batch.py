@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -398,10 +399,26 @@ def test_shapes_whose_statements_share_a_skeleton_are_one_kind_for_the_pool(tmp_
     # and blank rows fill the table to five). Six rows are not five: the rows add to the statement.
     assert kinds[(1, 1, 0)] == kinds[(2, 2, 0)] == kinds[(5, 1, 0)] == kinds[(5, 3, 0)] != kinds[(6, 1, 0)]
     assert kinds[(6, 1, 0)] == kinds[(9, 4, 0)] != kinds[(53, 5, 0)]
+    assert '<td class="num"><span class="field">\u00a0</span></td>' in firsts[(1, 1, 0)]  # the blank rows ([statement] blank_rows = 5)
     assert len(set(kinds.values())) < len(kinds)
     record = next(item for _, item in checked if isinstance(item, Record))
     assert _ChunkKind(kinds)([(1, record)]) == ("skeleton", kinds[shape(record)])
     assert _ChunkKind({})([(1, record)]) == shape(record)  # a shape not composed up front: its own kind
+
+
+def test_without_blank_rows_in_its_profile_each_row_count_is_a_skeleton_of_its_own(tmp_path: Path) -> None:
+    """Baltimore County's profile fills no blank rows (its Spanish statement would need a second page at six rows):
+    its statements of one to five rows keep their own heights, so their own skeletons."""
+    from notices.batch import compose_firsts, layout_kinds, load
+
+    given = Options(ROOT / "samples" / "baltimore-county-final-notices.csv", tmp_path, "baltimore-county", "final-notice",
+                    dt.date(2027, 3, 1), proof=True)
+    collector, the_plan, checked = load(given)
+    _, firsts = compose_firsts(collector, the_plan, given, checked)
+    kinds = layout_kinds(firsts)
+    assert collector.get("statement.blank_rows") == 0
+    assert len({kinds[found] for found in firsts if found[0] <= 5}) == len({found[0] for found in firsts if found[0] <= 5}) >= 4
+    assert all('class="num"><span class="field">\u00a0</span>' not in html for html in firsts.values())
 
 
 def test_a_proof_leaves_out_of_the_kinds_a_first_statement_it_cannot_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
