@@ -421,6 +421,18 @@ def test_without_blank_rows_in_its_profile_each_row_count_is_a_skeleton_of_its_o
     assert all('class="num"><span class="field">\u00a0</span>' not in html for html in firsts.values())
 
 
+def test_large_print_fills_no_blank_rows_whatever_the_profile_asks(tmp_path: Path) -> None:
+    """Its page holds fewer rows: the City's blank rows would give a statement of one to three rows a third page."""
+    from notices.batch import compose_firsts, load
+
+    given = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city", "final-notice", CITY_DATE,
+                    large_print=True)
+    collector, the_plan, checked = load(given)
+    _, firsts = compose_firsts(collector, the_plan, given, checked)
+    assert collector.get("statement.blank_rows") == 5
+    assert all('class="num"><span class="field">\u00a0</span>' not in html for html in firsts.values())
+
+
 def test_a_proof_leaves_out_of_the_kinds_a_first_statement_it_cannot_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A proof checks no placeholders, so a record whose statement cannot be composed is left to its worker to quarantine;
     a run, whose placeholder check needs every shape, stops as before, and a template's error stops either."""
