@@ -136,7 +136,7 @@ def compose_firsts(collector: Collector, the_plan: Plan, options: Options,
 
     ``checked`` need only hold those first records (``RunIndex.first_of_each_shape``).
     """
-    composer = Composer(collector, the_plan, options.language)
+    composer = Composer(collector, the_plan, options.language, pdf_variant=options.pdf_variant)
     firsts: dict[Shape, Record] = {}
     for _, item in checked:
         if isinstance(item, Record):

@@ -15,7 +15,7 @@ from jinja2 import StrictUndefined, TemplateError, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from . import formatting, i18n
+from . import formatting, i18n, standards
 from .errors import ConfigError, LawError
 from .model import Block, Collector, Record
 from .postal import envelopes
@@ -142,7 +142,8 @@ def _direct_gettext(catalog: gettext.NullTranslations) -> dict[str, Any]:
 class Composer:
     """Compose every document of one plan for one collector and language."""
 
-    def __init__(self, collector: Collector, plan: Plan, language: str = "en", *, proof: bool = False) -> None:
+    def __init__(self, collector: Collector, plan: Plan, language: str = "en", *, proof: bool = False,
+                 pdf_variant: str = standards.PRINT) -> None:
         self.collector = collector
         self.plan = plan
         self.language = language
@@ -180,6 +181,10 @@ class Composer:
             # Large print (--large-print): document.html.j2 adds templates/base/large-print.css and the
             # summary block prints the profile's large-print summary when it names one.
             large_print=plan.large_print,
+            # The itemized list's blank rows ([statement] blank_rows), only where they let pieces share a layout:
+            # not in large print, whose page holds fewer rows, nor in a standard's variant, laid out in full
+            # piece by piece, where a screen reader would read them out.
+            blank_rows=0 if plan.large_print or standards.full_layout(pdf_variant) else int(collector.get("statement.blank_rows", 0)),
         )
         if language != "en":
             env.globals["statement_translation"] = statement_translation(language)

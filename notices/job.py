@@ -151,7 +151,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         collector=collector,
         plan=plan,
         language=language,
-        composer=composer or Composer(collector, plan, language, proof=proof),
+        composer=composer or Composer(collector, plan, language, proof=proof, pdf_variant=pdf_variant),
         renderer=renderer or _Deferred(collector, pdf_variant),
         inserts=insert_parts(plan, inserts),
         layouts=_layouts(reuse_layouts),

@@ -421,12 +421,14 @@ def test_without_blank_rows_in_its_profile_each_row_count_is_a_skeleton_of_its_o
     assert all('class="num"><span class="field">\u00a0</span>' not in html for html in firsts.values())
 
 
-def test_large_print_fills_no_blank_rows_whatever_the_profile_asks(tmp_path: Path) -> None:
-    """Its page holds fewer rows: the City's blank rows would give a statement of one to three rows a third page."""
+@pytest.mark.parametrize("changes", [{"large_print": True}, {"pdf_variant": "pdf/ua-1"}, {"pdf_variant": "pdf/a-2b"}])
+def test_large_print_and_the_standards_fill_no_blank_rows_whatever_the_profile_asks(tmp_path: Path, changes: dict[str, Any]) -> None:
+    """Large print's page holds fewer rows (the City's blank rows gave a statement of one to three rows a third page);
+    a standard's pieces are laid out one by one, so blank rows would share nothing, and a screen reader would read them."""
     from notices.batch import compose_firsts, load
 
     given = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city", "final-notice", CITY_DATE,
-                    large_print=True)
+                    **changes)
     collector, the_plan, checked = load(given)
     _, firsts = compose_firsts(collector, the_plan, given, checked)
     assert collector.get("statement.blank_rows") == 5
