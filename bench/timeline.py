@@ -1,0 +1,210 @@
+"""Turn one `notices render` run into a picture of where its CPU went: each process's share of a core over time, as SVG.
+
+The run is the bench's (``bench.py``: the same synthetic roll and command, placeholders allowed);
+while it runs, each process of it is read from ``/proc`` every 20 ms (its CPU time, and the children
+it has started), so a process lives in the picture from the first sample that sees it. Linux only.
+
+    python bench/timeline.py --count 1000 --out docs/run-timeline.svg
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from bench import COLLECTOR, DATE, FORK_SERVER, MAILING, PROJECT, ROOT, make_input
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+SAMPLE = 0.02  # seconds between readings of /proc
+BIN = 0.1  # seconds of each bar in the picture
+
+
+@dataclass
+class Process:
+    """One process of the run: who started it, its command line, and its CPU time as read, sample by sample."""
+
+    pid: int
+    parent: int
+    command: str
+    first: float
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since the start, CPU seconds so far)
+
+    @property
+    def cpu(self) -> float:
+        return self.samples[-1][1] if self.samples else 0.0
+
+    @property
+    def last(self) -> float:
+        return self.samples[-1][0] if self.samples else self.first
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found += [int(child) for child in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def trace(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, dict[int, Process]]:
+    """Run ``command``, reading every process it starts until it ends: its wall time, and each process's readings."""
+    started = time.perf_counter()
+    root = subprocess.Popen(command, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A process's CPU time starts at nought when it starts: what it spent before its first reading is counted from then.
+    seen: dict[int, Process] = {root.pid: Process(root.pid, 0, "main", 0.0, [(0.0, 0.0)])}
+    while root.poll() is None:
+        now = time.perf_counter() - started
+        todo = [root.pid]
+        while todo:
+            pid = todo.pop()
+            for child in _children(pid):
+                if child not in seen:
+                    seen[child] = Process(child, pid, _command(child), now, [(now, 0.0)])
+                todo.append(child)
+        for process in seen.values():
+            cpu = _cpu_seconds(process.pid)
+            if cpu is not None:
+                process.samples.append((now, cpu))
+        time.sleep(SAMPLE)
+    wall = time.perf_counter() - started
+    if root.returncode:
+        raise SystemExit(f"notices render failed (exit {root.returncode}):\n{root.stderr.read().decode()[-2000:] if root.stderr else ''}")
+    return wall, seen
+
+
+def names(processes: dict[int, Process], root: int) -> list[tuple[str, Process]]:
+    """Each process that spent CPU, named by its part in the run, in the order it started."""
+    server = next((p for p in processes.values() if p.parent == root and "forkserver" in p.command), None)
+    named: list[tuple[str, Process]] = [("main process", processes[root])]
+    if server is not None:
+        named.append(("fork server", server))
+        forked = sorted((p for p in processes.values() if p.parent == server.pid), key=lambda p: (p.first, p.pid))
+        end = max(p.last for p in forked) if forked else 0.0
+        workers = 0
+        for process in forked:
+            if process.last < end - 1.0 and not workers:
+                named.append(("insert's process", process))
+            else:
+                workers += 1
+                named.append((f"worker {workers}", process))
+    return [(name, p) for name, p in named if p.cpu >= 0.05]
+
+
+def shares(process: Process, wall: float) -> list[float]:
+    """The process's share of one core in each BIN of the run."""
+    bins = [0.0] * (int(wall / BIN) + 1)
+    for (t0, c0), (t1, c1) in zip(process.samples, process.samples[1:], strict=False):
+        if t1 <= t0 or c1 <= c0:
+            continue
+        rate = (c1 - c0) / (t1 - t0)
+        for k in range(int(t0 / BIN), min(int(t1 / BIN), len(bins) - 1) + 1):  # the CPU read between two samples, spread evenly
+            overlap = min(t1, (k + 1) * BIN) - max(t0, k * BIN)
+            if overlap > 0:
+                bins[k] += rate * overlap / BIN
+    return [min(share, 1.0) for share in bins]
+
+
+COLOURS = {"main process": "#1f5f99", "fork server": "#7a7a7a", "insert's process": "#b5651d"}
+WORKER = "#2e8b57"
+
+
+def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -> str:
+    """The picture: a lane per process (its share of a core), and above them all the run's cores in use."""
+    left, width, lane, gap = 150, 760, 34, 8
+    top = 56
+    scale = width / wall
+    rows: list[str] = []
+    total = [0.0] * (int(wall / BIN) + 1)
+    per_lane = [(name, process, shares(process, wall)) for name, process in lanes]
+    for _name, _process, bins in per_lane:
+        total = [a + b for a, b in zip(total, bins, strict=True)]
+    y = top
+    lanes_drawn = [("all processes", None, [t / cores for t in total]), *per_lane]
+    for name, process, bins in lanes_drawn:
+        colour = "#444" if process is None else COLOURS.get(name, WORKER)
+        rows.append(f'<text x="{left - 8}" y="{y + lane * 0.62:.1f}" text-anchor="end">{escape(name)}</text>')
+        rows.append(f'<rect x="{left}" y="{y}" width="{width}" height="{lane}" fill="#f3f3f3"/>')
+        for k, share in enumerate(bins):
+            if share > 0.005:
+                h = lane * share
+                rows.append(f'<rect x="{left + k * BIN * scale:.1f}" y="{y + lane - h:.1f}" width="{BIN * scale + 0.4:.1f}" '
+                            f'height="{h:.1f}" fill="{colour}"/>')
+        label = f"{sum(total) * BIN:.1f} s of CPU on {cores} cores" if process is None else f"{process.cpu:.2f} s"
+        rows.append(f'<text x="{left + width + 6}" y="{y + lane * 0.62:.1f}">{escape(label)}</text>')
+        y += lane + gap
+    axis = []
+    for second in range(int(wall) + 1):
+        x = left + second * scale
+        axis.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{y - gap}" stroke="#ccc" stroke-width="0.5"/>')
+        axis.append(f'<text x="{x:.1f}" y="{y + 10}" text-anchor="middle">{second} s</text>')
+    height = y + 34
+    note = ("each lane: the process's share of one core, every 0.1 s; the top lane: all of them, as a share of the "
+            "machine's cores")
+    return "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 190}" height="{height}" '
+        'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{left}" y="22" font-size="14" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{left}" y="40" fill="#555">{escape(note)}</text>',
+        *axis, *rows,
+        f'<text x="{left}" y="{height - 6}" fill="#555">wall time {wall:.2f} s</text>',
+        "</svg>", ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--count", type=int, default=1000, help="accounts in the roll (default 1000)")
+    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--out", type=Path, default=Path("run-timeline.svg"), help="where to write the SVG")
+    args = parser.parse_args(argv)
+    if not os.path.isdir("/proc/self/task"):
+        raise SystemExit("timeline.py reads /proc: Linux only")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        roll = make_input(args.count, folder, args.seed)
+        project = PROJECT.replace("{fork_server}", FORK_SERVER)
+        command = [sys.executable, "-c", project, "render", str(roll), "-c", COLLECTOR, "-m", MAILING, "-d", DATE,
+                   "-o", str(folder / "out"), "--json", "--no-progress"]
+        env = {**os.environ, "NOTICES_BENCH_STAGES": str(folder / "stages.json")}
+        wall, processes = trace(command, ROOT, env)
+    root = next(p.pid for p in processes.values() if p.parent == 0)
+    lanes = names(processes, root)
+    cores = os.cpu_count() or 1
+    title = f"notices render, {args.count:,} accounts, {cores} cores: where the CPU went"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(svg(title, wall, lanes, cores), encoding="utf-8")
+    for name, process in lanes:
+        print(f"{name:<18} {process.cpu:6.2f} s of CPU, seen {process.first:5.2f} s to {process.last:5.2f} s")
+    print(f"wall time {wall:.2f} s; picture written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
