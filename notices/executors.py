@@ -129,7 +129,7 @@ def start_fork_server(preload: Sequence[str]) -> None:
 
 def _aside_main(conn: Connection, function: Callable[..., Any], args: Sequence[Any]) -> None:
     """An ``Aside`` process: call once, send (True, result, usage) or (False, None, usage), and end."""
-    _leave_ctrl_c_to_the_caller()
+    _leave_the_terminal_to_the_caller()
     try:
         answer: tuple[bool, Any] = (True, function(*args))
     except BaseException:  # noqa: BLE001 - the caller does the call itself and meets the error there, whole
@@ -220,7 +220,7 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
     A message with no key carries new initializer arguments (``LocalPool.set_up``): the initializer
     runs again with them before the chunks sent after it.
     """
-    _leave_ctrl_c_to_the_caller()
+    _leave_the_terminal_to_the_caller()
     if not _set_up(conn, initializer, initargs) or not _send(conn, ("ready", None, None, _usage())):
         return
     # Chunks are read as they arrive, by a thread of their own: the main process may queue the next
@@ -255,11 +255,13 @@ def _worker_main(conn: Connection, initializer: Callable[..., None], initargs: S
             return
 
 
-def _leave_ctrl_c_to_the_caller() -> None:
-    """Ignore SIGINT: Ctrl-C at a terminal reaches every process of the command, and the main process alone decides
-    what it means (it stops this one, which then ends as a process should, its scratch folders removed)."""
-    with contextlib.suppress(ValueError, OSError):  # not the process's main thread, or no such signal
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _leave_the_terminal_to_the_caller() -> None:
+    """Ignore SIGINT and SIGHUP: Ctrl-C at a terminal, and the terminal closing, reach every process of the command,
+    and the main process alone decides what they mean (it stops this one, which then ends as a process should, its
+    scratch folders removed)."""
+    for name in ("SIGINT", "SIGHUP"):
+        with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread, or no such signal here
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _set_up(conn: Connection, initializer: Callable[..., None], initargs: Sequence[Any]) -> bool:

@@ -138,16 +138,18 @@ def _slowly(items: list[str]) -> list[str]:
     return [item * 4_000_000 for item in items]  # more than a pipe holds, as a chunk's PDFs are
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="fork and SIGINT: POSIX")
-def test_a_worker_leaves_ctrl_c_to_the_main_process() -> None:
-    """Ctrl-C at a terminal reaches every process of the run: a worker goes on, the main process decides (and stops it)."""
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP") or sys.platform == "win32", reason="fork, SIGINT and SIGHUP: POSIX")
+@pytest.mark.parametrize("name", ["SIGINT", "SIGHUP"], ids=["ctrl-c", "hangup"])
+def test_a_worker_leaves_ctrl_c_and_a_hangup_to_the_main_process(name: str) -> None:
+    """Ctrl-C at a terminal, or the terminal closing, reaches every process of the run: a worker goes on, the main
+    process decides (and stops it)."""
     ctx = multiprocessing.get_context("fork")
     main, child = ctx.Pipe(duplex=True)
     process = ctx.Process(target=_worker_main, args=(child, _nothing, (), list), daemon=True)
     process.start()
     child.close()
     assert main.recv()[0] == "ready"
-    os.kill(process.pid, signal.SIGINT)  # while it waits for a chunk
+    os.kill(process.pid, getattr(signal, name))  # while it waits for a chunk
     time.sleep(0.2)
     main.send((1, ["a"]))
     assert main.recv()[:3] == ("done", 1, ["a"])

@@ -1,4 +1,4 @@
-"""A run stopped by SIGTERM or Ctrl-C says so, leaves nothing in the temporary folder, and --resume finishes it to the same bytes."""
+"""A run stopped by SIGTERM, Ctrl-C or a hangup says so, leaves nothing in the temporary folder, and --resume finishes it to the same bytes."""
 
 from __future__ import annotations
 
@@ -52,9 +52,10 @@ def roll(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     return source, fingerprint(reference)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and process groups: POSIX")
-@pytest.mark.parametrize(("signum", "whole_group", "code"), [(signal.SIGTERM, False, 143), (signal.SIGINT, True, 130)],
-                         ids=["sigterm", "ctrl-c"])
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM, SIGHUP and process groups: POSIX")
+@pytest.mark.parametrize(("signum", "whole_group", "code"),
+                         [(signal.SIGTERM, False, 143), (signal.SIGINT, True, 130), (getattr(signal, "SIGHUP", 1), True, 129)],
+                         ids=["sigterm", "ctrl-c", "hangup"])  # a closed terminal (an SSH session lost) hangs up every process of it
 def test_a_stopped_run_says_so_cleans_up_and_resumes_to_the_same_bytes(roll: tuple[Path, dict[str, str]], tmp_path: Path,
                                                                       signum: int, whole_group: bool, code: int) -> None:
     source, expected = roll
@@ -83,14 +84,17 @@ def test_a_run_stopped_before_it_began_says_to_start_again_not_to_resume(tmp_pat
     assert OutputFolder(tmp_path).resumable and "--resume" in _after_stop(tmp_path)
 
 
-_HANDLER = "import signal, sys; from notices.cli import app; m = sys.modules['notices.cli.shared']; m.app = lambda: print(getattr(signal.getsignal(signal.SIGTERM), '__name__', 'ignored')); m.main()"
+_HANDLER = ("import signal, sys; from notices.cli import app; m = sys.modules['notices.cli.shared']; "
+            "m.app = lambda: print(getattr(signal.getsignal(signal.{name}), '__name__', 'ignored')); m.main()")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM: POSIX")
-def test_sigterm_stops_the_command_unless_whoever_started_it_ignores_it() -> None:
-    def ignored() -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and SIGHUP: POSIX")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_a_hangup_stop_the_command_unless_whoever_started_it_ignores_them(name: str) -> None:
+    def ignored() -> None:  # as a supervisor does with SIGTERM, or nohup with SIGHUP
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
 
-    handled = subprocess.run([sys.executable, "-c", _HANDLER], capture_output=True, text=True, timeout=60)
-    kept = subprocess.run([sys.executable, "-c", _HANDLER], capture_output=True, text=True, timeout=60, preexec_fn=ignored)
+    handler = _HANDLER.format(name=name)
+    handled = subprocess.run([sys.executable, "-c", handler], capture_output=True, text=True, timeout=60)
+    kept = subprocess.run([sys.executable, "-c", handler], capture_output=True, text=True, timeout=60, preexec_fn=ignored)
     assert (handled.stdout.strip(), kept.stdout.strip()) == ("_stop", "ignored")

@@ -12,8 +12,8 @@ The only module that prints or exits. Exit codes (also in the README):
     5  internal error: records in did not equal rendered + rejected + quarantined
     6  unexpected error (a bug or a broken installation): one line on stderr, the details in
        OUT/.notices/error.log (or in the temporary folder when there is no output folder)
-    130, 143  stopped by Ctrl-C or SIGTERM (128 + the signal's number): finished pieces are kept, --resume
-       finishes the run
+    129, 130, 143  stopped by SIGHUP (the terminal closed), Ctrl-C or SIGTERM (128 + the signal's number):
+       finished pieces are kept, --resume finishes the run
 """
 
 from __future__ import annotations

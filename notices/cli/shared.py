@@ -88,7 +88,7 @@ def shown(load: Callable[[], dict[str, Any]], as_json: bool) -> dict[str, Any] |
 
 
 class Stopped(KeyboardInterrupt):
-    """A SIGTERM (a service manager, a pipeline's time limit), raised wherever the main process is, as Ctrl-C raises
+    """A SIGTERM (a service manager, a pipeline's time limit) or SIGHUP, raised wherever the main process is, as Ctrl-C raises
     KeyboardInterrupt: the run unwinds the same way, its folders unlocked and its workers stopped."""
 
     def __init__(self, signum: int) -> None:
@@ -160,11 +160,14 @@ def _write_crash_log(out: Path | None, exc: BaseException) -> Path:
 def main() -> None:
     """The ``notices`` command: the app, then the process ends without tearing down its objects (``end``).
 
-    SIGTERM stops it as Ctrl-C does (``Stopped``), rather than ending it where it stands; unless whoever
-    started it asked for SIGTERM to be ignored, which it then is.
+    SIGTERM, and SIGHUP (the terminal closed: an SSH session lost), stop it as Ctrl-C does (``Stopped``),
+    rather than ending it where it stands; unless whoever started it asked for the signal to be ignored
+    (a supervisor, ``nohup``), which it then is.
     """
-    if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
-        signal.signal(signal.SIGTERM, _stop)
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)  # Windows has no SIGHUP
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
     try:
         app()
     except SystemExit as exc:
