@@ -137,6 +137,8 @@ def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
         if codec == "utf-8" and handle.read(3) != codecs.BOM_UTF8:
             handle.seek(0)
         offset = handle.tell()
+        start = handle.read(2)
+        handle.seek(offset)
         while True:
             block = handle.read(1 << 20)
             held = _held(decoder)
@@ -150,7 +152,7 @@ def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
                     file=name,
                     line=newlines + data.count(b"\n", 0, exc.start) - held.count(b"\n") + 1,
                     value=data[exc.start : exc.start + 4].decode("latin-1"),
-                    hint="if the file came from Excel or Windows, run again with --encoding cp1252",
+                    hint=_decoding_hint(start),
                 ) from None
             if "\x00" in text:
                 raise InputError("Input holds a NUL byte: it is not a text export", file=name,
@@ -171,6 +173,14 @@ def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
             hint="check the export finished (its size or record count); if it is complete, end the last row with a line break",
         )
     return "utf-8-sig" if codec == "utf-8" else codec
+
+
+def _decoding_hint(start: bytes) -> str:
+    """What to do about a file that does not decode, from its first two bytes."""
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        # Excel's "Unicode Text" and some exporters write UTF-16, which cp1252 would misread too.
+        return 'the file is UTF-16 (its first bytes say so): export it as "CSV UTF-8", or run again with --encoding utf-16'
+    return "if the file came from Excel or Windows, run again with --encoding cp1252"
 
 
 def _held(decoder: codecs.IncrementalDecoder) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -62,6 +63,20 @@ class TestBadFiles:
         assert caught.value.line == 3
         assert "--encoding cp1252" in str(caught.value)
         records = checked(path, encoding="cp1252")
+        assert [type(r) for r in records] == [Record, Record]
+        assert records[1].owners == ("JOSÉ NÚÑEZ",)  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+    def test_a_utf16_export_asks_for_utf8_or_utf16_not_cp1252_then_reads_with_it(self, tmp_path: Path, codec: str) -> None:
+        """A file that starts with a UTF-16 byte-order mark is named as UTF-16, and --encoding utf-16 reads it."""
+        text = csv_text([row(), row(account_id="01-01-0001-002", owner_name="JOSÉ NÚÑEZ")])
+        bom = codecs.BOM_UTF16_LE if codec == "utf-16-le" else codecs.BOM_UTF16_BE
+        path = write(tmp_path / "unicode.csv", bom + text.encode(codec))
+        with pytest.raises(InputError) as caught:
+            read_accounts(path)
+        assert "UTF-16" in str(caught.value) and "--encoding utf-16" in str(caught.value)
+        assert "cp1252" not in str(caught.value)
+        records = checked(path, encoding="utf-16")
         assert [type(r) for r in records] == [Record, Record]
         assert records[1].owners == ("JOSÉ NÚÑEZ",)  # type: ignore[union-attr]
 
