@@ -152,12 +152,12 @@ def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
                     file=name,
                     line=newlines + data.count(b"\n", 0, exc.start) - held.count(b"\n") + 1,
                     value=data[exc.start : exc.start + 4].decode("latin-1"),
-                    hint=_decoding_hint(start),
+                    hint=_decoding_hint(start, "if the file came from Excel or Windows, run again with --encoding cp1252"),
                 ) from None
             if "\x00" in text:
                 raise InputError("Input holds a NUL byte: it is not a text export", file=name,
                                  line=newlines + text.count("\n", 0, text.index("\x00")) + 1,
-                                 hint="check the export settings or --encoding")
+                                 hint=_decoding_hint(start, "check the export settings or --encoding"))
             newlines += text.count("\n")
             last = text[-1:] or last
             offset += len(block)
@@ -175,12 +175,12 @@ def _check_text(path: Path, name: str, encoding: str, kind: Format) -> str:
     return "utf-8-sig" if codec == "utf-8" else codec
 
 
-def _decoding_hint(start: bytes) -> str:
-    """What to do about a file that does not decode, from its first two bytes."""
+def _decoding_hint(start: bytes, otherwise: str) -> str:
+    """What to do about a file that does not read as text in the encoding asked for, from its first two bytes."""
     if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        # Excel's "Unicode Text" and some exporters write UTF-16, which cp1252 would misread too.
+        # Excel's "Unicode Text" and some exporters write UTF-16: read as UTF-8 it fails, as cp1252 it holds NULs.
         return 'the file is UTF-16 (its first bytes say so): export it as "CSV UTF-8", or run again with --encoding utf-16'
-    return "if the file came from Excel or Windows, run again with --encoding cp1252"
+    return otherwise
 
 
 def _held(decoder: codecs.IncrementalDecoder) -> bytes:

@@ -76,6 +76,9 @@ class TestBadFiles:
             read_accounts(path)
         assert "UTF-16" in str(caught.value) and "--encoding utf-16" in str(caught.value)
         assert "cp1252" not in str(caught.value)
+        with pytest.raises(InputError) as misread:  # read as cp1252 it holds NULs: named as UTF-16 all the same
+            read_accounts(path, encoding="cp1252")
+        assert "NUL" in str(misread.value) and "--encoding utf-16" in str(misread.value)
         records = checked(path, encoding="utf-16")
         assert [type(r) for r in records] == [Record, Record]
         assert records[1].owners == ("JOSÉ NÚÑEZ",)  # type: ignore[union-attr]
