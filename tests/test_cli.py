@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BAD_ROLL, CITY_JSONL, COLUMNS, ROOT, csv_text, row
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from notices.cli import app
@@ -35,6 +36,20 @@ class TestRender:
         assert summary["rendered"] == summary["records_in"] == 5
         assert summary["balanced"] is True
         assert (tmp_path / "out" / "rejects.csv").read_text("utf-8").count("\n") == 1  # the header only
+
+    def test_the_summary_line_counts_the_pages_to_print_and_a_proof_has_none(self, tmp_path: Path) -> None:
+        """The pages in the summary are the print file's: a proof, which writes none, does not say "0 pages"."""
+        head = tmp_path / "head.jsonl"
+        lines = CITY_JSONL.read_text("utf-8").splitlines()
+        head.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+        printed = render(str(head), "--out", str(tmp_path / "printed"), "--workers", "1")
+        proof = render(str(head), "--out", str(tmp_path / "proof"), "--workers", "1", "--proof")
+        assert printed.exit_code == proof.exit_code == 0, printed.output + proof.output
+        first = printed.stdout.splitlines()[0]
+        assert first.startswith("2 records in: 2 rendered") and " pages to print, " in first
+        print_file = next((tmp_path / "printed" / "print").glob("*.pdf"))
+        assert int(first.split("(")[1].split(" pages")[0]) == len(PdfReader(print_file).pages)
+        assert "pages" not in proof.stdout.splitlines()[0]
 
     @pytest.mark.slow
     def test_sample_renders_with_exit_0_and_json_summary(self, tmp_path: Path) -> None:

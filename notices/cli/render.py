@@ -193,8 +193,10 @@ def _render_inserts(input: Optional[Path], collector: str, mailing: str, day: dt
 
 def _print_summary(s: Any) -> None:
     rate = f", {s.rendered / s.seconds:.1f} pieces/s" if s.seconds and s.rendered else ""
+    # The pages are the print file's: a proof, or a run of no piece, has none to speak of.
+    pages = f"{s.pages} pages to print, " if s.pages else ""
     typer.echo(f"{s.records_in} records in: {s.rendered} rendered, {s.rejected} rejected, {s.quarantined} quarantined"
-               f" ({s.pages} pages, {s.seconds:.1f} s{rate})")
+               f" ({pages}{s.seconds:.1f} s{rate})")
     typer.echo(f"law: {s.edition_label}")
     if getattr(s, "shard", ""):
         typer.echo(f"shard: {s.shard} (the manifest and print file cover this shard's records only)")
