@@ -65,7 +65,8 @@ def settle(options: Options) -> tuple[Collector, Plan]:
     collector = production.with_options(collector, options.inserter, options.serial_range)
     the_plan = plan(collector, options.mailing, options.date, large_print=options.large_print)
     if not the_plan.mailing.per_record:
-        raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export; use `notices inserts`", field="mailing")
+        raise BatchError(f"The {the_plan.mailing.title} is not made from a roll export: render it without INPUT "
+                         f"(`notices render -m {the_plan.mailing.id}`; from Python, `notices.inserts.run`)", field="mailing")
     return collector, the_plan
 
 

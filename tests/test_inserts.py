@@ -188,6 +188,18 @@ class TestCommandLine:
         assert result.exit_code == 2
         assert not (tmp_path / "inserts").exists()
 
+    def test_the_library_given_a_roll_for_the_bill_inserts_says_how_to_make_them(self, tmp_path: Path) -> None:
+        """`notices.batch.run` with an insert mailing names the command and the function that make it (no such command as
+        `notices inserts`)."""
+        from notices.batch import run as run_batch
+        from notices.errors import BatchError
+        from notices.options import Options
+
+        with pytest.raises(BatchError) as caught:
+            run_batch(Options(ROOT / "samples/baltimore-county-final-notices.csv", tmp_path, "baltimore-county", "bill-inserts",
+                              dt.date(2027, 5, 1), workers=1))
+        assert "`notices render -m bill-inserts`" in str(caught.value) and "notices.inserts.run" in str(caught.value)
+
     def test_a_per_record_mailing_without_a_roll_is_a_usage_error(self, tmp_path: Path) -> None:
         """The Final Bill and Legal Notice is made from a roll export: without INPUT the command exits 2."""
         result = CliRunner().invoke(app, ["render", "-c", "baltimore-county", "-d", "2027-05-01", "-o", str(tmp_path)])
