@@ -73,12 +73,16 @@ PROJECT = (
 )
 
 
-def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str, Any]:
+def project_command(csv: Path, out: Path, workers: int, chunk: int) -> list[str]:
+    """The bench's `notices render` of ``csv`` into ``out``, as a command line for a process of its own."""
     project = PROJECT.replace("{fork_server}", FORK_SERVER if workers != 1 else "")
     command = [sys.executable, "-c", project, "render", str(csv), "-c", COLLECTOR, "-m", MAILING,
                "-d", DATE, "-o", str(out), "--json", "--no-progress", "--chunk", str(chunk)]
-    if workers:
-        command += ["--workers", str(workers)]
+    return command + (["--workers", str(workers)] if workers else [])
+
+
+def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str, Any]:
+    command = project_command(csv, out, workers, chunk)
     stages_file = out.parent / f"{out.name}-stages.json"
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT),

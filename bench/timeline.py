@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from bench import COLLECTOR, DATE, FORK_SERVER, MAILING, PROJECT, ROOT, make_input
+from bench import ROOT, make_input, project_command
+from notices.options import CHUNK
 
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 SAMPLE = 0.02  # seconds between readings of /proc
@@ -73,10 +73,14 @@ def _command(pid: int) -> str:
         return ""
 
 
-def trace(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, dict[int, Process]]:
-    """Run ``command``, reading every process it starts until it ends: its wall time, and each process's readings."""
+def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, dict[int, Process]]:
+    """Run ``command``, reading every process it starts until it ends: its wall time, and each process's readings.
+
+    What it prints on stderr goes to ``log`` (a pipe nobody reads while it runs could fill and stop it).
+    """
     started = time.perf_counter()
-    root = subprocess.Popen(command, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(log, "wb") as errors:
+        root = subprocess.Popen(command, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=errors)
     # A process's CPU time starts at nought when it starts: what it spent before its first reading is counted from then.
     seen: dict[int, Process] = {root.pid: Process(root.pid, 0, "main", 0.0, [(0.0, 0.0)])}
     while root.poll() is None:
@@ -95,7 +99,7 @@ def trace(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, di
         time.sleep(SAMPLE)
     wall = time.perf_counter() - started
     if root.returncode:
-        raise SystemExit(f"notices render failed (exit {root.returncode}):\n{root.stderr.read().decode()[-2000:] if root.stderr else ''}")
+        raise SystemExit(f"notices render failed (exit {root.returncode}):\n{log.read_text(errors='replace')[-2000:]}")
     return wall, seen
 
 
@@ -189,11 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         roll = make_input(args.count, folder, args.seed)
-        project = PROJECT.replace("{fork_server}", FORK_SERVER)
-        command = [sys.executable, "-c", project, "render", str(roll), "-c", COLLECTOR, "-m", MAILING, "-d", DATE,
-                   "-o", str(folder / "out"), "--json", "--no-progress"]
+        command = project_command(roll, folder / "out", 0, CHUNK)
         env = {**os.environ, "NOTICES_BENCH_STAGES": str(folder / "stages.json")}
-        wall, processes = trace(command, ROOT, env)
+        wall, processes = trace(command, ROOT, env, folder / "stderr.log")
     root = next(p.pid for p in processes.values() if p.parent == 0)
     lanes = names(processes, root)
     cores = os.cpu_count() or 1
