@@ -16,6 +16,7 @@ import logging
 import multiprocessing.util
 import os
 import re
+import struct
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -233,6 +234,98 @@ def _joined_show_text(stream: Any, text: str) -> None:
     _plain_show_text(stream, text)
 
 
+# The WeasyPrint whose glyph widths ``exact_widths`` fixes: ``draw_first_line`` asks ``glyph in font.widths``
+# and, the first time, writes there the glyph's width rounded from Pango's at the size it draws it at.
+WIDTHS_PROVEN = "70.0"
+_ADVANCES_KEPT = 64  # faces: the bundled four, a workspace's own
+_advances: dict[bytes, tuple[int, tuple[int, ...]] | None] = {}  # a face's digest -> (units per em, advances)
+
+
+class _ExactWidths(dict):  # type: ignore[type-arg] # WeasyPrint's Font.widths: glyph id -> thousandths of an em
+    """A font's glyph widths, each the face's own advance in thousandths of an em, written when first asked for.
+
+    WeasyPrint rounds a glyph's width from Pango's at the size it first draws it at: the bold face's
+    "M" is 896 at one size and 895 at another. A page's width for a glyph, and the places of the
+    glyphs after it, then hung on which text drew it first, so a piece written into a kept layout
+    (whose fonts learned their glyphs from the shape's first drawing) put some words 0.01 pt from where
+    its own full layout put them. From the face, a width is the same whatever drew it first. Glyph 0
+    (.notdef, drawn for a missing character, which WeasyPrint warns of) keeps WeasyPrint's own rule.
+    """
+
+    def __init__(self, upem: int, advances: tuple[int, ...]) -> None:
+        super().__init__()
+        self.upem, self.advances = upem, advances
+
+    def __contains__(self, glyph: object) -> bool:
+        if isinstance(glyph, int) and 0 < glyph < len(self.advances) and not dict.__contains__(self, glyph):
+            self[glyph] = round(self.advances[glyph] * 1000 / self.upem)
+        return dict.__contains__(self, glyph)
+
+
+def face_advances(face: bytes) -> tuple[int, tuple[int, ...]] | None:
+    """A TrueType or OpenType face's units per em and each glyph's advance (``head``, ``hhea``, ``hmtx``); None for any
+    other file (a collection, a variable face, a table cut short): WeasyPrint's own widths then stand."""
+    key = hashlib.sha256(face).digest()
+    if key in _advances:
+        return _advances[key]
+    found = None
+    with contextlib.suppress(struct.error, KeyError, IndexError):
+        if face[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+            count = struct.unpack_from(">H", face, 4)[0]
+            tables = {face[12 + 16 * i:16 + 16 * i]: struct.unpack_from(">II", face, 20 + 16 * i) for i in range(count)}
+            if b"fvar" not in tables:
+                upem = struct.unpack_from(">H", face, tables[b"head"][0] + 18)[0]
+                metrics = struct.unpack_from(">H", face, tables[b"hhea"][0] + 34)[0]
+                glyphs = struct.unpack_from(">H", face, tables[b"maxp"][0] + 4)[0]
+                hmtx, length = tables[b"hmtx"]
+                if upem and 0 < metrics <= glyphs and length >= 4 * metrics:
+                    advances = struct.unpack_from(f">{2 * metrics}H", face, hmtx)[0::2]  # (advance, left side bearing) pairs
+                    # Glyphs past the last full metric share its advance (the OpenType hmtx table).
+                    found = (upem, advances + (advances[-1],) * (glyphs - metrics))
+    if len(_advances) >= _ADVANCES_KEPT:
+        _advances.clear()
+    _advances[key] = found
+    return found
+
+
+def exact_widths() -> bool:
+    """Make every WeasyPrint font take its glyphs' widths from its face; whether it is on (a proven WeasyPrint).
+
+    Every drawing goes through it (a shape's drawing, a piece drawn in full, the inserts), so a glyph
+    has one width in every file of a run, and a piece's words stand where its own full layout puts them
+    whichever path drew it. Idempotent.
+    """
+    global _plain_font_init, _plain_vector_font
+    font_class: Any = weasyprint.pdf.fonts.Font
+    if WEASYPRINT_VERSION != WIDTHS_PROVEN:
+        return False
+    if font_class.__init__ is not _exact_font_init:
+        _plain_font_init = font_class.__init__
+        font_class.__init__ = _exact_font_init
+    # A font's dictionary is written from a plain dict: its writing asks "i - 1 in widths" of glyphs no page
+    # drew, which must not add them (``build_fonts_dictionary`` looks the function up in its module when it runs).
+    fonts_module: Any = weasyprint.pdf.fonts
+    if fonts_module._build_vector_font_dictionary is not _vector_font_written:
+        _plain_vector_font = fonts_module._build_vector_font_dictionary
+        fonts_module._build_vector_font_dictionary = _vector_font_written
+    return True
+
+
+_plain_font_init: Any = None
+_plain_vector_font: Any = None
+
+
+def _exact_font_init(font: Any, *args: Any, **kwargs: Any) -> None:
+    _plain_font_init(font, *args, **kwargs)
+    found = face_advances(font.file_content) if font.index == 0 and not font.variations and not font.bitmap else None
+    if found is not None and not font.widths:
+        font.widths = _ExactWidths(*found)
+
+
+def _vector_font_written(font_dictionary: Any, pdf: Any, font: Any, widths: Any, *args: Any, **kwargs: Any) -> Any:
+    return _plain_vector_font(font_dictionary, pdf, font, dict(widths), *args, **kwargs)
+
+
 class _Denied(FatalURLFetchingError):
     """Raised inside WeasyPrint so a forbidden fetch stops the render at once."""
 
@@ -326,6 +419,7 @@ class Renderer:
         keep_subsets()
         keep_patterns()
         join_glyphs()
+        exact_widths()
         self.font_config = FontConfiguration()
         fonts_folder(self.font_config)
         sheets = [base / "style.css"]
