@@ -241,7 +241,7 @@ _ADVANCES_KEPT = 64  # faces: the bundled four, a workspace's own
 _advances: dict[bytes, tuple[int, tuple[int, ...]] | None] = {}  # a face's digest -> (units per em, advances)
 
 
-class _ExactWidths(dict):  # type: ignore[type-arg] # WeasyPrint's Font.widths: glyph id -> thousandths of an em
+class _ExactWidths(dict[int, Any]):  # WeasyPrint's Font.widths: glyph id -> thousandths of an em
     """A font's glyph widths, each the face's own advance in thousandths of an em, written when first asked for.
 
     WeasyPrint rounds a glyph's width from Pango's at the size it first draws it at: the bold face's
