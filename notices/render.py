@@ -137,10 +137,18 @@ def keep_subsets() -> bool:
     font_class: Any = weasyprint.pdf.fonts.Font
     if WEASYPRINT_VERSION != SUBSETS_PROVEN:
         return False
-    if font_class._harfbuzz_subset is not _kept_subset:
-        _fresh_subset = font_class._harfbuzz_subset
-        font_class._harfbuzz_subset = _kept_subset
+    _fresh_subset = _install(font_class, "_harfbuzz_subset", _kept_subset, _fresh_subset)
     return True
+
+
+def _install(owner: Any, name: str, replacement: Any, replaced: Any) -> Any:
+    """Put ``replacement`` at ``owner.name`` unless it is there already; returns what it calls on to: the value it
+    replaces now, or ``replaced`` (the one it replaced before) when it was there. So installing twice wraps once."""
+    current = getattr(owner, name)
+    if current is replacement:
+        return replaced
+    setattr(owner, name, replacement)
+    return current
 
 
 _fresh_subset: Any = None
@@ -216,11 +224,8 @@ def join_glyphs() -> None:
     shape's full drawing, a piece's fields, the inserts), so the bytes stay the same whichever path drew
     a page. Idempotent.
     """
-    stream_class: Any = pydyf.Stream
-    if stream_class.show_text is not _joined_show_text:
-        global _plain_show_text
-        _plain_show_text = stream_class.show_text
-        stream_class.show_text = _joined_show_text
+    global _plain_show_text
+    _plain_show_text = _install(pydyf.Stream, "show_text", _joined_show_text, _plain_show_text)
 
 
 _plain_show_text: Any = None
@@ -299,15 +304,11 @@ def exact_widths() -> bool:
     font_class: Any = weasyprint.pdf.fonts.Font
     if WEASYPRINT_VERSION != WIDTHS_PROVEN:
         return False
-    if font_class.__init__ is not _exact_font_init:
-        _plain_font_init = font_class.__init__
-        font_class.__init__ = _exact_font_init
+    _plain_font_init = _install(font_class, "__init__", _exact_font_init, _plain_font_init)
     # A font's dictionary is written from a plain dict: its writing asks "i - 1 in widths" of glyphs no page
     # drew, which must not add them (``build_fonts_dictionary`` looks the function up in its module when it runs).
-    fonts_module: Any = weasyprint.pdf.fonts
-    if fonts_module._build_vector_font_dictionary is not _vector_font_written:
-        _plain_vector_font = fonts_module._build_vector_font_dictionary
-        fonts_module._build_vector_font_dictionary = _vector_font_written
+    _plain_vector_font = _install(weasyprint.pdf.fonts, "_build_vector_font_dictionary", _vector_font_written,
+                                  _plain_vector_font)
     return True
 
 
