@@ -20,7 +20,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,15 +234,16 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         # inserts' process: the checks above come first, so a refused run starts no worker. With
         # workers this process lays nothing out, so it never loads WeasyPrint.
         pool = None
+        kinds = layout_kinds(firsts)
         todo = index.to_render() if local else 0
         if todo:
-            pool = _early_pool(options, collector, the_plan, todo, _ChunkKind(layout_kinds(firsts)))
+            pool = _early_pool(options, collector, the_plan, todo, kinds)
             stack.callback(pool.close)  # after map() (which closes it itself) there is nothing left to close
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
             index.take_shard(*options.shard)
-        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool, aside)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool, aside, kinds)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
@@ -257,11 +258,12 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
 
 def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
                  progress: ProgressHook | None, pool: LocalPool | None,
-                 aside: Aside | None = None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
+                 aside: Aside | None = None, kinds: dict[Shape, int] | None = None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
     """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest.
 
     ``aside`` is making the inserts (``workers.make_inserts``); when it could not, they are made here,
-    and a broken insert raises here the error it would have raised there.
+    and a broken insert raises here the error it would have raised there. ``kinds`` (``layout_kinds``)
+    guide the renderers' page guesses.
     """
     made = aside.result() if aside is not None else None
     tools, inserts = made if made is not None else (None, None)
@@ -286,7 +288,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         # Layouts are kept only where pieces are laid out: here, without workers.
         here = pool is None and options.executor == "local"
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts and here,
-                       proof=options.proof, serials=block, pdf_variant=options.pdf_variant)
+                       proof=options.proof, serials=block, pdf_variant=options.pdf_variant, kinds=kinds)
         if inserts is None:
             from .piece import render_inserts  # noqa: PLC0415 - WeasyPrint: only when this process lays out
 
@@ -337,7 +339,7 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     chunks = index.chunks_to_render(max(1, options.chunk))
-    spec = _spec(options, job.collector, job.plan, tuple(job.shared), job.serials)
+    spec = _spec(options, job.collector, job.plan, tuple(job.shared), job.serials, job.kinds)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -355,19 +357,20 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
 
 
 def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple[tuple[str, bytes], ...] = (),
-          block: SerialBlock | None = None) -> JobSpec:
-    return JobSpec(collector, the_plan, options.language, options.reuse_layouts, inserts, options.proof, block, options.pdf_variant)
+          block: SerialBlock | None = None, kinds: Mapping[Shape, int] | None = None) -> JobSpec:
+    return JobSpec(collector, the_plan, options.language, options.reuse_layouts, inserts, options.proof, block, options.pdf_variant,
+                   tuple(sorted((kinds or {}).items())))
 
 
-def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: _ChunkKind) -> LocalPool:
+def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: dict[Shape, int]) -> LocalPool:
     """The run's local workers, started now from what is known before the inserts (``JobSpec.early``)."""
     workers = options.workers or os.cpu_count() or 1
     # No more workers than chunks: a chunk holds one shape, so there are at least as many as skeleton kinds.
-    chunks = max(-(-records // max(1, options.chunk)), len(set(kinds.kinds.values())))
+    chunks = max(-(-records // max(1, options.chunk)), len(set(kinds.values())))
     workers = max(1, min(workers, chunks))
-    pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan).early(),), worker_chunk, given_up,
+    pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan, kinds=kinds).early(),), worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=kinds)
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind(kinds))
     pool.start()
     return pool
 

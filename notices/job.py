@@ -10,7 +10,7 @@ import functools
 import hashlib
 import io
 import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,6 +99,8 @@ class Job:
     layouts: Layouts | None = None  # a laid-out piece per skeleton, when reusing layouts
     pdf_variant: str = standards.PRINT  # the PDF standard every file is written for (notices.standards)
     page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
+    kinds: Mapping[Shape, int] = field(default_factory=dict)  # a shape -> its skeleton kind (batch.layout_kinds)
+    kind_pages: dict[int, int] = field(default_factory=dict)  # a skeleton kind -> its page count, as seen
     serials: SerialBlock | None = None  # the run's block from the serial ledger (notices.postal.serials); drawn by the main process
 
     @functools.cached_property
@@ -111,17 +113,30 @@ class Job:
         """Each insert's page count, in order: a piece's sheets are known before it is written."""
         return [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in self.inserts]
 
-    def guess_pages(self, shape: Shape) -> int:
-        """The page count to compose a piece of this shape for: as seen, else as the nearest smaller shape seen.
+    def saw_pages(self, shape: Shape, pages: int) -> None:
+        """Note a laid-out piece's page count, for its shape and for its shape's skeleton kind."""
+        self.page_counts[shape] = pages
+        kind = self.kinds.get(shape)
+        if kind is not None:
+            self.kind_pages[kind] = pages
 
-        A statement grows with its rows and its sources' lines, so a shape seldom has fewer pages than
-        a smaller one. Pieces come shape by shape, smallest first: guessing from the one before saves
-        a second layout at every shape but the first of each length. A wrong guess costs only that
-        layout, never a byte (piece.py).
+    def guess_pages(self, shape: Shape) -> int:
+        """The page count to compose a piece of this shape for: as seen, else as seen for a shape of its skeleton
+        kind, else as the nearest smaller shape seen.
+
+        Shapes of one kind composed the same statement but for its fields (``batch.layout_kinds``), so they
+        lay out alike: a worker that has laid out one of them composes the others for the right page count
+        and writes them into the kept layout, where a guess from the nearest smaller shape (say, eight rows
+        from five sources guessed from eleven rows from two, two pages) laid them out twice more. Otherwise
+        a statement grows with its rows and its sources' lines, so a shape seldom has fewer pages than a
+        smaller one. A wrong guess costs only a layout, never a byte (piece.py).
         """
         known = self.page_counts.get(shape)
         if known is not None:
             return known
+        kind = self.kinds.get(shape)
+        if kind is not None and kind in self.kind_pages:
+            return self.kind_pages[kind]
         rows, sources, sale = shape
         smaller = [(r + s, pages) for (r, s, p), pages in self.page_counts.items() if p == sale and r + s <= rows + sources]
         return max(smaller)[1] if smaller else 1
@@ -144,7 +159,7 @@ class Job:
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
              renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None,
-             pdf_variant: str = standards.PRINT) -> Job:
+             pdf_variant: str = standards.PRINT, kinds: Mapping[Shape, int] | None = None) -> Job:
     # A standard's files are only ever laid out in full (standards.full_layout): the one place that says so.
     reuse_layouts = reuse_layouts and not standards.full_layout(pdf_variant)
     return Job(
@@ -157,6 +172,7 @@ def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: 
         layouts=_layouts(reuse_layouts),
         serials=serials,
         pdf_variant=pdf_variant,
+        kinds=kinds or {},
     )
 
 
@@ -186,10 +202,12 @@ class JobSpec:
     proof: bool = False
     serials: SerialBlock | None = None  # the run's block of barcode serials: workers draw none themselves
     pdf_variant: str = standards.PRINT
+    kinds: tuple[tuple[Shape, int], ...] = ()  # each shape's skeleton kind (batch.layout_kinds): page guesses only
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
-                        inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant)
+                        inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant,
+                        kinds=dict(self.kinds))
 
     def early(self) -> JobSpec:
         """This spec without what the main process settles after starting its workers: the inserts and the serials.

@@ -361,6 +361,26 @@ def test_a_new_shape_is_composed_for_the_pages_of_the_nearest_smaller_shape_seen
     assert job.guess_pages((6, 1, 1)) == 3
 
 
+def test_a_new_shape_is_composed_for_the_pages_of_a_shape_of_its_skeleton_kind() -> None:
+    """Shapes of one kind lay out alike: eight rows from five sources, of the kind of six rows, is guessed as six rows
+    ran, not as eleven rows from two sources (as many rows and sources), which ran to two pages."""
+    from conftest import job_for
+
+    from notices.batch import _spec
+
+    job = job_for("baltimore-city", "final-notice", CITY_DATE)
+    kinds = {(6, 1, 0): 1, (8, 5, 0): 1, (11, 2, 0): 2, (12, 1, 0): 2}
+    options = Options(ROOT / "samples" / "baltimore-city-final-notices.csv", Path("unused"), "baltimore-city", "final-notice",
+                      CITY_DATE)
+    job = _spec(options, job.collector, job.plan, kinds=kinds).early().build()  # what a worker is given
+    assert job.kinds == kinds
+    job.saw_pages((11, 2, 0), 2)
+    job.saw_pages((6, 1, 0), 1)
+    assert job.guess_pages((8, 5, 0)) == 1
+    assert job.guess_pages((12, 1, 0)) == 2
+    assert job.guess_pages((9, 9, 0)) == 2  # of no kind: from the nearest smaller shape seen, as before
+
+
 def test_a_wrong_page_guess_costs_a_layout_never_a_byte(tmp_path: Path) -> None:
     """A piece composed for the wrong page count is laid out again for the right one: the same bytes as a right first guess."""
     from conftest import job_for
