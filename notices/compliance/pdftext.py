@@ -47,6 +47,9 @@ _FOLD = str.maketrans(
 )
 _HYPHEN_EOL = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
 _HYPHEN_BREAK = re.compile(r"-[ \t]*\n")  # in every match of _HYPHEN_EOL, and found much faster
+# PDFium's text for a hyphen that ended a line: the hyphen becomes U+FFFE and the two lines are joined
+# (Chromium's viewer removes it again, FormatStringWithHyphens); read here as the hyphen and line end it was.
+_PDFIUM_HYPHEN = "\ufffe"
 _ASCII_FOLDED = [chr(c) for c in _FOLD if c < 128]
 _FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # the characters _FOLD changes
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]|[a-z][.)]|[•·*\-–o▪■●◦])$")
@@ -75,8 +78,19 @@ def _typography(text: str) -> str:
 
 
 def _join_hyphenated(text: str) -> str:
-    """A word hyphenated at a line end made whole again."""
+    """A word hyphenated at a line end made whole again, as if the hyphen were a soft one (``hyphens_kept``: as printed)."""
+    if _PDFIUM_HYPHEN in text:
+        text = text.replace(_PDFIUM_HYPHEN, "-\n")
     return _HYPHEN_EOL.sub(r"\1\2", text) if _HYPHEN_BREAK.search(text) else text
+
+
+def _hyphens_kept(text: str) -> str:
+    """The lines joined at each hyphen that ends one, the hyphen kept: the words as printed when it is a hard one
+    (SMITH-JONES broken after SMITH-). notices never hyphenates words itself, so in its own files every such
+    hyphen is one; a file made elsewhere may break words with soft ones, as ``_join_hyphenated`` reads them."""
+    if _PDFIUM_HYPHEN in text:
+        text = text.replace(_PDFIUM_HYPHEN, "-\n")
+    return _HYPHEN_EOL.sub(r"\1-\2", text)
 
 
 def words(text: str) -> list[str]:
@@ -163,12 +177,14 @@ class _PageWords:
     joined: str
     lower: str  # joined, lower-cased
     number: PageNumber | None
+    hard_words: tuple[str, ...] | None = None  # ``words`` with the hyphens that ended a line kept, when it had any
 
 
 @functools.lru_cache(maxsize=64)  # a statement page is seen once; the insert's pages stay
 def _page_words(text: str) -> _PageWords:
     """What PdfText needs of one page, from its text alone."""
-    folded = _join_hyphenated(_typography(text))
+    typeset = _typography(text)
+    folded = _join_hyphenated(typeset)
     page_lines = [line for line in map(_line, folded.splitlines()) if line.words]
     content = [i for i, line in enumerate(page_lines) if not line.mark]
     edges = sorted(set(content[:2] + content[-3:]))  # a running header or footer is a page's first or last lines
@@ -195,7 +211,37 @@ def _page_words(text: str) -> _PageWords:
         joined=joined,
         lower=lower,
         number=_page_number(page_lines),
+        hard_words=_hard_words(typeset, flat) if folded != typeset else None,
     )
+
+
+def _hard_words(typeset: str, words: Sequence[str]) -> tuple[str, ...] | None:
+    """The page's words with the hyphens that ended a line kept (``_hyphens_kept``), one for one with ``words``;
+    None when there is no such hyphen."""
+    kept = tuple(chain.from_iterable(line.words for line in map(_line, _hyphens_kept(typeset).splitlines())))
+    return kept if len(kept) == len(words) and kept != tuple(words) else None
+
+
+@dataclass(frozen=True)
+class _Hard:
+    """A PDF's words with the hyphens that ended a line kept: where a word sequence or a pattern not found in the
+    words read as soft hyphenation is looked for again (a name such as SMITH-JONES broken after its hyphen)."""
+
+    padded: str  # " " + the words joined by spaces + " "
+    lower: str
+    starts: tuple[int, ...]  # where each word starts in the joined words
+
+    @classmethod
+    def of(cls, words: Sequence[str]) -> _Hard:
+        joined = " ".join(words)
+        starts = map(add, accumulate(map(len, words), initial=0), count())
+        return cls(" " + joined + " ", " ".join(word.lower() for word in words), tuple(islice(starts, len(words))))
+
+    def char(self, word: int) -> int:
+        return self.starts[word] if word < len(self.starts) else len(self.padded) - 2
+
+    def word_at(self, char: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, char) - 1)
 
 
 def _page_number(lines: Sequence[_Line]) -> PageNumber | None:
@@ -262,6 +308,8 @@ class PdfText:
         # As self.joined.lower(): lower() never looks past a space, so each page's is its own.
         self.lower = " ".join(page.lower for page in analysed if page.words)
         self._padded = " " + self.joined + " "
+        self._hard = (_Hard.of(list(chain.from_iterable(page.hard_words or page.words for page in analysed)))
+                      if any(page.hard_words for page in analysed) else None)
 
     def word_at(self, char: int) -> int:
         """The index of the word that holds character ``char`` of ``joined``."""
@@ -282,9 +330,12 @@ class PdfText:
             return None
         target = " " + " ".join(needle) + " "
         at = self._padded.find(target, self.char(lo))
-        if at < 0:
+        if at >= 0:
+            index = self.word_at(at)
+        elif self._hard is not None and (at := self._hard.padded.find(target, self._hard.char(lo))) >= 0:
+            index = self._hard.word_at(at)
+        else:
             return None
-        index = self.word_at(at)
         return index if index + len(needle) <= hi else None
 
     def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
@@ -292,9 +343,17 @@ class PdfText:
         start = self.char(lo)
         end = max(start, self.char(hi) - 1) if hi < len(self.words) else len(self.lower)
         match = _search(pattern, self.lower, start, end)
+        if match is not None:
+            return self.word_at(match[0]), self.word_at(max(match[0], match[1] - 1)) + 1
+        hard = self._hard
+        if hard is None:
+            return None
+        start = hard.char(lo)
+        end = max(start, hard.char(hi) - 1) if hi < len(self.words) else len(hard.lower)
+        match = _search(pattern, hard.lower, start, end)
         if match is None:
             return None
-        return self.word_at(match[0]), self.word_at(max(match[0], match[1] - 1)) + 1
+        return hard.word_at(match[0]), hard.word_at(max(match[0], match[1] - 1)) + 1
 
     def line_start(self, word: int) -> int:
         """The first word of the line ``word`` stands on."""
