@@ -77,10 +77,13 @@ def _typography(text: str) -> str:
     return _FOLDED.sub(lambda m: _FOLD[ord(m.group())], unicodedata.normalize("NFKC", text))
 
 
+def _line_end_hyphens(text: str) -> str:
+    return text.replace(_PDFIUM_HYPHEN, "-\n") if _PDFIUM_HYPHEN in text else text
+
+
 def _join_hyphenated(text: str) -> str:
-    """A word hyphenated at a line end made whole again, as if the hyphen were a soft one (``hyphens_kept``: as printed)."""
-    if _PDFIUM_HYPHEN in text:
-        text = text.replace(_PDFIUM_HYPHEN, "-\n")
+    """A word hyphenated at a line end made whole again, as if the hyphen were a soft one (``_hyphens_kept``: as printed)."""
+    text = _line_end_hyphens(text)
     return _HYPHEN_EOL.sub(r"\1\2", text) if _HYPHEN_BREAK.search(text) else text
 
 
@@ -88,9 +91,7 @@ def _hyphens_kept(text: str) -> str:
     """The lines joined at each hyphen that ends one, the hyphen kept: the words as printed when it is a hard one
     (SMITH-JONES broken after SMITH-). notices never hyphenates words itself, so in its own files every such
     hyphen is one; a file made elsewhere may break words with soft ones, as ``_join_hyphenated`` reads them."""
-    if _PDFIUM_HYPHEN in text:
-        text = text.replace(_PDFIUM_HYPHEN, "-\n")
-    return _HYPHEN_EOL.sub(r"\1-\2", text)
+    return _HYPHEN_EOL.sub(r"\1-\2", _line_end_hyphens(text))
 
 
 def words(text: str) -> list[str]:
@@ -223,25 +224,40 @@ def _hard_words(typeset: str, words: Sequence[str]) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True)
-class _Hard:
-    """A PDF's words with the hyphens that ended a line kept: where a word sequence or a pattern not found in the
-    words read as soft hyphenation is looked for again (a name such as SMITH-JONES broken after its hyphen)."""
+class _Joined:
+    """A PDF's words joined by spaces, where a word sequence or a pattern is looked for: the words as read, or the
+    same words with the hyphens that ended a line kept (``_hard_words``: a name such as SMITH-JONES broken after
+    its hyphen), looked in when the first has nothing."""
 
     padded: str  # " " + the words joined by spaces + " "
-    lower: str
-    starts: tuple[int, ...]  # where each word starts in the joined words
+    lower: str  # the joined words, lower-cased word by word (lower() never looks past a space)
+    starts: Sequence[int]  # where each word starts in the joined words
 
     @classmethod
-    def of(cls, words: Sequence[str]) -> _Hard:
-        joined = " ".join(words)
+    def of(cls, words: Sequence[str]) -> _Joined:
         starts = map(add, accumulate(map(len, words), initial=0), count())
-        return cls(" " + joined + " ", " ".join(word.lower() for word in words), tuple(islice(starts, len(words))))
+        return cls(" " + " ".join(words) + " ", " ".join(word.lower() for word in words), list(islice(starts, len(words))))
 
     def char(self, word: int) -> int:
+        """Where word ``word`` starts; past the last word, the end of the joined words."""
         return self.starts[word] if word < len(self.starts) else len(self.padded) - 2
 
     def word_at(self, char: int) -> int:
+        """The index of the word that holds character ``char``."""
         return max(0, bisect.bisect_right(self.starts, char) - 1)
+
+    def find(self, target: str, lo: int) -> int | None:
+        """The word where ``target`` (words with a space before and after each) first stands from word ``lo`` on."""
+        at = self.padded.find(target, self.char(lo))
+        return None if at < 0 else self.word_at(at)
+
+    def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
+        start = self.char(lo)
+        end = max(start, self.char(hi) - 1) if hi < len(self.starts) else len(self.lower)
+        match = _search(pattern, self.lower, start, end)
+        if match is None:
+            return None
+        return self.word_at(match[0]), self.word_at(max(match[0], match[1] - 1)) + 1
 
 
 def _page_number(lines: Sequence[_Line]) -> PageNumber | None:
@@ -307,17 +323,17 @@ class PdfText:
         self.joined = " ".join(page.joined for page in analysed if page.words)
         # As self.joined.lower(): lower() never looks past a space, so each page's is its own.
         self.lower = " ".join(page.lower for page in analysed if page.words)
-        self._padded = " " + self.joined + " "
-        self._hard = (_Hard.of(list(chain.from_iterable(page.hard_words or page.words for page in analysed)))
+        self._as_read = _Joined(" " + self.joined + " ", self.lower, self.starts)
+        self._hard = (_Joined.of(list(chain.from_iterable(page.hard_words or page.words for page in analysed)))
                       if any(page.hard_words for page in analysed) else None)
 
     def word_at(self, char: int) -> int:
         """The index of the word that holds character ``char`` of ``joined``."""
-        return max(0, bisect.bisect_right(self.starts, char) - 1)
+        return self._as_read.word_at(char)
 
     def char(self, word: int) -> int:
         """Where word ``word`` starts in ``joined``; past the last word, the end of ``joined``."""
-        return self.starts[word] if word < len(self.starts) else len(self.joined)
+        return self._as_read.char(word)
 
     def lower_end(self, word: int) -> int:
         """Where a search of ``lower`` that stops before word ``word`` ends (lower-casing may change a length)."""
@@ -329,31 +345,17 @@ class PdfText:
         if not needle or lo >= hi:
             return None
         target = " " + " ".join(needle) + " "
-        at = self._padded.find(target, self.char(lo))
-        if at >= 0:
-            index = self.word_at(at)
-        elif self._hard is not None and (at := self._hard.padded.find(target, self._hard.char(lo))) >= 0:
-            index = self._hard.word_at(at)
-        else:
-            return None
-        return index if index + len(needle) <= hi else None
+        index = self._as_read.find(target, lo)
+        if index is None and self._hard is not None:
+            index = self._hard.find(target, lo)
+        return index if index is not None and index + len(needle) <= hi else None
 
     def search(self, pattern: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
         """The first match of ``pattern`` in the lower-cased words [lo, hi): (first word, end word)."""
-        start = self.char(lo)
-        end = max(start, self.char(hi) - 1) if hi < len(self.words) else len(self.lower)
-        match = _search(pattern, self.lower, start, end)
-        if match is not None:
-            return self.word_at(match[0]), self.word_at(max(match[0], match[1] - 1)) + 1
-        hard = self._hard
-        if hard is None:
-            return None
-        start = hard.char(lo)
-        end = max(start, hard.char(hi) - 1) if hi < len(self.words) else len(hard.lower)
-        match = _search(pattern, hard.lower, start, end)
-        if match is None:
-            return None
-        return hard.word_at(match[0]), hard.word_at(max(match[0], match[1] - 1)) + 1
+        found = self._as_read.search(pattern, lo, hi)
+        if found is None and self._hard is not None:
+            found = self._hard.search(pattern, lo, hi)
+        return found
 
     def line_start(self, word: int) -> int:
         """The first word of the line ``word`` stands on."""
