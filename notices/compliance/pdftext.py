@@ -89,8 +89,8 @@ def _join_hyphenated(text: str) -> str:
 
 def _hyphens_kept(text: str) -> str:
     """The lines joined at each hyphen that ends one, the hyphen kept: the words as printed when it is a hard one
-    (SMITH-JONES broken after SMITH-). notices never hyphenates words itself, so in its own files every such
-    hyphen is one; a file made elsewhere may break words with soft ones, as ``_join_hyphenated`` reads them."""
+    (SMITH-JONES broken after SMITH-). The shipped templates never hyphenate a word, so in their pieces every
+    such hyphen is one; a file made elsewhere may break words with soft ones, as ``_join_hyphenated`` reads them."""
     return _HYPHEN_EOL.sub(r"\1-\2", _line_end_hyphens(text))
 
 
