@@ -100,7 +100,6 @@ class Job:
     pdf_variant: str = standards.PRINT  # the PDF standard every file is written for (notices.standards)
     page_counts: dict[Shape, int] = field(default_factory=dict)  # a piece's shape -> its page count, as seen
     kinds: Mapping[Shape, int] = field(default_factory=dict)  # a shape -> its skeleton kind (batch.layout_kinds)
-    kind_pages: dict[int, int] = field(default_factory=dict)  # a skeleton kind -> its page count, as seen
     serials: SerialBlock | None = None  # the run's block from the serial ledger (notices.postal.serials); drawn by the main process
 
     @functools.cached_property
@@ -112,13 +111,6 @@ class Job:
     def insert_pages(self) -> list[int]:
         """Each insert's page count, in order: a piece's sheets are known before it is written."""
         return [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in self.inserts]
-
-    def saw_pages(self, shape: Shape, pages: int) -> None:
-        """Note a laid-out piece's page count, for its shape and for its shape's skeleton kind."""
-        self.page_counts[shape] = pages
-        kind = self.kinds.get(shape)
-        if kind is not None:
-            self.kind_pages[kind] = pages
 
     def guess_pages(self, shape: Shape) -> int:
         """The page count to compose a piece of this shape for: as seen, else as seen for a shape of its skeleton
@@ -135,8 +127,10 @@ class Job:
         if known is not None:
             return known
         kind = self.kinds.get(shape)
-        if kind is not None and kind in self.kind_pages:
-            return self.kind_pages[kind]
+        if kind is not None:  # a scan of the shapes laid out so far, a few: cheaper than keeping a second table
+            alike = next((pages for seen, pages in self.page_counts.items() if self.kinds.get(seen) == kind), None)
+            if alike is not None:
+                return alike
         rows, sources, sale = shape
         smaller = [(r + s, pages) for (r, s, p), pages in self.page_counts.items() if p == sale and r + s <= rows + sources]
         return max(smaller)[1] if smaller else 1

@@ -191,7 +191,7 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
         wrong = []
         for seq in todo:
             first, end = ranges[seq]
-            job.saw_pages(shape(records[seq]), end - first)
+            job.page_counts[shape(records[seq])] = end - first
             if end - first != drafts[seq].pages:
                 wrong.append(seq)
                 continue

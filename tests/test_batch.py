@@ -374,8 +374,7 @@ def test_a_new_shape_is_composed_for_the_pages_of_a_shape_of_its_skeleton_kind()
                       CITY_DATE)
     job = _spec(options, job.collector, job.plan, kinds=kinds).early().build()  # what a worker is given
     assert job.kinds == kinds
-    job.saw_pages((11, 2, 0), 2)
-    job.saw_pages((6, 1, 0), 1)
+    job.page_counts.update({(11, 2, 0): 2, (6, 1, 0): 1})
     assert job.guess_pages((8, 5, 0)) == 1
     assert job.guess_pages((12, 1, 0)) == 2
     assert job.guess_pages((9, 9, 0)) == 2  # of no kind: from the nearest smaller shape seen, as before
