@@ -1,0 +1,81 @@
+"""The fork server ends at once when its caller has: whatever reads the command's output is not kept waiting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from notices.options import WORKER_PRELOAD
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows")
+
+# Preloaded after notices.serverexit: it notes whether the server ran its exit handlers, and whether it
+# tore its objects down (a module global's __del__ runs only in the teardown).
+_PROBE = textwrap.dedent("""
+    import atexit, os
+
+    def _note(word):
+        with open(os.environ["PROBE_NOTES"], "a") as notes:
+            notes.write(word + "\\n")
+
+    atexit.register(_note, "exit handlers")
+
+    class _TornDown:
+        # What it needs is bound now: the teardown may have emptied the modules it would look in.
+        def __del__(self, _open=open, _path=os.environ["PROBE_NOTES"]):
+            with _open(_path, "a") as notes:
+                notes.write("teardown\\n")
+
+    kept = _TornDown()
+""")
+
+_CALLER = textwrap.dedent("""
+    import multiprocessing, os, sys
+    from notices.executors import start_fork_server
+
+    if __name__ == "__main__":
+        start_fork_server(tuple(sys.argv[1:]))
+        worker = multiprocessing.get_context("forkserver").Process(target=os.getpid)
+        worker.start()
+        worker.join()
+        print("done", flush=True)
+""")
+
+
+def _server_notes(tmp_path: Path, preload: tuple[str, ...]) -> list[str]:
+    """What a fork server with this preload noted at its end; returned once the caller's output is closed,
+    which the server holds open until it is gone."""
+    (tmp_path / "probe_module.py").write_text(_PROBE)
+    caller = tmp_path / "caller.py"
+    caller.write_text(_CALLER)
+    notes = tmp_path / "notes.txt"
+    notes.unlink(missing_ok=True)
+    env = {**os.environ, "PROBE_NOTES": str(notes),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, str(caller), *preload], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done"
+    return notes.read_text().splitlines() if notes.exists() else []
+
+
+def test_the_fork_server_runs_its_exit_handlers_and_skips_the_teardown(tmp_path: Path) -> None:
+    assert WORKER_PRELOAD[0] == "notices.serverexit"
+    assert _server_notes(tmp_path, ("notices.serverexit", "probe_module")) == ["exit handlers"]
+
+
+def test_without_it_the_fork_server_tears_everything_down_first(tmp_path: Path) -> None:
+    # The control: the probe does see a teardown, so the test above can fail.
+    assert _server_notes(tmp_path, ("probe_module",)) == ["exit handlers", "teardown"]
+
+
+def test_imported_anywhere_else_it_changes_nothing() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, notices.serverexit as s; print(s.ACTIVE); sys.exit(3)"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert (done.returncode, done.stdout.strip()) == (3, "False")
