@@ -21,8 +21,8 @@ from multiprocessing import forkserver
 from types import FrameType
 
 
-def _in_fork_server() -> bool:
-    """Whether this import runs inside the fork server's preload: its main loop is on the stack."""
+def in_fork_server() -> bool:
+    """Whether this runs inside the fork server's preload: its main loop is on the stack (``serverfreeze`` asks too)."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code is forkserver.main.__code__:
@@ -38,6 +38,6 @@ def _end() -> None:
     os._exit(0)  # the server only ever ends with status 0: when its caller has gone (its socket's end)
 
 
-ACTIVE = _in_fork_server()
+ACTIVE = in_fork_server()
 if ACTIVE:
     atexit.register(_end)

@@ -1,4 +1,4 @@
-"""The fork server ends at once when its caller has: whatever reads the command's output is not kept waiting."""
+"""The fork server: the processes it forks leave what it preloaded alone, and it ends at once when its caller has."""
 
 from __future__ import annotations
 
@@ -35,47 +35,63 @@ _PROBE = textwrap.dedent("""
 """)
 
 _CALLER = textwrap.dedent("""
-    import multiprocessing, os, sys
+    import gc, multiprocessing, os, sys
     from notices.executors import start_fork_server
+
+    def frozen():
+        with open(os.environ["PROBE_FROZEN"], "w") as note:
+            note.write(str(gc.get_freeze_count()))
 
     if __name__ == "__main__":
         start_fork_server(tuple(sys.argv[1:]))
-        worker = multiprocessing.get_context("forkserver").Process(target=os.getpid)
+        worker = multiprocessing.get_context("forkserver").Process(target=frozen)
         worker.start()
         worker.join()
         print("done", flush=True)
 """)
 
 
-def _server_notes(tmp_path: Path, preload: tuple[str, ...]) -> list[str]:
-    """What a fork server with this preload noted at its end; returned once the caller's output is closed,
-    which the server holds open until it is gone."""
+def _server_notes(tmp_path: Path, preload: tuple[str, ...]) -> tuple[list[str], int]:
+    """What a fork server with this preload noted at its end, and how many objects a process it forked found
+    frozen; returned once the caller's output is closed, which the server holds open until it is gone."""
     (tmp_path / "probe_module.py").write_text(_PROBE)
     caller = tmp_path / "caller.py"
     caller.write_text(_CALLER)
     notes = tmp_path / "notes.txt"
     notes.unlink(missing_ok=True)
-    env = {**os.environ, "PROBE_NOTES": str(notes),
+    frozen = tmp_path / "frozen.txt"
+    env = {**os.environ, "PROBE_NOTES": str(notes), "PROBE_FROZEN": str(frozen),
            "PYTHONPATH": os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}
     done = subprocess.run([sys.executable, str(caller), *preload], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "done"
-    return notes.read_text().splitlines() if notes.exists() else []
+    return (notes.read_text().splitlines() if notes.exists() else []), int(frozen.read_text())
 
 
 def test_the_fork_server_runs_its_exit_handlers_and_skips_the_teardown(tmp_path: Path) -> None:
     assert WORKER_PRELOAD[0] == "notices.serverexit"
-    assert _server_notes(tmp_path, ("notices.serverexit", "probe_module")) == ["exit handlers"]
+    notes, _ = _server_notes(tmp_path, ("notices.serverexit", "probe_module"))
+    assert notes == ["exit handlers"]
 
 
 def test_without_it_the_fork_server_tears_everything_down_first(tmp_path: Path) -> None:
     # The control: the probe does see a teardown, so the test above can fail.
-    assert _server_notes(tmp_path, ("probe_module",)) == ["exit handlers", "teardown"]
+    notes, _ = _server_notes(tmp_path, ("probe_module",))
+    assert notes == ["exit handlers", "teardown"]
 
 
-def test_imported_anywhere_else_it_changes_nothing() -> None:
+def test_a_forked_process_finds_what_the_server_preloaded_frozen(tmp_path: Path) -> None:
+    assert WORKER_PRELOAD[-1] == "notices.serverfreeze"
+    _, frozen = _server_notes(tmp_path, ("probe_module", "notices.serverfreeze"))
+    _, control = _server_notes(tmp_path, ("probe_module",))
+    assert control == 0
+    assert frozen > 10_000  # the interpreter's, the package's and the probe's objects
+
+
+@pytest.mark.parametrize("module", ["serverexit", "serverfreeze"])
+def test_imported_anywhere_else_they_change_nothing(module: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", "import sys, notices.serverexit as s; print(s.ACTIVE); sys.exit(3)"],
+        [sys.executable, "-c", f"import gc, sys, notices.{module} as s; print(s.ACTIVE, gc.get_freeze_count()); sys.exit(3)"],
         capture_output=True, text=True, timeout=60,
     )
-    assert (done.returncode, done.stdout.strip()) == (3, "False")
+    assert (done.returncode, done.stdout.strip()) == (3, "False 0")
