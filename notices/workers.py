@@ -42,8 +42,9 @@ def init_worker(spec: JobSpec) -> None:
     _LOCAL[:] = [(spec, job)]
     # Load the fonts now, so a worker's first piece is not charged the start-up against its time bound.
     warm_up(job)
-    # The start-up objects (WeasyPrint, fonts, stylesheets, templates) are frozen out of the cycle
-    # collector's way: it no longer walks them again and again, which took a sixth of the CPU.
+    # The worker's start-up objects (fonts, stylesheets, templates) are frozen out of the cycle collector's
+    # way: it no longer walks them again and again, which took a sixth of the CPU. What the fork server
+    # preloaded (WeasyPrint, the package) came frozen already (``serverfreeze``): this collection skips it.
     gc.collect()
     gc.freeze()
 
