@@ -3,6 +3,9 @@
 The run is the bench's (``bench.py``: the same synthetic roll and command, placeholders allowed);
 while it runs, each process of it is read from ``/proc`` every 20 ms (its CPU time, and the children
 it has started), so a process lives in the picture from the first sample that sees it. Linux only.
+Each process also notes its milestones (``notices/trace.py``: the roll read, the inserts made, a
+worker set up, the last piece in, ...): they are marked on its lane, numbered, and listed under the
+picture, so the chain that decides when the first chunk starts can be read off it.
 
     python bench/timeline.py --count 1000 --out docs/run-timeline.svg
 """
@@ -20,6 +23,7 @@ from xml.sax.saxutils import escape
 
 from bench import ROOT, make_input, project_command
 from notices.options import CHUNK
+from notices.trace import read as read_marks
 
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 SAMPLE = 0.02  # seconds between readings of /proc
@@ -35,6 +39,8 @@ class Process:
     command: str
     first: float
     samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since the start, CPU seconds so far)
+    started_at: float = 0.0  # the run's start on the monotonic clock
+    marks: list[tuple[float, str]] = field(default_factory=list)  # (seconds since the start, milestone) it noted
 
     @property
     def cpu(self) -> float:
@@ -78,13 +84,13 @@ def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tupl
 
     What it prints on stderr goes to ``log`` (a pipe nobody reads while it runs could fill and stop it).
     """
-    started = time.perf_counter()
+    started = time.monotonic()  # the clock of the run's milestones (notices.trace)
     with open(log, "wb") as errors:
         root = subprocess.Popen(command, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=errors)
     # A process's CPU time starts at nought when it starts: what it spent before its first reading is counted from then.
     seen: dict[int, Process] = {root.pid: Process(root.pid, 0, "main", 0.0, [(0.0, 0.0)])}
     while root.poll() is None:
-        now = time.perf_counter() - started
+        now = time.monotonic() - started
         todo = [root.pid]
         while todo:
             pid = todo.pop()
@@ -97,14 +103,24 @@ def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tupl
             if cpu is not None:
                 process.samples.append((now, cpu))
         time.sleep(SAMPLE)
-    wall = time.perf_counter() - started
+    wall = time.monotonic() - started
     if root.returncode:
         raise SystemExit(f"notices render failed (exit {root.returncode}):\n{log.read_text(errors='replace')[-2000:]}")
+    for process in seen.values():
+        process.started_at = started
     return wall, seen
 
 
+def add_marks(processes: dict[int, Process], marks: list[tuple[float, int, str]]) -> None:
+    """Give each process the milestones it noted (``read_marks``), in seconds since the run started."""
+    for seconds, pid, milestone in marks:
+        if pid in processes:
+            process = processes[pid]
+            process.marks.append((seconds - process.started_at, milestone))
+
+
 def names(processes: dict[int, Process], root: int) -> list[tuple[str, Process]]:
-    """Each process that spent CPU, named by its part in the run, in the order it started."""
+    """Each process that spent CPU or noted a milestone, named by its part in the run, in the order it started."""
     server = next((p for p in processes.values() if p.parent == root and "forkserver" in p.command), None)
     named: list[tuple[str, Process]] = [("main process", processes[root])]
     if server is not None:
@@ -113,12 +129,20 @@ def names(processes: dict[int, Process], root: int) -> list[tuple[str, Process]]
         end = max(p.last for p in forked) if forked else 0.0
         workers = 0
         for process in forked:
-            if process.last < end - 1.0 and not workers:
+            noted = {milestone for _, milestone in process.marks}
+            # Named by what it noted; a run without its milestones, by when it ended (the inserts' process first, early).
+            if "inserts made" in noted or (not noted and process.last < end - 1.0 and not workers):
                 named.append(("insert's process", process))
             else:
                 workers += 1
                 named.append((f"worker {workers}", process))
-    return [(name, p) for name, p in named if p.cpu >= 0.05]
+    return [(name, p) for name, p in named if p.cpu >= 0.05 or p.marks]
+
+
+def numbered_marks(lanes: list[tuple[str, Process]]) -> list[tuple[int, float, str, str]]:
+    """Every milestone of the lanes in time order, numbered from 1: (number, seconds, process, milestone)."""
+    found = sorted((seconds, name, milestone) for name, process in lanes for seconds, milestone in process.marks)
+    return [(k, seconds, name, milestone) for k, (seconds, name, milestone) in enumerate(found, start=1)]
 
 
 def shares(process: Process, wall: float) -> list[float]:
@@ -137,6 +161,7 @@ def shares(process: Process, wall: float) -> list[float]:
 
 COLOURS = {"main process": "#1f5f99", "fork server": "#7a7a7a", "insert's process": "#b5651d"}
 WORKER = "#2e8b57"
+MARK = "#b22222"  # a milestone: a line across its process's lane, numbered as in the list under the picture
 
 
 def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -> str:
@@ -150,6 +175,7 @@ def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -
     for _name, _process, bins in per_lane:
         total = [a + b for a, b in zip(total, bins, strict=True)]
     y = top
+    numbers = {(name, seconds, milestone): k for k, seconds, name, milestone in numbered_marks(lanes)}
     lanes_drawn = [("all processes", None, [t / cores for t in total]), *per_lane]
     for name, process, bins in lanes_drawn:
         colour = "#444" if process is None else COLOURS.get(name, WORKER)
@@ -160,6 +186,10 @@ def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -
                 h = lane * share
                 rows.append(f'<rect x="{left + k * BIN * scale:.1f}" y="{y + lane - h:.1f}" width="{BIN * scale + 0.4:.1f}" '
                             f'height="{h:.1f}" fill="{colour}"/>')
+        for seconds, milestone in process.marks if process is not None else ():
+            x = left + seconds * scale
+            rows.append(f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" y2="{y + lane}" stroke="{MARK}" stroke-width="1.2"/>')
+            rows.append(f'<text x="{x + 2:.1f}" y="{y + 9}" fill="{MARK}" font-size="10">{numbers[(name, seconds, milestone)]}</text>')
         label = f"{sum(total) * BIN:.1f} s of CPU on {cores} cores" if process is None else f"{process.cpu:.2f} s"
         rows.append(f'<text x="{left + width + 6}" y="{y + lane * 0.62:.1f}">{escape(label)}</text>')
         y += lane + gap
@@ -168,7 +198,14 @@ def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -
         x = left + second * scale
         axis.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{y - gap}" stroke="#ccc" stroke-width="0.5"/>')
         axis.append(f'<text x="{x:.1f}" y="{y + 10}" text-anchor="middle">{second} s</text>')
-    height = y + 34
+    listed = []
+    marks = numbered_marks(lanes)
+    per_column = -(-len(marks) // 2) if marks else 0
+    for k, seconds, name, milestone in marks:
+        column, row = divmod(k - 1, per_column)
+        listed.append(f'<text x="{left + column * width / 2:.1f}" y="{y + 32 + row * 15}" font-size="11">'
+                      f'<tspan fill="{MARK}">{k}</tspan>  {seconds:.2f} s  {escape(name)}: {escape(milestone)}</text>')
+    height = y + 34 + (per_column * 15 + 12 if marks else 0)
     note = ("each lane: the process's share of one core, every 0.1 s; the top lane: all of them, as a share of the "
             "machine's cores")
     return "\n".join([
@@ -177,7 +214,7 @@ def svg(title: str, wall: float, lanes: list[tuple[str, Process]], cores: int) -
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="{left}" y="22" font-size="14" font-weight="bold">{escape(title)}</text>',
         f'<text x="{left}" y="40" fill="#555">{escape(note)}</text>',
-        *axis, *rows,
+        *axis, *rows, *listed,
         f'<text x="{left}" y="{height - 6}" fill="#555">wall time {wall:.2f} s</text>',
         "</svg>", ""])
 
@@ -194,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         roll = make_input(args.count, folder, args.seed)
         command = project_command(roll, folder / "out", 0, CHUNK)
-        env = {**os.environ, "NOTICES_BENCH_STAGES": str(folder / "stages.json")}
+        marks = folder / "milestones.txt"
+        env = {**os.environ, "NOTICES_BENCH_STAGES": str(folder / "stages.json"), "NOTICES_TRACE": str(marks)}
         wall, processes = trace(command, ROOT, env, folder / "stderr.log")
+        add_marks(processes, read_marks(marks) if marks.exists() else [])
     root = next(p.pid for p in processes.values() if p.parent == 0)
     lanes = names(processes, root)
     cores = os.cpu_count() or 1
@@ -204,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(svg(title, wall, lanes, cores), encoding="utf-8")
     for name, process in lanes:
         print(f"{name:<18} {process.cpu:6.2f} s of CPU, seen {process.first:5.2f} s to {process.last:5.2f} s")
+    for k, seconds, name, milestone in numbered_marks(lanes):
+        print(f"{k:>3} {seconds:6.2f} s  {name}: {milestone}")
     print(f"wall time {wall:.2f} s; picture written to {args.out}")
     return 0
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fingerprint, standards
+from . import fingerprint, standards, trace
 from .assemble import flat_name, pdf_info, print_file_name, write_print_file
 from .cluster import DaskExecutor
 from .collectors import load_collector
@@ -213,6 +213,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
     with RunIndex() as index, contextlib.ExitStack() as stack:
         collector, the_plan = settle(options)
         reading = read_input(options, index)
+        trace.mark("roll read")
         aside = None
         if local:
             # The inserts depend on the collector and the plan alone: another process makes them (and
@@ -222,7 +223,9 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
             aside = Aside(make_inserts, _spec(options, collector, the_plan).early())
             stack.callback(aside.close)
         check_input(options, index, collector, the_plan, reading)
+        trace.mark("accounts checked")
         composer, firsts = compose_firsts(collector, the_plan, options, index.first_of_each_shape())
+        trace.mark("first statements composed")
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
@@ -238,6 +241,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         todo = index.to_render() if local else 0
         if todo:
             pool = _early_pool(options, collector, the_plan, todo, kinds)
+            trace.mark("workers started")
             stack.callback(pool.close)  # after map() (which closes it itself) there is nothing left to close
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
@@ -266,6 +270,7 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
     guide the renderers' page guesses.
     """
     made = aside.result() if aside is not None else None
+    trace.mark("inserts received")
     tools, inserts = made if made is not None else (None, None)
     folder = OutputFolder(options.out)
     folder.lock()
@@ -351,7 +356,9 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
         consume(render_chunk(job, chunk) for chunk in chunks)
         return _PoolStats(reused=consume.reused)
     pool.set_up((spec,))
+    trace.mark("workers told the inserts")
     consume(pool.map(chunks))
+    trace.mark("last piece in")
     notes = (pool.memory_note,) if pool.memory_note else ()
     return _PoolStats(pool.workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
 
@@ -501,6 +508,7 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
             written.append(path)
         else:
             index.place(ordered)
+    trace.mark("print file written")
     folder.claim(*written)
     folder.drop_spool()
     counts = index.counts()
@@ -529,4 +537,5 @@ def _finish(options: Options, job: Job, index: RunIndex, folder: OutputFolder, r
         large_print=options.large_print,
     )
     folder.claim(*write_manifest(options.out, index.outcomes(), summary))
+    trace.mark("manifest written")
     return summary

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 
+from . import trace
 from .serverexit import in_fork_server
 
 ACTIVE = in_fork_server()
@@ -25,3 +26,4 @@ if ACTIVE:
     # Not collected first: what the imports left as garbage is little, and a collection here would be
     # paid on the way to the first piece, by the server every process waits for.
     gc.freeze()
+    trace.mark("fork server ready")  # the last module it preloads: it forks from now on

@@ -11,6 +11,7 @@ import gc
 import threading
 from collections.abc import Sequence
 
+from . import trace
 from .job import Job, JobSpec
 from .model import PieceResult, Record
 
@@ -47,6 +48,7 @@ def init_worker(spec: JobSpec) -> None:
     # preloaded (WeasyPrint, the package) came frozen already (``serverfreeze``): this collection skips it.
     gc.collect()
     gc.freeze()
+    trace.mark("worker set up")
 
 
 def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:
@@ -85,4 +87,6 @@ def make_inserts(spec: JobSpec) -> tuple[dict[str, str], list[tuple[str, bytes]]
     from .piece import render_inserts  # noqa: PLC0415 - see the imports
     from .render import toolchain  # noqa: PLC0415
 
-    return toolchain(), render_inserts(spec.early().build())
+    made = toolchain(), render_inserts(spec.early().build())
+    trace.mark("inserts made")
+    return made
