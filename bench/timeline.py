@@ -39,7 +39,6 @@ class Process:
     command: str
     first: float
     samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since the start, CPU seconds so far)
-    started_at: float = 0.0  # the run's start on the monotonic clock
     marks: list[tuple[float, str]] = field(default_factory=list)  # (seconds since the start, milestone) it noted
 
     @property
@@ -79,8 +78,9 @@ def _command(pid: int) -> str:
         return ""
 
 
-def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, dict[int, Process]]:
-    """Run ``command``, reading every process it starts until it ends: its wall time, and each process's readings.
+def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, float, dict[int, Process]]:
+    """Run ``command``, reading every process it starts until it ends: its start on the monotonic clock, its wall
+    time, and each process's readings.
 
     What it prints on stderr goes to ``log`` (a pipe nobody reads while it runs could fill and stop it).
     """
@@ -106,17 +106,14 @@ def trace(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tupl
     wall = time.monotonic() - started
     if root.returncode:
         raise SystemExit(f"notices render failed (exit {root.returncode}):\n{log.read_text(errors='replace')[-2000:]}")
-    for process in seen.values():
-        process.started_at = started
-    return wall, seen
+    return started, wall, seen
 
 
-def add_marks(processes: dict[int, Process], marks: list[tuple[float, int, str]]) -> None:
-    """Give each process the milestones it noted (``read_marks``), in seconds since the run started."""
+def add_marks(processes: dict[int, Process], marks: list[tuple[float, int, str]], started: float) -> None:
+    """Give each process the milestones it noted (``read_marks``), in seconds since the run ``started``."""
     for seconds, pid, milestone in marks:
         if pid in processes:
-            process = processes[pid]
-            process.marks.append((seconds - process.started_at, milestone))
+            processes[pid].marks.append((seconds - started, milestone))
 
 
 def names(processes: dict[int, Process], root: int) -> list[tuple[str, Process]]:
@@ -233,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         command = project_command(roll, folder / "out", 0, CHUNK)
         marks = folder / "milestones.txt"
         env = {**os.environ, "NOTICES_BENCH_STAGES": str(folder / "stages.json"), "NOTICES_TRACE": str(marks)}
-        wall, processes = trace(command, ROOT, env, folder / "stderr.log")
-        add_marks(processes, read_marks(marks) if marks.exists() else [])
+        started, wall, processes = trace(command, ROOT, env, folder / "stderr.log")
+        add_marks(processes, read_marks(marks) if marks.exists() else [], started)
     root = next(p.pid for p in processes.values() if p.parent == 0)
     lanes = names(processes, root)
     cores = os.cpu_count() or 1

@@ -269,8 +269,10 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
     and a broken insert raises here the error it would have raised there. ``kinds`` (``layout_kinds``)
     guide the renderers' page guesses.
     """
-    made = aside.result() if aside is not None else None
-    trace.mark("inserts received")
+    made = None
+    if aside is not None:
+        made = aside.result()
+        trace.mark("inserts received")
     tools, inserts = made if made is not None else (None, None)
     folder = OutputFolder(options.out)
     folder.lock()
@@ -298,8 +300,10 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
             from .piece import render_inserts  # noqa: PLC0415 - WeasyPrint: only when this process lays out
 
             inserts = render_inserts(job)
+            trace.mark("inserts made")
         job = dataclasses.replace(job, inserts=insert_parts(the_plan, inserts))
         stats = _render_all(options, job, index, folder, progress, pool)
+        trace.mark("last piece in")
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed
         summary.notes = _reuse_note(options, tools)
@@ -358,7 +362,6 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     pool.set_up((spec,))
     trace.mark("workers told the inserts")
     consume(pool.map(chunks))
-    trace.mark("last piece in")
     notes = (pool.memory_note,) if pool.memory_note else ()
     return _PoolStats(pool.workers, pool.replaced, tuple(pool.peaks_kb), pool.cpu_seconds, consume.reused, notes)
 

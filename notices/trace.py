@@ -2,7 +2,7 @@
 
 Each process of a run (the main process, the fork server, the inserts' process, each worker) appends
 ``<monotonic seconds> <pid> <milestone>`` as it passes a milestone: the roll read, the inserts made,
-a worker set up, the first chunks sent, the print file written. The monotonic clock is the machine's,
+a worker set up, the workers told the inserts (their first chunks follow), the print file written. The monotonic clock is the machine's,
 so the lines of every process fall on one time line; ``bench/timeline.py`` draws them over each
 process's CPU. Without ``NOTICES_TRACE`` (every ordinary run) nothing is written and a milestone
 costs one test. Read once, at import: the fork server and the processes it forks see the variable
@@ -21,7 +21,7 @@ def mark(milestone: str) -> None:
     """Note that this process has just passed ``milestone`` (a no-op unless ``NOTICES_TRACE`` names a file)."""
     if _PATH is None:
         return
-    line = f"{time.monotonic():.4f} {os.getpid()} {milestone}\n".encode()
+    line = f"{time.monotonic():.6f} {os.getpid()} {milestone}\n".encode()
     try:
         # One write to a file opened for appending: lines of several processes never interleave.
         handle = os.open(_PATH, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -40,4 +40,4 @@ def read(path: str | os.PathLike[str]) -> list[tuple[float, int, str]]:
         for line in handle:
             seconds, pid, milestone = line.rstrip("\n").split(" ", 2)
             found.append((float(seconds), int(pid), milestone))
-    return sorted(found)
+    return sorted(found, key=lambda mark: mark[0])  # stable: one process's marks at one instant stay in the order written

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import CITY_DATE, ROOT
 
-from notices import trace
+from notices import Options, batch, run, trace
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import baltimore_city_accounts, write_csv
@@ -19,9 +19,14 @@ MAIN = ["roll read", "accounts checked", "first statements composed", "workers s
         "workers told the inserts", "last piece in", "print file written", "manifest written"]
 
 
-def _traced_run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _roll(tmp_path: Path) -> Path:
     roll = tmp_path / "city.csv"
     write_csv(baltimore_city_accounts(8, seed=11), roll)
+    return roll
+
+
+def _traced_run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    roll = _roll(tmp_path)
     code = ("import sys, datetime as dt; from pathlib import Path; "
             "import notices.batch; notices.batch.refuse_placeholders = lambda *a, **k: None; "
             "from notices import Options, run; "
@@ -52,6 +57,22 @@ def test_each_process_of_a_run_with_workers_notes_its_milestones_in_order(tmp_pa
     assert len({main, server, inserts}) == 3 and len(workers) == 2 and not {main, server, inserts} & set(workers)
     assert when[server, "fork server ready"] < when[inserts, "inserts made"] <= when[main, "inserts received"]
     assert all(when[pid, "worker set up"] < when[main, "last piece in"] for pid in workers)
+
+
+def test_a_run_in_one_process_notes_its_milestones_there_the_inserts_made_by_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without workers there is no fork server, no inserts' process and no worker: the main process makes the
+    inserts itself, after preparing the folder, and notes it."""
+    path = tmp_path / "milestones.txt"
+    monkeypatch.setattr(trace, "_PATH", str(path))
+    monkeypatch.setattr(batch, "refuse_placeholders", lambda *a, **k: None)
+    summary = run(Options(_roll(tmp_path), tmp_path / "out", "baltimore-city", "final-notice", CITY_DATE, workers=1))
+    assert summary.rendered == 8
+    marks = trace.read(path)
+    assert {pid for _, pid, _ in marks} == {os.getpid()}
+    assert [milestone for _, _, milestone in marks] == [
+        "roll read", "accounts checked", "first statements composed", "inserts made", "last piece in",
+        "print file written", "manifest written"]
 
 
 def test_without_a_trace_file_named_a_run_writes_none(tmp_path: Path) -> None:
