@@ -95,3 +95,36 @@ def test_imported_anywhere_else_they_change_nothing(module: str) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert (done.returncode, done.stdout.strip()) == (3, "False 0")
+
+
+_ENCODER = "reportlab.graphics.barcode.usps4s"
+
+_HAS_ENCODER = textwrap.dedent("""
+    import multiprocessing, os, sys
+    from notices.executors import start_fork_server
+    from notices.options import WORKER_PRELOAD
+
+    def note():
+        with open(os.environ["PROBE_NOTES"], "w") as notes:
+            notes.write(str(sys.argv[1] in sys.modules))
+
+    if __name__ == "__main__":
+        start_fork_server(WORKER_PRELOAD)
+        worker = multiprocessing.get_context("forkserver").Process(target=note)
+        worker.start()
+        worker.join()
+        print(sys.argv[1] in sys.modules, flush=True)
+""")
+
+
+def test_a_worker_starts_with_the_barcode_encoder_its_first_barcode_would_import(tmp_path: Path) -> None:
+    # Imported once in the server (0.07 to 0.1 s, ReportLab's barcode package imports all its widgets),
+    # not again in every worker on its first piece; and the caller, which draws no barcode, never imports it.
+    assert _ENCODER in WORKER_PRELOAD
+    caller = tmp_path / "caller.py"
+    caller.write_text(_HAS_ENCODER)
+    notes = tmp_path / "notes.txt"
+    done = subprocess.run([sys.executable, str(caller), _ENCODER], capture_output=True, text=True,
+                          env={**os.environ, "PROBE_NOTES": str(notes)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout.strip(), notes.read_text()) == ("False", "True")

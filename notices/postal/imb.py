@@ -143,7 +143,8 @@ def serial(mailer_facts: Mailer, seq: int, block: SerialBlock | None = None) -> 
 
 def encode(tracking: str, routing: str) -> str:
     """The 65 bars of a tracking code and routing code, by ReportLab's USPS-B-3200 encoder."""
-    from reportlab.graphics.barcode.usps4s import USPS_4State  # noqa: PLC0415 - loaded on first barcode: `import notices` stays light
+    # Imported here, so `import notices` stays light; a local worker has it from the fork server (options.WORKER_PRELOAD).
+    from reportlab.graphics.barcode.usps4s import USPS_4State  # noqa: PLC0415
 
     bars = str(USPS_4State(tracking, routing).barcodes)
     if len(bars) != BARS:  # pragma: no cover - the encoder always gives 65
