@@ -1,4 +1,5 @@
-"""The fork server: the processes it forks leave what it preloaded alone, and it ends at once when its caller has."""
+"""The fork server: the processes it forks leave what it preloaded alone and start with the barcode encoder, and it ends at
+once when its caller has."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -40,50 +42,55 @@ _CALLER = textwrap.dedent("""
 
     def frozen():
         with open(os.environ["PROBE_FROZEN"], "w") as note:
-            note.write(str(gc.get_freeze_count()))
+            note.write(f"{gc.get_freeze_count()} {os.environ['PROBE_MODULE'] in sys.modules}")
 
     if __name__ == "__main__":
         start_fork_server(tuple(sys.argv[1:]))
         worker = multiprocessing.get_context("forkserver").Process(target=frozen)
         worker.start()
         worker.join()
-        print("done", flush=True)
+        print("done", os.environ["PROBE_MODULE"] in sys.modules, flush=True)
 """)
 
+_ENCODER = "reportlab.graphics.barcode.usps4s"
 
-def _server_notes(tmp_path: Path, preload: tuple[str, ...]) -> tuple[list[str], int]:
-    """What a fork server with this preload noted at its end, and how many objects a process it forked found
-    frozen; returned once the caller's output is closed, which the server holds open until it is gone."""
+
+def _server_notes(tmp_path: Path, preload: Sequence[str]) -> tuple[list[str], int, tuple[bool, bool]]:
+    """What a fork server with this preload noted at its end, how many objects a process it forked found frozen, and
+    whether the barcode encoder was loaded in that process and in the caller; returned once the caller's output is
+    closed, which the server holds open until it is gone."""
     (tmp_path / "probe_module.py").write_text(_PROBE)
     caller = tmp_path / "caller.py"
     caller.write_text(_CALLER)
     notes = tmp_path / "notes.txt"
     notes.unlink(missing_ok=True)
     frozen = tmp_path / "frozen.txt"
-    env = {**os.environ, "PROBE_NOTES": str(notes), "PROBE_FROZEN": str(frozen),
+    env = {**os.environ, "PROBE_NOTES": str(notes), "PROBE_FROZEN": str(frozen), "PROBE_MODULE": _ENCODER,
            "PYTHONPATH": os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}
     done = subprocess.run([sys.executable, str(caller), *preload], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "done"
-    return (notes.read_text().splitlines() if notes.exists() else []), int(frozen.read_text())
+    said, in_caller = done.stdout.split()
+    assert said == "done"
+    count, in_child = frozen.read_text().split()
+    return (notes.read_text().splitlines() if notes.exists() else []), int(count), (in_child == "True", in_caller == "True")
 
 
 def test_the_fork_server_runs_its_exit_handlers_and_skips_the_teardown(tmp_path: Path) -> None:
     assert WORKER_PRELOAD[0] == "notices.serverexit"
-    notes, _ = _server_notes(tmp_path, ("notices.serverexit", "probe_module"))
+    notes, _, _ = _server_notes(tmp_path, ("notices.serverexit", "probe_module"))
     assert notes == ["exit handlers"]
 
 
 def test_without_it_the_fork_server_tears_everything_down_first(tmp_path: Path) -> None:
     # The control: the probe does see a teardown, so the test above can fail.
-    notes, _ = _server_notes(tmp_path, ("probe_module",))
+    notes, _, _ = _server_notes(tmp_path, ("probe_module",))
     assert notes == ["exit handlers", "teardown"]
 
 
 def test_a_forked_process_finds_what_the_server_preloaded_frozen(tmp_path: Path) -> None:
     assert WORKER_PRELOAD[-1] == "notices.serverfreeze"
-    _, frozen = _server_notes(tmp_path, ("probe_module", "notices.serverfreeze"))
-    _, control = _server_notes(tmp_path, ("probe_module",))
+    _, frozen, _ = _server_notes(tmp_path, ("probe_module", "notices.serverfreeze"))
+    _, control, _ = _server_notes(tmp_path, ("probe_module",))
     assert control == 0
     assert frozen > 10_000  # the interpreter's, the package's and the probe's objects
 
@@ -97,34 +104,10 @@ def test_imported_anywhere_else_they_change_nothing(module: str) -> None:
     assert (done.returncode, done.stdout.strip()) == (3, "False 0")
 
 
-_ENCODER = "reportlab.graphics.barcode.usps4s"
-
-_HAS_ENCODER = textwrap.dedent("""
-    import multiprocessing, os, sys
-    from notices.executors import start_fork_server
-    from notices.options import WORKER_PRELOAD
-
-    def note():
-        with open(os.environ["PROBE_NOTES"], "w") as notes:
-            notes.write(str(sys.argv[1] in sys.modules))
-
-    if __name__ == "__main__":
-        start_fork_server(WORKER_PRELOAD)
-        worker = multiprocessing.get_context("forkserver").Process(target=note)
-        worker.start()
-        worker.join()
-        print(sys.argv[1] in sys.modules, flush=True)
-""")
-
-
 def test_a_worker_starts_with_the_barcode_encoder_its_first_barcode_would_import(tmp_path: Path) -> None:
     # Imported once in the server (0.07 to 0.1 s, ReportLab's barcode package imports all its widgets),
     # not again in every worker on its first piece; and the caller, which draws no barcode, never imports it.
     assert _ENCODER in WORKER_PRELOAD
-    caller = tmp_path / "caller.py"
-    caller.write_text(_HAS_ENCODER)
-    notes = tmp_path / "notes.txt"
-    done = subprocess.run([sys.executable, str(caller), _ENCODER], capture_output=True, text=True,
-                          env={**os.environ, "PROBE_NOTES": str(notes)}, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert (done.stdout.strip(), notes.read_text()) == ("False", "True")
+    _, _, loaded = _server_notes(tmp_path, WORKER_PRELOAD)
+    _, _, control = _server_notes(tmp_path, [m for m in WORKER_PRELOAD if m != _ENCODER])
+    assert (loaded, control) == ((True, False), (False, False))
