@@ -23,7 +23,8 @@ WORKER_PRELOAD = ("notices.serverexit", "notices.native", "notices.workers", "no
                   "notices.serverfreeze")
 """What the fork server loads once for every local worker it forks: WeasyPrint (``native`` finds its libraries), the
 package and the barcode encoder (``postal.imb.encode``: ReportLab's barcode package imports all its widgets and
-platypus first, 0.07 to 0.1 s that each worker paid on its first barcode); first, what makes the server end at once
+platypus first, 0.07 to 0.1 s that each worker paid on its first barcode, now paid once by the server, also in a run
+that draws none, such as a proof); first, what makes the server end at once
 when its caller has (``serverexit``); last, what keeps the processes it forks from walking all that (``serverfreeze``)."""
 CHUNK = 16
 """Pieces per task a worker is handed (laid out in one WeasyPrint call when they need a layout): enough to amortize
