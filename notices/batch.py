@@ -228,6 +228,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         trace.mark("first statements composed")
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
+        templates = composer.compiled()  # the statement's and the inserts' templates, compiled once for every process
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
             from .largeprint import require_summary_fits  # noqa: PLC0415 - the statute check, in this process only for large print
 
@@ -240,14 +241,14 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         kinds = layout_kinds(firsts)
         todo = index.to_render() if local else 0
         if todo:
-            pool = _early_pool(options, collector, the_plan, todo, kinds)
+            pool = _early_pool(options, collector, the_plan, todo, kinds, templates)
             trace.mark("workers started")
             stack.callback(pool.close)  # after map() (which closes it itself) there is nothing left to close
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
         if options.shard is not None:
             # A shard is a fixed slice of the input by position, so n machines given 1/n .. n/n cover it exactly once.
             index.take_shard(*options.shard)
-        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool, aside, kinds)
+        summary, stats, block = _run_indexed(options, collector, the_plan, index, span, progress, pool, aside, kinds, templates)
     summary.executor = options.executor
     summary.workers, summary.workers_replaced = stats.workers, stats.replaced
     summary.reused_layouts = stats.reused
@@ -262,7 +263,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
 
 def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: RunIndex, span: int,
                  progress: ProgressHook | None, pool: LocalPool | None,
-                 aside: Aside | None = None, kinds: dict[Shape, int] | None = None) -> tuple[Summary, _PoolStats, SerialBlock | None]:
+                 aside: Aside | None = None, kinds: dict[Shape, int] | None = None,
+                 templates: tuple[tuple[str, bytes], ...] = ()) -> tuple[Summary, _PoolStats, SerialBlock | None]:
     """Everything after the input is checked: the folder, the inserts, the pieces, the print file and the manifest.
 
     ``aside`` is making the inserts (``workers.make_inserts``); when it could not, they are made here,
@@ -295,14 +297,14 @@ def _run_indexed(options: Options, collector: Collector, the_plan: Plan, index: 
         # Layouts are kept only where pieces are laid out: here, without workers.
         here = pool is None and options.executor == "local"
         job = make_job(collector, the_plan, options.language, reuse_layouts=options.reuse_layouts and here,
-                       proof=options.proof, serials=block, pdf_variant=options.pdf_variant, kinds=kinds)
+                       proof=options.proof, serials=block, pdf_variant=options.pdf_variant, kinds=kinds, templates=templates)
         if inserts is None:
             from .piece import render_inserts  # noqa: PLC0415 - WeasyPrint: only when this process lays out
 
             inserts = render_inserts(job)
             trace.mark("inserts made")
         job = dataclasses.replace(job, inserts=insert_parts(the_plan, inserts))
-        stats = _render_all(options, job, index, folder, progress, pool)
+        stats = _render_all(options, job, index, folder, progress, pool, templates)
         trace.mark("last piece in")
         summary = _finish(options, job, index, folder, records_in=index.records_in())
         summary.resumed_pieces = resumed
@@ -337,7 +339,7 @@ class _PoolStats:
 
 
 def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolder, progress: ProgressHook | None,
-                pool: LocalPool | None) -> _PoolStats:
+                pool: LocalPool | None, templates: tuple[tuple[str, bytes], ...] = ()) -> _PoolStats:
     """Render what the journal does not hold yet, on the executor the options name; every outcome goes to the index."""
     index.add_rejections()
     finished, total, todo = sum(index.counts().values()), index.records_in(), index.to_render()
@@ -348,7 +350,7 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
     # Pieces of one shape, one after another: a worker lays each shape out once and reuses it for the
     # rest (notices.fields), with only a few layouts kept. The order changes the speed, not the bytes.
     chunks = index.chunks_to_render(max(1, options.chunk))
-    spec = _spec(options, job.collector, job.plan, tuple(job.shared), job.serials, job.kinds)
+    spec = _spec(options, job.collector, job.plan, tuple(job.shared), job.serials, job.kinds, templates)
     if options.executor == "dask":
         assert options.scheduler is not None  # checked by run()
         consume(DaskExecutor(options.scheduler, dask_chunk, spec, fail=given_up).map(chunks))
@@ -367,18 +369,21 @@ def _render_all(options: Options, job: Job, index: RunIndex, folder: OutputFolde
 
 
 def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple[tuple[str, bytes], ...] = (),
-          block: SerialBlock | None = None, kinds: Mapping[Shape, int] | None = None) -> JobSpec:
+          block: SerialBlock | None = None, kinds: Mapping[Shape, int] | None = None,
+          templates: tuple[tuple[str, bytes], ...] = ()) -> JobSpec:
     return JobSpec(collector, the_plan, options.language, options.reuse_layouts, inserts, options.proof, block, options.pdf_variant,
-                   tuple(sorted((kinds or {}).items())))
+                   tuple(sorted((kinds or {}).items())), templates)
 
 
-def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: dict[Shape, int]) -> LocalPool:
+def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: dict[Shape, int],
+                templates: tuple[tuple[str, bytes], ...] = ()) -> LocalPool:
     """The run's local workers, started now from what is known before the inserts (``JobSpec.early``)."""
     workers = options.workers or os.cpu_count() or 1
     # No more workers than chunks: a chunk holds one shape, so there are at least as many as skeleton kinds.
     chunks = max(-(-records // max(1, options.chunk)), len(set(kinds.values())))
     workers = max(1, min(workers, chunks))
-    pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan, kinds=kinds).early(),), worker_chunk, given_up,
+    pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan, kinds=kinds, templates=templates).early(),),
+                     worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
                      preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind(kinds))
     pool.start()

@@ -7,7 +7,7 @@ import gettext
 import html as html_lib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from .errors import ConfigError, LawError
 from .model import Block, Collector, Record
 from .postal import envelopes
 from .resolve import Part, Plan
-from .sandbox import RootedLoader, TemplateSandbox, template_location
+from .sandbox import CompiledTemplates, RootedLoader, TemplateSandbox, template_location
 from .workspace import template_roots
 
 MARKER = re.compile(r'data-block="([^"]+)"')
@@ -143,7 +143,7 @@ class Composer:
     """Compose every document of one plan for one collector and language."""
 
     def __init__(self, collector: Collector, plan: Plan, language: str = "en", *, proof: bool = False,
-                 pdf_variant: str = standards.PRINT) -> None:
+                 pdf_variant: str = standards.PRINT, compiled: Iterable[tuple[str, bytes]] = ()) -> None:
         self.collector = collector
         self.plan = plan
         self.language = language
@@ -151,6 +151,7 @@ class Composer:
         # The collector's templates first (workspace, then shipped), then the shared ones; an Ombudsman's
         # design has base only.
         self.roots = [os.fspath(r) for r in template_roots(collector)]
+        self._compiled = CompiledTemplates(compiled)  # what the process that started this one compiled
         env = TemplateSandbox(
             loader=RootedLoader([Path(r) for r in self.roots]),
             autoescape=True,
@@ -159,6 +160,7 @@ class Composer:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=self._compiled,
         )
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
         env.globals.update(_direct_gettext(translations(language)))
@@ -189,6 +191,10 @@ class Composer:
         if language != "en":
             env.globals["statement_translation"] = statement_translation(language)
         self.env = env
+
+    def compiled(self) -> tuple[tuple[str, bytes], ...]:
+        """The templates this composer has compiled (or was given), for another process's Composer (``compiled=``)."""
+        return self._compiled.export()
 
     def render(self, name: str, **context: Any) -> str:
         """Render any template of the collector-first search path; template errors name file and line."""

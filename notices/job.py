@@ -153,14 +153,15 @@ class Job:
 def make_job(collector: Collector, plan: Plan, language: str, *, reuse_layouts: bool,
              inserts: Sequence[tuple[str, bytes]] = (), composer: Composer | None = None,
              renderer: PdfRenderer | None = None, proof: bool = False, serials: SerialBlock | None = None,
-             pdf_variant: str = standards.PRINT, kinds: Mapping[Shape, int] | None = None) -> Job:
+             pdf_variant: str = standards.PRINT, kinds: Mapping[Shape, int] | None = None,
+             templates: Sequence[tuple[str, bytes]] = ()) -> Job:
     # A standard's files are only ever laid out in full (standards.full_layout): the one place that says so.
     reuse_layouts = reuse_layouts and not standards.full_layout(pdf_variant)
     return Job(
         collector=collector,
         plan=plan,
         language=language,
-        composer=composer or Composer(collector, plan, language, proof=proof, pdf_variant=pdf_variant),
+        composer=composer or Composer(collector, plan, language, proof=proof, pdf_variant=pdf_variant, compiled=templates),
         renderer=renderer or _Deferred(collector, pdf_variant),
         inserts=insert_parts(plan, inserts),
         layouts=_layouts(reuse_layouts),
@@ -197,11 +198,12 @@ class JobSpec:
     serials: SerialBlock | None = None  # the run's block of barcode serials: workers draw none themselves
     pdf_variant: str = standards.PRINT
     kinds: tuple[tuple[Shape, int], ...] = ()  # each shape's skeleton kind (batch.layout_kinds): page guesses only
+    templates: tuple[tuple[str, bytes], ...] = ()  # compiled by the main process (Composer.compiled), not again here
 
     def build(self) -> Job:
         return make_job(self.collector, self.plan, self.language, reuse_layouts=self.reuse_layouts,
                         inserts=self.inserts, proof=self.proof, serials=self.serials, pdf_variant=self.pdf_variant,
-                        kinds=dict(self.kinds))
+                        kinds=dict(self.kinds), templates=self.templates)
 
     def early(self) -> JobSpec:
         """This spec without what the main process settles after starting its workers: the inserts and the serials.

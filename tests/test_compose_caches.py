@@ -162,3 +162,56 @@ class TestSandboxAnswers:
         assert isinstance(Claims(), list)
         assert not env.is_safe_attribute(Claims(), "append", None)
         assert (Claims, "append") not in env._safe_attributes
+
+
+class TestTemplatesCompiledOnce:
+    """A worker's Composer is given what the main process compiled (``Composer.compiled``): it compiles none of
+    those templates again, composes the same statement, and compiles (and checks) any template whose source changed."""
+
+    @staticmethod
+    def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        names: list[str] = []
+        real = TemplateSandbox.compile
+
+        def counted(self: TemplateSandbox, source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+            names.append(str(name))
+            return real(self, source, name, *args, **kwargs)
+
+        monkeypatch.setattr(TemplateSandbox, "compile", counted)
+        return names
+
+    def test_a_composer_given_the_compiled_templates_compiles_none_of_them_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        collector = load_collector("baltimore-city")
+        the_plan = plan(collector, "final-notice", CITY_DATE)
+        first = Composer(collector, the_plan, "en")
+        expected = self.fragment(first)
+        given = first.compiled()
+        assert {name for name, _ in given}, "the first composer kept nothing"
+        compiled = self.compiles(monkeypatch)
+        second = Composer(collector, the_plan, "en", compiled=given)
+        assert self.fragment(second) == expected
+        assert compiled == []
+        # The control: a composer given nothing compiles the statement's template again.
+        assert self.fragment(Composer(collector, the_plan, "en")) == expected
+        assert "final-notice-statement.html.j2" in compiled
+
+    def test_a_template_changed_since_it_was_compiled_is_compiled_and_checked_again(self, tmp_path: Any) -> None:
+        from hostile import STATEMENT, hostile_collector
+
+        from notices.errors import ConfigError
+
+        collector = hostile_collector(tmp_path)
+        the_plan = plan(collector, "final-notice", CITY_DATE)
+        first = Composer(collector, the_plan, "en")
+        self.fragment(first)
+        template = collector.folder / STATEMENT
+        template.write_text(template.read_text("utf-8").replace("</section>", "{{ record.owners[0] | safe }}</section>"), "utf-8")
+        with pytest.raises(ConfigError, match="safe"):
+            self.fragment(Composer(collector, the_plan, "en", compiled=first.compiled()))
+
+    @staticmethod
+    def fragment(composer: Composer) -> str:
+        from hostile import RECORD
+
+        part = composer.plan.parts[0]
+        return composer.fragment(part, RECORD, seq=1, pay_by=CITY_DATE + dt.timedelta(days=30))
