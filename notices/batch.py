@@ -228,7 +228,7 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         trace.mark("first statements composed")
         if not options.proof:
             refuse_placeholders(collector, placeholders_printed(composer, the_plan))
-        templates = composer.compiled()  # the statement's and the inserts' templates, compiled once for every process
+        templates = composer.compiled()  # the statement's (and, but in a proof, the inserts'): the workers compile them no more
         if options.large_print:  # a summary longer than a page stops the run before the folder, the serial ledger or any piece
             from .largeprint import require_summary_fits  # noqa: PLC0415 - the statute check, in this process only for large print
 
