@@ -289,7 +289,8 @@ class CompiledTemplates(BytecodeCache):
     Jinja asks this before compiling a template: the code is used only for the same file with the same
     source (Jinja compares the source's checksum and its own and Python's version), which
     ``TemplateSandbox.compile`` checked where it was compiled; any other template is compiled, and
-    checked, here. Kept in memory, never on disk: a file could be changed between runs.
+    checked, here. Kept in memory, never on disk, where anything able to write there could hand the
+    sandbox code it never checked.
     """
 
     def __init__(self, compiled: Iterable[tuple[str, bytes]] = ()) -> None:
