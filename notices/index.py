@@ -197,27 +197,39 @@ class RunIndex:
         return int(self.db.execute("SELECT COUNT(*) FROM checked c WHERE ok AND in_run AND NOT EXISTS "
                                    "(SELECT 1 FROM outcomes o WHERE o.seq = c.seq)").fetchone()[0])
 
-    def chunks_to_render(self, size: int) -> Iterator[list[tuple[int, Record]]]:
-        """The records no outcome holds yet, ``size`` at a time, shape by shape and in input order within a shape.
+    def chunks_to_render(self, size: int, order: Iterable[Shape] = ()) -> Iterator[list[tuple[int, Record]]]:
+        """The records no outcome holds yet, ``size`` at a time, shape by shape and in input order within a shape:
+        the shapes of ``order`` first, in that order, then the others, smallest first.
 
         A chunk holds one shape (the last of a shape may be short), so a worker given a shape's chunks
         lays it out once. Read a chunk at a time, from where the last one ended: outcomes written
         meanwhile are for chunks already handed out, so none is handed out twice.
         """
-        # Two queries, each a range of the shape index: the rest of this shape after the last piece
-        # handed out, else the next shape. One query over (r, s, p, seq) read the table and sorted it
-        # for every chunk, quadratic in the mailing: 44 s of the main process's CPU at 30,000 pieces.
-        shape: tuple[int, int, int] | None = None
+        done: set[Shape] = set()
+        for named in order:
+            if named not in done:
+                done.add(named)
+                yield from self._chunks_of(named, size)
+        # Each a range of the shape index: the next shape, then its records. One query over (r, s, p, seq)
+        # read the table and sorted it for every chunk, quadratic in the mailing: 44 s of the main process's
+        # CPU at 30,000 pieces.
+        shape: Shape = (-1, -1, -1)
+        while (found := self.db.execute(_NEXT_SHAPE, (*shape, 1)).fetchone()) is not None:
+            shape = found[:3]
+            if shape not in done:
+                yield from self._chunks_of(shape, size)
+
+    def _chunks_of(self, shape: Shape, size: int) -> Iterator[list[tuple[int, Record]]]:
         after = -1
-        while True:
-            batch = self.db.execute(_SAME_SHAPE, (*shape, after, size)).fetchall() if shape is not None else []
-            if not batch:
-                batch = self.db.execute(_NEXT_SHAPE, (*(shape or (-1, -1, -1)), size)).fetchall()
-                batch = [row for row in batch if row[:3] == batch[0][:3]]
-            if not batch:
-                return
-            shape, after = batch[0][:3], batch[-1][3]
+        while batch := self.db.execute(_SAME_SHAPE, (*shape, after, size)).fetchall():
+            after = batch[-1][3]
             yield [(seq, _record(data)) for _, _, _, seq, data in batch]
+
+    def shape_counts(self) -> dict[Shape, int]:
+        """How many records of each shape no outcome holds yet."""
+        return {(r, s, p): n for r, s, p, n in self.db.execute(
+            "SELECT r, s, p, COUNT(*) FROM checked c WHERE ok = 1 AND in_run = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) GROUP BY r, s, p")}
 
     # -- outcomes ------------------------------------------------------------------------------
     def add_outcomes(self, entries: Iterable[tuple[dict[str, Any], tuple[int, int] | None]]) -> None:

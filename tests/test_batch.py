@@ -347,8 +347,18 @@ def _pool(item_timeout: float = 60.0, memory_mb: float = 1024.0, **kwargs: Any) 
     return LocalPool(2, _toy_init, (), _toy_work, _toy_fail, context="fork", item_timeout=item_timeout, memory_mb=memory_mb, **kwargs)
 
 
+def test_shapes_are_handed_out_kind_by_kind_the_kind_with_fewest_pieces_first() -> None:
+    """The largest kind comes last, where both workers meet on it; a shape of no kind is a kind of its own."""
+    from notices.batch import render_order
+
+    kinds = {(1, 1, 0): 0, (2, 1, 0): 0, (6, 1, 0): 1, (7, 2, 0): 1, (11, 2, 0): 2}
+    counts = {(1, 1, 0): 500, (2, 1, 0): 270, (6, 1, 0): 150, (7, 2, 0): 60, (11, 2, 0): 18, (3, 1, 1): 30}
+    assert render_order(kinds, counts) == [(11, 2, 0), (3, 1, 1), (6, 1, 0), (7, 2, 0), (1, 1, 0), (2, 1, 0)]
+    assert render_order({}, {(2, 1, 0): 5, (1, 1, 0): 5}) == [(1, 1, 0), (2, 1, 0)]  # a tie: the smaller shape first
+
+
 def test_a_new_shape_is_composed_for_the_pages_of_the_nearest_smaller_shape_seen() -> None:
-    """Pieces come smallest shape first: a shape's page count is guessed from the one before, so it is seldom laid out twice."""
+    """Within a kind, pieces come smallest shape first: a shape's page count is guessed from the one before, so it is seldom laid out twice."""
     from conftest import job_for
 
     job = job_for("baltimore-city", "final-notice", CITY_DATE)

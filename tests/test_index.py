@@ -66,6 +66,20 @@ def test_chunks_are_the_chunks_of_the_single_query(seed: int, size: int, rendere
         assert sum(map(len, expected)) == index.to_render()
 
 
+def test_the_shapes_named_come_first_in_that_order_and_the_rest_after_smallest_first() -> None:
+    """An order of shapes (batch.render_order) changes which chunk comes when, never which records a chunk holds."""
+    with filled(600, 8, 0.3) as index:
+        natural = chunks_as_before(index, 8)
+        shapes = [index.db.execute("SELECT r, s, p FROM checked WHERE seq = ?", (chunk[0],)).fetchone() for chunk in natural]
+        distinct = list(dict.fromkeys(shapes))
+        order = [distinct[-1], distinct[2], distinct[-1]]  # a shape named twice is handed out once
+        expected = ([c for c, s in zip(natural, shapes, strict=True) if s == distinct[-1]]
+                    + [c for c, s in zip(natural, shapes, strict=True) if s == distinct[2]]
+                    + [c for c, s in zip(natural, shapes, strict=True) if s not in (distinct[-1], distinct[2])])
+        assert [[seq for seq, _ in chunk] for chunk in index.chunks_to_render(8, order)] == expected
+        assert index.shape_counts() == {s: sum(len(c) for c, t in zip(natural, shapes, strict=True) if t == s) for s in distinct}
+
+
 def test_an_outcome_written_meanwhile_is_never_handed_out_again() -> None:
     """Outcomes come back while chunks are read: each record is handed out once."""
     with filled(300, 6) as index:
