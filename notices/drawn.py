@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,19 +103,17 @@ class _Page:
         Each run ends with a full flush, so no later block refers back into it: the runs and each
         piece's field text, compressed apart, join into one valid deflate stream (``stream``).
         """
-        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
         units: list[tuple[bytes, bytes] | int] = []
         for index, part in enumerate(parts):
             if isinstance(part, int):
                 units.append(part)
                 continue
             raw = part if index == len(parts) - 1 else part + b"\n"
-            units.append((raw, compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)))
+            units.append((raw, _deflated(raw)))
         return cls(number, extra, units)
 
     def stream(self, fields: list[list[bytes]]) -> bytes:
         """The page's content stream object with these operators in its cuts, as pydyf would write it."""
-        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
         blocks, checksum = [_ZLIB_HEADER], 1
         for unit in self.parts:
             if isinstance(unit, int):
@@ -122,7 +121,7 @@ class _Page:
                 if not ops:
                     continue
                 raw = b"\n".join(ops) + b"\n"
-                block = compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
+                block = _deflated(raw)
             else:
                 raw, block = unit
             checksum = zlib.adler32(raw, checksum)
@@ -133,6 +132,20 @@ class _Page:
         return b"\n".join((extra.data, b"stream", data, b"endstream"))
 
 
+def _deflated(raw: bytes) -> bytes:
+    """``raw`` as deflate blocks that end with a full flush, by this thread's compressor.
+
+    A full flush makes the compressor forget what it read (zlib clears its match table and starts its
+    window again), so the blocks are the same whatever it compressed before: one kept per thread, where
+    setting up a new one cost more than compressing a piece's fields.
+    """
+    compressor = getattr(_COMPRESSORS, "one", None)
+    if compressor is None:
+        compressor = _COMPRESSORS.one = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+_COMPRESSORS = threading.local()  # a Dask worker may render in threads: two pieces never share a compressor
 _SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
 _ZLIB_HEADER = b"\x78\xda"  # deflate, 32 KiB window, best compression
 _FINAL_BLOCK = b"\x03\x00"  # an empty last block: the runs before it end with a full flush, not the stream

@@ -134,6 +134,22 @@ def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first
     assert [s for s in forward if forward[s].pdf != backward[s].pdf] == []
 
 
+def test_a_fields_deflate_blocks_are_the_same_whatever_the_compressor_read_before() -> None:
+    """One compressor serves every piece of a process: what it compressed for earlier pieces never shows in a later one."""
+    import zlib
+
+    from notices.drawn import _deflated
+
+    fields = [b"BT /F1 9 Tf 1 0 0 -1 72 %d Tm <00120034> Tj ET\n" % n * (n % 5 + 1) for n in range(40)]
+    fresh = []
+    for raw in fields:
+        alone = zlib.compressobj(9, zlib.DEFLATED, -15)
+        fresh.append(alone.compress(raw) + alone.flush(zlib.Z_FULL_FLUSH))
+    _deflated(b"q 0 g 72 100 Tm <0012003400120034> Tj Q\n" * 50)  # an earlier piece's fields, much like these
+    assert [_deflated(raw) for raw in fields] == fresh
+    assert zlib.decompress(b"".join(fresh) + b"\x03\x00", -15) == b"".join(fields)
+
+
 def test_a_field_with_a_glyph_the_shared_fonts_lack_is_drawn_in_full() -> None:
     """A character outside the fonts drawn once (here Vietnamese) makes that piece's page drawn whole, with the same words."""
     items = _records("baltimore-city", "baltimore-city-final-notices.csv")
