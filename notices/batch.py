@@ -179,6 +179,11 @@ def layout_kinds(statements: dict[Shape, str]) -> dict[Shape, int]:
     return {found: kinds.setdefault(skeleton(html)[0], len(kinds)) for found, html in statements.items()}
 
 
+def _kind_of(kinds: Mapping[Shape, int], found: Shape) -> Hashable:
+    """A shape's kind as the pool and the render order know it: its skeleton kind (``layout_kinds``), else the shape."""
+    return ("skeleton", kinds[found]) if found in kinds else found
+
+
 def render_order(kinds: Mapping[Shape, int], counts: Mapping[Shape, int]) -> list[Shape]:
     """The order the shapes are handed out in: kind by kind (``layout_kinds``; a shape of no kind is one of its
     own), the kind with the fewest pieces first, and a kind's shapes smallest first.
@@ -192,7 +197,7 @@ def render_order(kinds: Mapping[Shape, int], counts: Mapping[Shape, int]) -> lis
     """
     groups: dict[Hashable, list[Shape]] = {}
     for found in sorted(counts):
-        groups.setdefault(("kind", kinds[found]) if found in kinds else found, []).append(found)
+        groups.setdefault(_kind_of(kinds, found), []).append(found)
     ranked = sorted(groups.values(), key=lambda shapes: (sum(counts[s] for s in shapes), shapes[0]))
     return [found for shapes in ranked for found in shapes]
 
@@ -409,14 +414,13 @@ def _early_pool(options: Options, collector: Collector, the_plan: Plan, records:
 
 
 class _ChunkKind:
-    """A chunk's kind for the pool (a chunk holds one shape): its shape's skeleton kind (``layout_kinds``), else its shape."""
+    """A chunk's kind for the pool (a chunk holds one shape): its shape's (``_kind_of``)."""
 
     def __init__(self, kinds: dict[Shape, int]) -> None:
         self.kinds = kinds
 
     def __call__(self, chunk: list[tuple[int, Record]]) -> Hashable:
-        found = shape(chunk[0][1])
-        return ("skeleton", self.kinds[found]) if found in self.kinds else found
+        return _kind_of(self.kinds, shape(chunk[0][1]))
 
 
 class _Records:
