@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 import tempfile
+import zlib
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -391,10 +392,8 @@ class PdfStreamWriter:
         """
         if self._blank_content is None:
             self._blank_content = self._alloc()
-            stream = blank_page_words(float(media_box[2]), float(media_box[3]))
-            if self._tree is not None:  # not the document's words: a reader skips them
-                stream = standards.artifact(stream)
-            self._write_body(self._blank_content, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+            self._write_body(self._blank_content, _blank_content(float(media_box[2]), float(media_box[3]),
+                                                                 self._tree is not None))
         number = self._alloc()
         self._write_body(number, _blank_page(tuple(int(v) for v in media_box), self._blank_content, self._tree is not None))
         self.pages.append(number)
@@ -682,6 +681,16 @@ def _shared_structure(pdf: bytes) -> standards.Structure | None:
 def _page_numbers(reader: PdfReader) -> list[int]:
     """The object numbers of a file's pages, in order."""
     return [page.indirect_reference.idnum if page.indirect_reference is not None else -1 for page in reader.pages]
+
+
+@functools.lru_cache(maxsize=16)
+def _blank_content(width: float, height: float, tagged: bool) -> bytes:
+    """The content stream object of a padding page's words, compressed: 4 KB instead of 15 KB in every piece file."""
+    stream = blank_page_words(width, height)
+    if tagged:  # not the document's words: a reader skips them
+        stream = standards.artifact(stream)
+    data = zlib.compress(stream, 9)
+    return b"<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(data), data)
 
 
 @functools.lru_cache(maxsize=64)

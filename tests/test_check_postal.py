@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import random
@@ -383,6 +384,8 @@ def test_a_blank_page_every_piece_of_a_print_file_shares_is_named_in_each_piece(
     import notices.pdfwriter
 
     monkeypatch.setattr(notices.pdfwriter, "blank_page_words", lambda *args, **kwargs: b"")  # a back page that says nothing
+    # The stream is kept once made: a cache of the test's own, so it is made from the patched words.
+    monkeypatch.setattr(notices.pdfwriter, "_blank_content", functools.lru_cache(notices.pdfwriter._blank_content.__wrapped__))
     printed, manifest = _print_file(tmp_path, 3)
     blank = [f for f in _postal_findings(printed, manifest) if f["block"] == "padding-page"]
     assert [(f["status"], f["page"], str(f["message"]).split(":")[0]) for f in blank] == [
