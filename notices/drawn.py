@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 from weasyprint.text.fonts import get_pango_font_key
 
-from .pdfwriter import Fragment
+from .pdfwriter import FINAL_BLOCK, ZLIB_HEADER, Fragment, deflated_blocks
 
 # Characters the shared fonts carry for the fields besides the page's own: printable ASCII, Latin-1
 # and the usual typographic marks. A field with another character is drawn in full (its glyph is
@@ -109,46 +108,30 @@ class _Page:
                 units.append(part)
                 continue
             raw = part if index == len(parts) - 1 else part + b"\n"
-            units.append((raw, _deflated(raw)))
+            units.append((raw, deflated_blocks(raw)))
         return cls(number, extra, units)
 
     def stream(self, fields: list[list[bytes]]) -> bytes:
         """The page's content stream object with these operators in its cuts, as pydyf would write it."""
-        blocks, checksum = [_ZLIB_HEADER], 1
+        blocks, checksum = [ZLIB_HEADER], 1
         for unit in self.parts:
             if isinstance(unit, int):
                 ops = fields[unit]
                 if not ops:
                     continue
                 raw = b"\n".join(ops) + b"\n"
-                block = _deflated(raw)
+                block = deflated_blocks(raw)
             else:
                 raw, block = unit
             checksum = zlib.adler32(raw, checksum)
             blocks.append(block)
-        blocks += [_FINAL_BLOCK, checksum.to_bytes(4, "big")]
+        blocks += [FINAL_BLOCK, checksum.to_bytes(4, "big")]
         data = b"".join(blocks)
         extra = pydyf.Dictionary({**self.extra, "Filter": "/FlateDecode", "Length": len(data)})
         return b"\n".join((extra.data, b"stream", data, b"endstream"))
 
 
-def _deflated(raw: bytes) -> bytes:
-    """``raw`` as deflate blocks that end with a full flush, by this thread's compressor.
-
-    A full flush makes the compressor forget what it read (zlib clears its match table and starts its
-    window again), so the blocks are the same whatever it compressed before: one kept per thread, where
-    setting up a new one cost more than compressing a piece's fields.
-    """
-    compressor = getattr(_COMPRESSORS, "one", None)
-    if compressor is None:
-        compressor = _COMPRESSORS.one = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
-
-
-_COMPRESSORS = threading.local()  # a Dask worker may render in threads: two pieces never share a compressor
 _SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
-_ZLIB_HEADER = b"\x78\xda"  # deflate, 32 KiB window, best compression
-_FINAL_BLOCK = b"\x03\x00"  # an empty last block: the runs before it end with a full flush, not the stream
 
 
 class Drawn:

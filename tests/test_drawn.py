@@ -138,15 +138,15 @@ def test_a_fields_deflate_blocks_are_the_same_whatever_the_compressor_read_befor
     """One compressor serves every piece of a process: what it compressed for earlier pieces never shows in a later one."""
     import zlib
 
-    from notices.drawn import _deflated
+    from notices.pdfwriter import deflated_blocks
 
     fields = [b"BT /F1 9 Tf 1 0 0 -1 72 %d Tm <00120034> Tj ET\n" % n * (n % 5 + 1) for n in range(40)]
     fresh = []
     for raw in fields:
         alone = zlib.compressobj(9, zlib.DEFLATED, -15)
         fresh.append(alone.compress(raw) + alone.flush(zlib.Z_FULL_FLUSH))
-    _deflated(b"q 0 g 72 100 Tm <0012003400120034> Tj Q\n" * 50)  # an earlier piece's fields, much like these
-    assert [_deflated(raw) for raw in fields] == fresh
+    deflated_blocks(b"q 0 g 72 100 Tm <0012003400120034> Tj Q\n" * 50)  # an earlier piece's fields, much like these
+    assert [deflated_blocks(raw) for raw in fields] == fresh
     assert zlib.decompress(b"".join(fresh) + b"\x03\x00", -15) == b"".join(fields)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pypdfium2
 import pytest
 from conftest import CITY_DATE, COLUMNS, SPEC_BARS, SPEC_TRACKING, csv_text, read_csv, row
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from notices import Options, run
@@ -235,7 +237,8 @@ def test_sorting_changes_no_pieces_bytes(single_window_run: tuple[Path, list[dic
 def test_a_padding_page_says_it_is_blank_and_the_check_reads_it_as_blank() -> None:
     """The padding back page shows its words as drawn outlines: an operator sees them, the statute check sees no text."""
     pdf = blank_pdf()
-    assert b" c\n" in pdf and b"/Font" not in pdf
+    drawn = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+    assert b" c\n" in drawn and b"/Font" not in pdf  # curves (the outlines, in a compressed stream), no font
     assert shared_pages(pdf)[0].text == ""
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=1).to_pil().convert("L")
