@@ -18,6 +18,7 @@ import os
 import re
 import struct
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -41,7 +42,7 @@ WEASYPRINT_VERSION = weasyprint.__version__
 _NO_ID = b"0" * 32  # the identifier of the write whose hash becomes a file's identifier
 _ID_MARK = b"/ID [("  # how pydyf writes a file identifier of letters and digits, in the trailer or the xref stream
 # The libraries whose versions shape a PDF's bytes: layout and shaping (WeasyPrint, Pango, HarfBuzz,
-# fontTools for subsetting), PDF objects (pydyf, pypdf) and the text the check reads (pypdfium2).
+# fontTools for subsetting), PDF objects (pydyf, pypdf, zlib) and the text the check reads (pypdfium2).
 _SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
 
 
@@ -58,6 +59,9 @@ def toolchain() -> dict[str, str]:
     versions = {name: _version(name) for name in _SHAPERS}
     versions["pango"] = str(ffi.pango.pango_version())
     versions["harfbuzz-subset"] = "present" if ffi.harfbuzz_subset is not None else "absent"
+    # Every content stream is deflated (by WeasyPrint, and by this package: the fields, the barcode): another zlib
+    # may compress the same operators into other bytes.
+    versions["zlib"] = zlib.ZLIB_RUNTIME_VERSION
     return versions
 
 

@@ -200,6 +200,15 @@ def test_the_run_and_the_layouts_agree_on_whether_this_toolchain_reuses_layouts(
     assert "weasyprint 71.0 (proven: 70.0)" in (fingerprint.reuse_refused({**proven, "weasyprint": "71.0"}) or "")
 
 
+def test_the_runs_fingerprint_names_the_zlib_that_compresses_its_streams() -> None:
+    """Another zlib may deflate the same operators into other bytes: a resume after it changed is refused, as for a library."""
+    import zlib
+
+    from notices import render
+
+    assert render.toolchain()["zlib"] == zlib.ZLIB_RUNTIME_VERSION
+
+
 def test_second_run_on_a_held_folder_refuses_with_exit_4(roll: Path, tmp_path: Path) -> None:
     """While one run holds the output folder, another exits 4 and writes nothing."""
     holder = OutputFolder(tmp_path / "out")
