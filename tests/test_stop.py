@@ -23,12 +23,19 @@ from synthetic import baltimore_city_accounts, write_csv
 COUNT = 240  # about two seconds of pieces on two workers: room to stop the run between its first piece and its last
 
 
+def _as_from_a_terminal() -> None:
+    """The signals at their defaults, as a terminal's shell starts a command: the tests themselves may run where they are
+    ignored (a job started in the background with ``&`` ignores SIGINT), which the command would then rightly keep."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 def stop_after_first_pieces(source: Path, out: Path, env: dict[str, str], signum: int,
                             whole_group: bool) -> subprocess.CompletedProcess[str]:
     """Start a run, wait for its first pieces, send the signal (to the run alone, or to every process of it as a
     terminal's Ctrl-C does), and wait for the run to end."""
     process = subprocess.Popen(command(source, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, env=env)
+                               start_new_session=True, env=env, preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 120
     while len(list((out / "pieces").glob("*.pdf"))) < 8 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
