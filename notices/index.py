@@ -31,11 +31,9 @@ from .model import Outcome, Record, Rejection
 Row = tuple[str, int, int, str]
 """An input row as stored: the account id it gives ('' for none), its first line, its kind, its text."""
 Shape = tuple[int, int, int]
-# A shape's records no outcome holds yet, by ranges of the shape index (``ok = 1``: a truth test cannot use it).
-_SAME_SHAPE = ("SELECT r, s, p, seq, data FROM checked c WHERE ok = 1 AND in_run = 1 AND r = ? AND s = ? AND p = ? AND seq > ? "
-               "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY seq LIMIT ?")
-_NEXT_SHAPE = ("SELECT r, s, p, seq, data FROM checked c WHERE ok = 1 AND in_run = 1 AND (r, s, p) > (?, ?, ?) "
-               "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) ORDER BY r, s, p, seq LIMIT ?")
+# A shape's records no outcome holds yet (the view ``pending``), by ranges of the shape index.
+_SAME_SHAPE = "SELECT r, s, p, seq, data FROM pending WHERE r = ? AND s = ? AND p = ? AND seq > ? ORDER BY seq LIMIT ?"
+_NEXT_SHAPE = "SELECT r, s, p, seq, data FROM pending WHERE (r, s, p) > (?, ?, ?) ORDER BY r, s, p, seq LIMIT ?"
 BATCH = 512  # rows written per statement, and accounts read per query: enough to amortize, little to hold
 
 _SCHEMA = """
@@ -46,6 +44,10 @@ CREATE TABLE checked (seq INTEGER PRIMARY KEY, ok INTEGER NOT NULL, r INTEGER, s
 CREATE TABLE outcomes (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, sort_key TEXT NOT NULL, flat INTEGER NOT NULL,
                        over_capacity INTEGER NOT NULL, data TEXT NOT NULL, spool_at INTEGER, spool_len INTEGER);
 CREATE INDEX outcomes_in_zip_order ON outcomes (status, flat, sort_key, seq);
+-- The run's records no outcome holds yet: what is left to render. ``ok = 1``, not a truth test, so that
+-- SQLite, which folds the view into each query, reads ranges of the shape index (checked_by_shape).
+CREATE VIEW pending AS SELECT * FROM checked c WHERE ok = 1 AND in_run = 1
+    AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq);
 CREATE TABLE placed (seq INTEGER PRIMARY KEY, print_sequence INTEGER NOT NULL, first_page INTEGER, last_page INTEGER);
 """
 
@@ -194,8 +196,7 @@ class RunIndex:
             last = batch[-1][0]
 
     def to_render(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM checked c WHERE ok AND in_run AND NOT EXISTS "
-                                   "(SELECT 1 FROM outcomes o WHERE o.seq = c.seq)").fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
 
     def chunks_to_render(self, size: int, order: Iterable[Shape] = ()) -> Iterator[list[tuple[int, Record]]]:
         """The records no outcome holds yet, ``size`` at a time, shape by shape and in input order within a shape:
@@ -227,9 +228,7 @@ class RunIndex:
 
     def shape_counts(self) -> dict[Shape, int]:
         """How many records of each shape no outcome holds yet."""
-        return {(r, s, p): n for r, s, p, n in self.db.execute(
-            "SELECT r, s, p, COUNT(*) FROM checked c WHERE ok = 1 AND in_run = 1 "
-            "AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.seq = c.seq) GROUP BY r, s, p")}
+        return {(r, s, p): n for r, s, p, n in self.db.execute("SELECT r, s, p, COUNT(*) FROM pending GROUP BY r, s, p")}
 
     # -- outcomes ------------------------------------------------------------------------------
     def add_outcomes(self, entries: Iterable[tuple[dict[str, Any], tuple[int, int] | None]]) -> None:
