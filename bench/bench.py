@@ -105,6 +105,8 @@ def measure_project(csv: Path, out: Path, workers: int, chunk: int) -> dict[str,
         "peak_rss_workers_mb": summary["peak_rss_workers_mb"],
         "workers": summary["workers"],
         "reused_layouts": summary.get("reused_layouts", 0),
+        # Why this machine measured something else than the product (every piece laid out in full, say).
+        "notes": summary.get("notes", []),
         "print_file_bytes": print_size,
         "bytes_per_piece": round(print_size / max(pieces, 1)),
         "pages": summary["pages"],
@@ -490,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_row(f"baseline ({style})", report[f"baseline_{style}"]))
         print(_row("reportlab canvas", reportlab))
         print(f"project: {project['reused_layouts']} of {project['pieces']} pieces written into a layout kept from an earlier piece")
+        for note in project["notes"]:
+            print(f"project: note: {note}")
         if args.rounds > 1:
             print(f"{args.rounds} rounds, each method in turn; each row is the run with the median pieces/s, each ratio the median "
                   "of the rounds' ratios (in brackets, every round's)")
