@@ -111,16 +111,16 @@ class _Page:
             units.append((raw, deflated_blocks(raw)))
         return cls(number, extra, units)
 
-    def stream(self, fields: list[list[bytes]]) -> bytes:
-        """The page's content stream object with these operators in its cuts, as pydyf would write it."""
+    def stream(self, fields: list[tuple[bytes, bytes] | None]) -> bytes:
+        """The page's content stream object with these fields in its cuts (``_unit``: their operators and
+        those compressed; None: nothing drawn), as pydyf would write it."""
         blocks, checksum = [ZLIB_HEADER], 1
         for unit in self.parts:
             if isinstance(unit, int):
-                ops = fields[unit]
-                if not ops:
+                field = fields[unit]
+                if field is None:
                     continue
-                raw = b"\n".join(ops) + b"\n"
-                block = deflated_blocks(raw)
+                raw, block = field
             else:
                 raw, block = unit
             checksum = zlib.adler32(raw, checksum)
@@ -132,6 +132,14 @@ class _Page:
 
 
 _SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
+
+
+def _unit(ops: list[bytes]) -> tuple[bytes, bytes] | None:
+    """A field's operators as a cut of ``_Page.stream`` takes them: joined as pydyf joins them, and compressed."""
+    if not ops:
+        return None
+    raw = b"\n".join(ops) + b"\n"
+    return raw, deflated_blocks(raw)
 
 
 class Drawn:
@@ -149,23 +157,30 @@ class Drawn:
         self.color_profiles = color_profiles
         self.output_intent = output_intent
         self.states = set(resources["ExtGState"])
-        self.seen: dict[tuple[int, str, float, float], list[bytes] | None] = {}  # a field's words and place -> its operators
+        # A field's words and place -> its operators and their deflate blocks (``_unit``), or None when not plain.
+        self.seen: dict[tuple[int, str, float, float], tuple[tuple[bytes, bytes] | None] | None] = {}
         self.plain = _Plain(fonts, page_rectangle, color_profiles, output_intent)
         self.written = 0
 
     def fragment(self) -> Fragment | None:
         """The pages with the field boxes' current words drawn in place; None when they cannot share the drawing's fonts."""
-        drawn: dict[int, list[bytes]] = {}
+        drawn: dict[int, tuple[bytes, bytes] | None] = {}
         for slot in self.layout.slots:
             box = slot.box
-            # Many fields print the same words in many pieces (a date, a blank line, a city): drawn once each.
+            # Many fields print the same words in many pieces (a date, a blank line, a city): drawn and
+            # compressed once each (half a piece's fields on the bench's roll). The blocks end with a full
+            # flush, so they are the bytes compressing them again would give.
             key = (id(box), box.text, box.position_x, box.position_y)
-            ops = self.seen[key] if key in self.seen else self._draw(box, self.cuts[id(box)])
+            if key in self.seen:
+                found = self.seen[key]
+            else:
+                ops = self._draw(box, self.cuts[id(box)])
+                found = None if ops is None else (_unit(ops),)
             if len(self.seen) < _SEEN:
-                self.seen[key] = ops
-            if ops is None:
+                self.seen[key] = found
+            if found is None:
                 return None
-            drawn[id(box)] = ops
+            drawn[id(box)] = found[0]
         fields = [drawn[key] for key in self.cuts]
         bodies = dict(self.objects.objects)
         for page in self.pages:
