@@ -111,18 +111,12 @@ class _Page:
             units.append((raw, deflated_blocks(raw)))
         return cls(number, extra, units)
 
-    def stream(self, fields: list[tuple[bytes, bytes] | None]) -> bytes:
+    def stream(self, fields: list[tuple[bytes, bytes]]) -> bytes:
         """The page's content stream object with these fields in its cuts (``_unit``: their operators and
-        those compressed; None: nothing drawn), as pydyf would write it."""
+        those compressed), as pydyf would write it."""
         blocks, checksum = [ZLIB_HEADER], 1
         for unit in self.parts:
-            if isinstance(unit, int):
-                field = fields[unit]
-                if field is None:
-                    continue
-                raw, block = field
-            else:
-                raw, block = unit
+            raw, block = fields[unit] if isinstance(unit, int) else unit
             checksum = zlib.adler32(raw, checksum)
             blocks.append(block)
         blocks += [FINAL_BLOCK, checksum.to_bytes(4, "big")]
@@ -134,10 +128,11 @@ class _Page:
 _SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
 
 
-def _unit(ops: list[bytes]) -> tuple[bytes, bytes] | None:
-    """A field's operators as a cut of ``_Page.stream`` takes them: joined as pydyf joins them, and compressed."""
+def _unit(ops: list[bytes]) -> tuple[bytes, bytes]:
+    """A field's operators as a cut of ``_Page.stream`` takes them: joined as pydyf joins them, and compressed
+    (nothing drawn adds nothing, to the stream or to its checksum)."""
     if not ops:
-        return None
+        return b"", b""
     raw = b"\n".join(ops) + b"\n"
     return raw, deflated_blocks(raw)
 
@@ -158,13 +153,13 @@ class Drawn:
         self.output_intent = output_intent
         self.states = set(resources["ExtGState"])
         # A field's words and place -> its operators and their deflate blocks (``_unit``), or None when not plain.
-        self.seen: dict[tuple[int, str, float, float], tuple[tuple[bytes, bytes] | None] | None] = {}
+        self.seen: dict[tuple[int, str, float, float], tuple[bytes, bytes] | None] = {}
         self.plain = _Plain(fonts, page_rectangle, color_profiles, output_intent)
         self.written = 0
 
     def fragment(self) -> Fragment | None:
         """The pages with the field boxes' current words drawn in place; None when they cannot share the drawing's fonts."""
-        drawn: dict[int, tuple[bytes, bytes] | None] = {}
+        drawn: dict[int, tuple[bytes, bytes]] = {}
         for slot in self.layout.slots:
             box = slot.box
             # Many fields print the same words in many pieces (a date, a blank line, a city): drawn and
@@ -172,15 +167,15 @@ class Drawn:
             # flush, so they are the bytes compressing them again would give.
             key = (id(box), box.text, box.position_x, box.position_y)
             if key in self.seen:
-                found = self.seen[key]
+                unit = self.seen[key]
             else:
                 ops = self._draw(box, self.cuts[id(box)])
-                found = None if ops is None else (_unit(ops),)
+                unit = None if ops is None else _unit(ops)
             if len(self.seen) < _SEEN:
-                self.seen[key] = found
-            if found is None:
+                self.seen[key] = unit
+            if unit is None:
                 return None
-            drawn[id(box)] = found[0]
+            drawn[id(box)] = unit
         fields = [drawn[key] for key in self.cuts]
         bodies = dict(self.objects.objects)
         for page in self.pages:
