@@ -125,7 +125,7 @@ class _Page:
         return b"\n".join((extra.data, b"stream", data, b"endstream"))
 
 
-_SEEN = 4096  # fields' operators kept per drawing: memory stays flat however long the mailing
+_SEEN = 4096  # fields kept per drawing (operators and deflate blocks): memory stays flat however long the mailing
 
 
 def _unit(ops: list[bytes]) -> tuple[bytes, bytes]:
