@@ -171,8 +171,8 @@ class Drawn:
             else:
                 ops = self._draw(box, self.cuts[id(box)])
                 unit = None if ops is None else _unit(ops)
-            if len(self.seen) < _SEEN:
-                self.seen[key] = unit
+                if len(self.seen) < _SEEN:
+                    self.seen[key] = unit
             if unit is None:
                 return None
             drawn[id(box)] = unit
