@@ -351,11 +351,11 @@ def _reuse_note(options: Options, tools: dict[str, str]) -> list[str]:
     why = fingerprint.reuse_refused(tools)
     if why is None or not options.reuse_layouts or options.executor != "local" or standards.full_layout(options.pdf_variant):
         return []
-    if tools.get("harfbuzz-subset") != "present":
-        return [f"every piece was laid out in full and its fonts subset by fontTools, about 30 times slower than with "
-                f"layout reuse: {why} (apt-get install -y libharfbuzz-subset0; README: Fonts without HarfBuzz-subset)"]
-    return [f"every piece was laid out in full, about 10 times slower than with layout reuse: {why} "
-            "(README: Fonts without HarfBuzz-subset)"]
+    subsetting = tools.get("harfbuzz-subset") != "present"
+    how, times, mend = ((" and its fonts subset by fontTools", 30, "apt-get install -y libharfbuzz-subset0; ") if subsetting
+                        else ("", 10, ""))
+    return [f"every piece was laid out in full{how}, about {times} times slower than with layout reuse: {why} "
+            f"({mend}README: Fonts without HarfBuzz-subset)"]
 
 
 @dataclass(frozen=True)
