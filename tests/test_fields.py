@@ -202,6 +202,27 @@ def test_words_shaped_once_are_placed_and_drawn_as_split_first_line_places_and_d
 
 
 @needs_shaping
+def test_words_shaped_in_layouts_copied_per_style_are_placed_and_drawn_as_split_first_line_does() -> None:
+    from notices import fields
+
+    body = ('<p><span class="field">Alice Smith</span></p>'
+            '<p style="font-weight: bold; font-size: 14px"><span class="field">Bob Jones</span></p>'
+            '<p lang="es" style="font-variant-numeric: tabular-nums"><span class="field">Carol King</span></p>'
+            '<p><span class="field">Dan Ray</span></p>')
+    layout = vet(_document(body), ["Alice Smith", "Bob Jones", "Carol King", "Dan Ray"])
+    assert layout is not None
+    fields._SET_UP.clear()
+    for words in ("Dora Lee-Ortiz", "$1,234.56", "Ünïcödé — fine"):
+        for slot in layout.slots:
+            shared, alone = layout._place(slot, words), layout._place(_slow(slot), words)
+            assert shared is not None and alone is not None and isinstance(shared[1], fields._Shaped)
+            assert shared[0] == alone[0] and shared[2:] == alone[2:]
+            assert _operators(slot.box, shared) == _operators(slot.box, alone)
+    # One layout set up per style, copied for every value: the first and last fields share theirs.
+    assert len(fields._SET_UP) == len({slot.shape for slot in layout.slots}) == 3
+
+
+@needs_shaping
 def test_the_same_words_in_the_same_style_are_shaped_once_for_every_slot_and_layout() -> None:
     kept = Layouts()
     body = '<p><span class="field">Alice Smith</span></p><p style="text-align: right"><span class="field">Bob Jones</span></p>'
@@ -230,7 +251,7 @@ def test_words_that_nearly_fill_their_line_are_placed_by_split_first_line() -> N
 
     probe = _two_fields()
     words = "Alice Smith"
-    width = fields._Shaped(probe.slots[0].box.style, words).width
+    width = fields._Shaped(probe.slots[0].box.style, words, probe.slots[0].shape).width
     layout = vet(_document(f'<p style="width: {width + 0.5}px"><span class="field">{words}</span></p>'), [words])
     assert layout is not None
     slot = layout.slots[0]
