@@ -28,6 +28,7 @@ from .pdfwriter import Fragment, PdfStreamWriter, overlay
 from .postal import imb, omr, production
 
 Item = tuple[int, Record]
+_Written = tuple[int, Record, Fragment, int]  # a piece's statement as written, and its page count
 INSERT_PAGES = 2
 """The page count an insert is first composed for (the § 14-812(b) insert's): a wrong guess costs a layout, never a byte."""
 
@@ -113,6 +114,7 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
     """
     assert job.layouts is not None
     rest = []
+    written: list[_Written] = []
     for seq in seqs:
         record = records[seq]
         pages = job.guess_pages(shape(record))
@@ -131,7 +133,9 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
             rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
         job.layouts.reused += 1
-        results[seq] = dataclasses.replace(_finish_piece(job, seq, record, statement, layout.pages), reused=True)
+        written.append((seq, record, statement, layout.pages))
+    for seq, result in _finish_pieces(job, written).items():
+        results[seq] = dataclasses.replace(result, reused=True)
     return rest
 
 
@@ -189,6 +193,7 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
         document = job.renderer.layout(job.composer.document(job.statement, [drafts[s].html for s in todo], title=title))
         ranges = _page_ranges(document, todo)
         wrong = []
+        written: list[_Written] = []
         for seq in todo:
             first, end = ranges[seq]
             job.page_counts[shape(records[seq])] = end - first
@@ -200,7 +205,8 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
                 statement = _keep(job, drafts[seq].html, document)
             if statement is None:
                 statement = job.renderer.fragment(document, document.pages[first:end])
-            out[seq] = _finish_piece(job, seq, records[seq], statement, end - first)
+            written.append((seq, records[seq], statement, end - first))
+        out.update(_finish_pieces(job, written))
         if not wrong:
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past their guess.
@@ -266,8 +272,37 @@ def with_barcode(job: Job, seq: int, record: Record, statement: Fragment,
     return statement, found
 
 
-def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> PieceResult:
-    """Join the statement with the inserts into the piece file, and check that file as `notices check` would."""
+@dataclass(frozen=True)
+class _Joined:
+    """A piece file joined from its statement and the inserts, before it is checked."""
+
+    seq: int
+    record: Record
+    pdf: bytes
+    statement: Fragment  # with its barcode and marks: the print file copies it
+    statement_pages: int
+    pages: int
+    shared: list[bytes | None]  # the blank page and the inserts the piece carries after its statement
+    barcode: imb.Barcode | None
+
+
+def _finish_pieces(job: Job, written: Sequence[_Written]) -> dict[int, PieceResult]:
+    """Join each statement with the inserts into its piece file, and check that file as `notices check` would.
+
+    Stage by stage over the chunk (join them all, read all their statement pages, then check each), not piece
+    by piece: PDFium's reading and the check's Python each keep their code and tables warm from one piece to the
+    next, 0.9 of the worker's CPU on the bench's roll. No piece depends on another's stage.
+    """
+    joined = [_join(job, *piece) for piece in written]
+    # What each page shows: the statement's pages read from the finished piece; the blank page and the
+    # inserts, the same in every piece, read once per process.
+    facts = [read_pages(piece.pdf, first=piece.statement_pages) if isinstance(piece, _Joined) else [] for piece in joined]
+    return {piece.seq: _checked(job, piece, read) if isinstance(piece, _Joined) else piece
+            for piece, read in zip(joined, facts, strict=True)}
+
+
+def _join(job: Job, seq: int, record: Record, statement: Fragment, statement_pages: int) -> _Joined | PieceResult:
+    """The piece file of a statement and the inserts; a PieceResult when it has more pages than the profile allows."""
     statement, code = with_barcode(job, seq, record, statement, statement_pages)
     out = io.BytesIO()
     title = f"{job.plan.mailing.title}: {job.collector.name}, account {record.account_id}"
@@ -278,19 +313,22 @@ def _finish_piece(job: Job, seq: int, record: Record, statement: Fragment, state
     if cap is not None and pages > cap:
         return PieceResult(seq, record.account_id, None, statement_pages, 0,
                            f"the piece has {pages} pages; the collector's profile allows {cap} (print.max_pages)")
-    piece = out.getvalue()
-    # What each page shows: the statement's pages read from the finished piece; the blank page and the
-    # inserts, the same in every piece, read once per process.
-    facts: list[PageFacts] = read_pages(piece, first=statement_pages)
-    for pdf in shared:
+    return _Joined(seq, record, out.getvalue(), statement, statement_pages, pages, shared, code)
+
+
+def _checked(job: Job, piece: _Joined, facts: list[PageFacts]) -> PieceResult:
+    """The piece checked from its statement pages' facts and the inserts': settled, or failed with the check's findings."""
+    for pdf in piece.shared:
         facts += shared_pages(blank_pdf() if pdf is None else pdf)
+    record = piece.record
     target = Target(job.collector, job.plan, tuple(must_show(job, record)), record.first_advertisement_date)
-    report = check_pdf(piece, target, pages=facts)
+    report = check_pdf(piece.pdf, target, pages=facts)
     if not report.ok:
         named = "; ".join(f"{f.block}: {f.message}" for f in report.errors[:3])
-        return PieceResult(seq, record.account_id, None, statement_pages, 0, f"piece fails the statute check: {named}",
-                           [f.to_dict() for f in report.errors], failed_pdf=piece)
-    return PieceResult(seq, record.account_id, piece, statement_pages, pages, print_part=statement, barcode=code)
+        return PieceResult(piece.seq, record.account_id, None, piece.statement_pages, 0, f"piece fails the statute check: {named}",
+                           [f.to_dict() for f in report.errors], failed_pdf=piece.pdf)
+    return PieceResult(piece.seq, record.account_id, piece.pdf, piece.statement_pages, piece.pages, print_part=piece.statement,
+                       barcode=piece.barcode)
 
 
 def render_inserts(job: Job) -> list[tuple[str, bytes]]:

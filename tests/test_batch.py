@@ -149,10 +149,11 @@ def test_a_run_whose_first_pieces_all_fail_the_check_stops(roll: Path, tmp_path:
     from notices import piece
     from notices.piece import PieceResult
 
-    def failing(job: Any, seq: int, record: Any, pdf: bytes, pages: int) -> PieceResult:
-        return PieceResult(seq, record.account_id, None, pages, 0, "piece fails the statute check: tp-14-812-a-2-body: missing")
+    def failing(job: Any, joined: Any, facts: Any) -> PieceResult:
+        return PieceResult(joined.seq, joined.record.account_id, None, joined.statement_pages, 0,
+                           "piece fails the statute check: tp-14-812-a-2-body: missing")
 
-    monkeypatch.setattr(piece, "_finish_piece", failing)
+    monkeypatch.setattr(piece, "_checked", failing)
     result = runner.invoke(app, ["render", str(roll), "-c", "baltimore-city", "-d", "2027-02-01", "-o", str(tmp_path / "out"),
                                  "--workers", "1", "--chunk", "1", "--no-progress"])
     assert result.exit_code == 3, result.output

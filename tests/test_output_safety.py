@@ -180,17 +180,17 @@ class TestExitCodes:
 class TestResume:
     def test_resume_retries_quarantined_pieces(self, roll: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A piece quarantined in the first run is rendered again by --resume, once the cause is gone."""
-        real = piece._finish_piece
+        real = piece._checked
 
-        def fail_second(job: Any, seq: int, record: Any, statement: Any, pages: int) -> piece.PieceResult:
-            if seq == 2:
-                return piece.PieceResult(seq, record.account_id, None, pages, 0, "a passing fault")
-            return real(job, seq, record, statement, pages)
+        def fail_second(job: Any, joined: Any, facts: Any) -> piece.PieceResult:
+            if joined.seq == 2:
+                return piece.PieceResult(joined.seq, joined.record.account_id, None, joined.statement_pages, 0, "a passing fault")
+            return real(job, joined, facts)
 
         options = Options(roll, tmp_path / "out", "baltimore-city", "final-notice", CITY_DATE, workers=1)
-        monkeypatch.setattr(piece, "_finish_piece", fail_second)
+        monkeypatch.setattr(piece, "_checked", fail_second)
         assert run(options).quarantined == 1
-        monkeypatch.setattr(piece, "_finish_piece", real)
+        monkeypatch.setattr(piece, "_checked", real)
         summary = run(dataclasses.replace(options, resume=True))
         assert (summary.rendered, summary.quarantined, summary.resumed_pieces) == (3, 0, 2)
 
