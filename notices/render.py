@@ -33,7 +33,7 @@ from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from . import scratch, standards
+from . import cmaps, scratch, standards
 from .errors import FetchDenied, RenderError
 from .pdfwriter import Fragment, reachable
 from .resources import fonts_dir, templates_dir
@@ -328,6 +328,11 @@ def _exact_font_init(font: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def _vector_font_written(font_dictionary: Any, pdf: Any, font: Any, widths: Any, *args: Any, **kwargs: Any) -> Any:
+    # Its ToUnicode map, just written, in ranges (cmaps.py): the same map, which every reader of the file parses faster.
+    to_unicode = pdf.objects[int(font_dictionary["ToUnicode"].split()[0])]
+    lines = cmaps.ranged(to_unicode.stream)
+    if lines is not None:
+        to_unicode.stream = lines
     return _plain_vector_font(font_dictionary, pdf, font, dict(widths), *args, **kwargs)
 
 
