@@ -291,7 +291,7 @@ def _finish_pieces(job: Job, written: Sequence[_Written]) -> dict[int, PieceResu
 
     Stage by stage over the chunk (join them all, read all their statement pages, then check each), not piece
     by piece: PDFium's reading and the check's Python each keep their code and tables warm from one piece to the
-    next, 0.9 of the worker's CPU on the bench's roll. No piece depends on another's stage.
+    next (a worker's CPU 4.56 ms a piece instead of 5.04 on the bench's roll). No piece depends on another's stage.
     """
     joined = [_join(job, *piece) for piece in written]
     # What each page shows: the statement's pages read from the finished piece; the blank page and the
