@@ -7,13 +7,20 @@ that skeleton by swapping its words into the field boxes and writing the pages a
 statement costs WeasyPrint about 40 ms; swapping its fields costs about 2.
 
 The swap must give the bytes a full layout would give. It does when a field's width cannot move
-anything else, so each field box is vetted once per skeleton (``_vet``): alone on its line, inside
+anything else, so each field box is vetted once per skeleton (``vet``): alone on its line, inside
 boxes whose width does not follow their content (no auto-width float, inline-block, absolute box,
 margin box, auto-layout table, flex or grid), left-, right- or centre-aligned, its words not copied
 into generated text; and each value once per piece (``Layout.write``): plain spaces, one line in
 the room the box has. The new box is made with the same WeasyPrint calls and arithmetic its inline
 layout uses (``split_first_line``, then the text-align offset), so the two paths are byte-identical;
 ``tests/test_fields.py`` holds them to it. Anything else is laid out in full, as before.
+
+Words that take two lines (an owner line of two long names) move everything below them, so no
+one-line layout can take them; but pieces whose field wraps alike lay out alike. The first such
+piece of a skeleton is kept apart (``Layouts.wrapped``), its field's two boxes as one slot
+(``_Slot.then``), and later pieces whose words take two lines there are broken and placed as
+WeasyPrint's inline layout breaks and places them (``Layout._place_wrapped``); the kept piece's own
+words must come out as its full layout laid them out, or it is not kept.
 
 Like ``render``, this module uses WeasyPrint, here its layout internals. Those change without notice
 between releases, so reuse is on only with the exact versions it was proven with
@@ -58,6 +65,8 @@ _PLAIN = re.compile(r"\S+(?: \S+)*|\xa0")  # words with single spaces, or the bl
 _SHAPES = 4096  # words shaped once and kept, per process, for every slot and shape that prints them in the same style
 _STYLES = 64  # Pango layouts kept per process to copy a field's from, one per style that shapes words (``_Shaped.setup``)
 _SLACK = TO_UNITS  # Pango units (one point) a shaped line must leave free to be known to fit without breaking
+_WRAPS = object()  # what ``Layout._place`` answers for words that take more than their line
+_Change = tuple[str, Any, float, float]  # a text box's new text, Pango layout, width and x
 
 
 class _Context:
@@ -79,6 +88,8 @@ class _Slot:
     align: str  # "start", "end" or "center"
     metrics: tuple[float, float]  # height and baseline a one-line text in this style has
     shape: tuple[Any, ...] | None = None  # what of its style shapes its words (``_shape_key``); None: never shaped ahead
+    then: _Slot | None = None  # the box of the field's second line, when its words wrap in this layout (``_place_wrapped``)
+    follows: bool = False  # this is such a second line: placed with the first
 
 
 class Layout:
@@ -90,8 +101,12 @@ class Layout:
         self.fields = fields
         self.shapes: dict[Any, _Shaped] = {} if shapes is None else shapes  # (slot.shape, words) -> their shaping, shared
         self.context = _Context()
-        self.placed: dict[tuple[int, str], tuple[str, Any, float, float] | None] = {}  # (slot, words) -> _place's answer
+        # (field, words) -> what _place makes of them: the change of the field's box (or its two lines'), None, or _WRAPS
+        self.placed: dict[tuple[int, str], tuple[_Change, ...] | object | None] = {}
         self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
+        self.wrapped = any(slot.then is not None for slot in slots)  # a field of the kept piece takes two lines
+        self.wraps = False  # the last ``write`` failed only because words wrap that this layout holds on one line
+        self.key = ""  # its skeleton (``Layouts.keep``)
 
     @property
     def pages(self) -> int:
@@ -99,22 +114,32 @@ class Layout:
 
     def write(self, values: Sequence[str], write: Callable[[Any], T]) -> T | None:
         """What ``write(document)`` makes of the piece with these field values; None when a value does not fit."""
+        self.wraps = False
         if len(values) != self.fields:
             return None
-        changes = []
+        changes: list[tuple[Any, _Change]] = []
+        wraps = False
         for slot in self.slots:
+            if slot.follows:
+                continue  # placed with its first line
             # Many fields print the same words in many pieces (a tax year, a city, a blank line): placed once each.
             # A Pango layout is only read when drawn (WeasyPrint reactivates it each time), so one serves them all.
             key = (slot.index, values[slot.index])
-            change = self.placed[key] if key in self.placed else self._place(slot, values[slot.index])
+            change = self.placed[key] if key in self.placed else self._changes(slot, values[slot.index])
             if len(self.placed) < _PLACED:
                 self.placed[key] = change
+            if change is _WRAPS:
+                wraps = True  # the piece may still fit a layout whose field takes two lines: tell the caller
+                continue
             if change is None:
                 return None
-            changes.append((slot, change))
+            assert isinstance(change, tuple)
+            changes.extend(zip((slot.box,) if slot.then is None else (slot.box, slot.then.box), change, strict=True))
+        if wraps:
+            self.wraps = True
+            return None
         originals = []
-        for slot, change in changes:
-            box = slot.box
+        for box, change in changes:
             originals.append((box, (box.text, box.pango_layout, box.width, box.position_x)))
             box.text, box.pango_layout, box.width, box.position_x = change
         try:
@@ -123,42 +148,73 @@ class Layout:
             for box, original in originals:
                 box.text, box.pango_layout, box.width, box.position_x = original
 
-    def _place(self, slot: _Slot, text: str) -> tuple[str, Any, float, float] | None:
-        """The text box's new (text, Pango layout, width, x), computed as WeasyPrint's inline layout computes them."""
+    def _changes(self, slot: _Slot, text: str) -> tuple[_Change, ...] | object | None:
+        if slot.then is not None:
+            return self._place_wrapped(slot, text)
+        change = self._place(slot, text)
+        return change if change is None or change is _WRAPS else (change,)
+
+    def _place(self, slot: _Slot, text: str) -> _Change | object | None:
+        """The text box's new (text, Pango layout, width, x), computed as WeasyPrint's inline layout computes them;
+        ``_WRAPS`` when the words take more than the line."""
         if not _PLAIN.fullmatch(text):
             return None  # collapsible or leading spaces, or an empty value: let the full layout decide
-        box, block, line = slot.box, slot.block, slot.line
-        # get_next_linebox / avoid_collisions, for a line with no floats beside it:
-        left = block.content_box_x() + line.margin_left
-        right = block.content_box_x() + block.width - line.margin_right
-        available = right - left
-        start = left - line.margin_left
+        box = slot.box
+        start, x, available = _room(slot)
         max_x = start + available
-        x = start + line.text_indent
         shaped = self._shaped(slot, text, max_x - x)
         if shaped is not None:
             layout, width, height, baseline = shaped.placed(max_x - x), shaped.width, shaped.height, shaped.baseline
         else:
             layout, _length, resume, width, height, baseline = split_first_line(
                 text, box.style, self.context, max_x - x, box.justification_spacing, is_line_start=True)
-            if resume is not None or layout.text != text:
-                return None  # it would wrap: a full layout must place it
+            if resume is not None:
+                return _WRAPS  # a full layout would break it, or a layout whose field takes two lines can place it
+            if layout.text != text:
+                return None
         if (height, baseline) != slot.metrics:
             return None  # it would shape differently: a full layout must place it
-        # split_inline_box: each box's width runs from its content start to its last child's margin edge.
-        inner = width
-        for _ in slot.inlines:
-            inner = x + inner - x
-        line_width = x + inner - start
-        if line_width > available:
-            return None  # overflow: text-align would not apply, keep it simple and lay it out
-        if slot.align == "start" or line_width >= available:
-            offset = 0.0
-        elif slot.align == "center":
-            offset = (available - line_width) / 2
-        else:
-            offset = available - line_width
-        return text, layout, width, x + offset
+        at = _aligned(slot, start, x, available, width)
+        return None if at is None else (text, layout, width, at)
+
+    def _place_wrapped(self, slot: _Slot, text: str) -> tuple[_Change, _Change] | None:
+        """A field's two lines, broken and placed as WeasyPrint's inline layout breaks and places them; None unless
+        the words take exactly two lines.
+
+        The steps of ``get_next_linebox`` for a line holding one text box: ``split_inline_box`` widens
+        the line's limit by a billionth once for the line and once per inline box, ``split_text_box``
+        breaks the words with ``split_first_line`` (which drops the spaces that end the first line);
+        the second line starts after them (``skip_first_whitespace``) and must hold the rest.
+        """
+        assert slot.then is not None
+        if not _PLAIN.fullmatch(text) or "\xad" in text:
+            return None  # a soft hyphen could be hyphenated: a full layout decides
+        first = self._line(slot, text)
+        if first is None or first[0] is None:
+            return None  # one line holds it: the one-line layout takes it
+        resume, line = first
+        rest = text.encode()[resume:]
+        if line[0] != text.encode()[:resume].decode().rstrip(" "):
+            return None  # broken otherwise than at a space
+        second = self._line(slot.then, rest.lstrip(b" ").decode())
+        if second is None or second[0] is not None:
+            return None  # a third line
+        return line, second[1]
+
+    def _line(self, slot: _Slot, text: str) -> tuple[int | None, _Change] | None:
+        """Where the words break after the slot's line (None: they fit) and the line's box change; None if it overflows."""
+        start, x, available = _room(slot)
+        max_x = start + available
+        for _ in range(1 + len(slot.inlines)):
+            max_x *= 1 + 1e-9  # as split_inline_box does, for the line and each inline box in it
+        if not text:
+            return None
+        layout, length, resume, width, height, baseline = split_first_line(
+            text, slot.box.style, self.context, max_x - x, slot.box.justification_spacing, is_line_start=True)
+        if length <= 0 or (height, baseline) != slot.metrics:
+            return None
+        at = _aligned(slot, start, x, available, width)
+        return None if at is None else (resume, (layout.text, layout, width, at))
 
     def _shaped(self, slot: _Slot, text: str, max_width: float) -> _Shaped | None:
         """The words shaped as they will be drawn, when that shaping is known to be what ``split_first_line`` would give.
@@ -185,6 +241,32 @@ class Layout:
         return shaped
 
 
+def _room(slot: _Slot) -> tuple[float, float, float]:
+    """Where the slot's line starts, where its words start, and its width: get_next_linebox and avoid_collisions,
+    for a line with no floats beside it."""
+    block, line = slot.block, slot.line
+    left = block.content_box_x() + line.margin_left
+    right = block.content_box_x() + block.width - line.margin_right
+    start = left - line.margin_left
+    return start, start + line.text_indent, right - left
+
+
+def _aligned(slot: _Slot, start: float, x: float, available: float, width: float) -> float | None:
+    """The x of words this wide on the slot's line, offset as text_align offsets them; None if they overflow it."""
+    # split_inline_box: each box's width runs from its content start to its last child's margin edge.
+    inner = width
+    for _ in slot.inlines:
+        inner = x + inner - x
+    line_width = x + inner - start
+    if line_width > available:
+        return None  # overflow: text-align would not apply, keep it simple and lay it out
+    if slot.align == "start" or line_width >= available:
+        return x
+    if slot.align == "center":
+        return x + (available - line_width) / 2
+    return x + (available - line_width)
+
+
 class Layouts:
     """The last laid-out piece of each skeleton, per process (least recently used dropped first; pieces come shape by shape)."""
 
@@ -192,6 +274,7 @@ class Layouts:
         self.size = size
         self.draw_once = draw_once  # draw each kept layout once and only the fields per piece (``drawn``)
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
+        self._wrapped: OrderedDict[str, Layout] = OrderedDict()  # per skeleton, a layout whose field takes two lines
         self.shapes: dict[Any, _Shaped] = {}  # field words shaped once for every kept layout (``Layout._shaped``)
         self.reused = 0
         self.drawn = 0  # pieces whose pages were the kept drawing with their fields drawn in
@@ -203,23 +286,46 @@ class Layouts:
         self._kept.move_to_end(key)
         return self._kept[key]
 
-    def keep(self, key: str, document: Any, values: Sequence[str]) -> Layout | None:
+    def wrapped(self, key: str) -> Layout | None:
+        """The layout kept for this skeleton's pieces whose words wrap (``keep``), if any."""
+        if key not in self._wrapped:
+            return None
+        self._wrapped.move_to_end(key)
+        return self._wrapped[key]
+
+    def keep(self, key: str, document: Any, values: Sequence[str], also: str = "") -> Layout | None:
         """Vet a fully laid-out piece's fields and keep it for the next pieces of its skeleton.
 
-        A piece whose own words fail the vetting (one wraps, or shows in generated text) says nothing
-        of the skeleton: nothing is kept and the next piece is tried. So whether a piece is written
-        into a kept layout depends on its own words only, never on which piece of its shape came
-        first (with ``drawn`` the two paths differ in their font bytes, and a piece's bytes must not
-        depend on the worker or chunk it landed in).
+        A piece whose own words fail the vetting (one takes three lines, or shows in generated text)
+        says nothing of the skeleton: nothing is kept and the next piece is tried. So whether a piece
+        is written into a kept layout depends on its own words only, never on which piece of its
+        shape came first (with ``drawn`` the two paths differ in their font bytes, and a piece's
+        bytes must not depend on the worker or chunk it landed in).
+
+        A piece one of whose fields takes two lines is kept apart, for the skeleton's pieces whose
+        words wrap alike: under its skeleton and under ``also``, the skeleton its piece was first
+        composed with (a wrapped owner line can take the statement onto another page, and with it
+        its page count, which the skeleton holds).
         """
         try:
             layout = vet(document, values, self.shapes)
         except Misfit:
             return None
-        self._kept[key] = layout
-        if len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        if layout is not None:
+            layout.key = key
+        if layout is not None and layout.wrapped:
+            for name in dict.fromkeys((key, also or key)):
+                _bounded(self._wrapped, name, layout, self.size)
+        else:
+            _bounded(self._kept, key, layout, self.size)
         return layout
+
+
+def _bounded(kept: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+    kept[key] = value
+    kept.move_to_end(key)
+    if len(kept) > size:
+        kept.popitem(last=False)
 
 
 class Misfit(Exception):
@@ -238,6 +344,7 @@ def vet(document: Any, values: Sequence[str], shapes: dict[Any, _Shaped] | None 
     if len(index) != len(values):
         return None
     slots: list[_Slot] = []
+    parts: dict[int, _Slot] = {}  # the first line of each field whose words wrap
     context = _Context()
     for page in document.pages:
         walked = list(_walk(page._page_box, []))
@@ -251,11 +358,46 @@ def vet(document: Any, values: Sequence[str], shapes: dict[Any, _Shaped] | None 
                 if _generated(box, ancestors) and any(len(v) >= 3 and v in box.text for v in values):
                     raise Misfit  # a field's words copied into generated text (string-set, content()) would go stale
                 continue
-            slot = _slot(box, ancestors, k, values[k], context)
+            whole = box.text == values[k]  # else a line of words that wrap (or collapsed)
+            slot = _slot(box, ancestors, k, context)
             if slot is None:
+                if not whole:
+                    raise Misfit  # how this piece's words broke, not the skeleton's boxes
                 return None
+            if not whole:
+                first = parts.setdefault(k, slot)
+                if first is not slot:
+                    if first.then is not None:
+                        raise Misfit  # a third line
+                    first.then, slot.follows = slot, True
             slots.append(slot)
-    return Layout(document, slots, len(values), shapes)
+    placed = {slot.index for slot in slots}
+    if any(k not in placed and not value.strip(_COLLAPSIBLE) for k, value in enumerate(values)):
+        raise Misfit  # an empty field has no box to take another piece's words
+    for slot in parts.values():
+        if slot.then is None:
+            raise Misfit  # its words were collapsed
+        style, align = slot.box.style, _alignment(slot.line, last=False)
+        if align is None or style["overflow_wrap"] != "normal" or style["word_break"] != "normal" or style["hyphens"] == "auto":
+            raise Misfit  # justified, or words that may break inside them: not placed here
+        slot.align = align
+    layout = Layout(document, slots, len(values), shapes)
+    if not all(_placed_as_laid_out(layout, slot, values[slot.index]) for slot in parts.values()):
+        raise Misfit
+    return layout
+
+
+def _placed_as_laid_out(layout: Layout, slot: _Slot, value: str) -> bool:
+    """Whether placing the piece's own words in its two lines gives the boxes its full layout gave them."""
+    assert slot.then is not None
+    lines = layout._place_wrapped(slot, value)
+    if lines is None:
+        return False
+    return all((change[0], change[2], change[3]) == (box.text, box.width, box.position_x)
+               for change, box in zip(lines, (slot.box, slot.then.box), strict=True))
+
+
+_COLLAPSIBLE = " \t\n\r\f"  # the white space HTML collapses (a no-break space is a character)
 
 
 def _is_field(element: Any) -> bool:
@@ -301,9 +443,10 @@ def _content_sized(box: Any) -> bool:
     return False
 
 
-def _alignment(line: Any) -> str | None:
+def _alignment(line: Any, last: bool = True) -> str | None:
+    """How the line's words are aligned (``text_align``); ``last``: the line ends its block's words, or a field's."""
     style = line.style
-    align = style["text_align_all"] if style["text_align_last"] == "auto" else style["text_align_last"]
+    align = style["text_align_all"] if not last or style["text_align_last"] == "auto" else style["text_align_last"]
     ltr = style["direction"] == "ltr"
     if align == "left":
         return "start" if ltr else "end"
@@ -312,10 +455,8 @@ def _alignment(line: Any) -> str | None:
     return align if align in ("start", "end", "center") else None
 
 
-def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context) -> _Slot | None:
+def _slot(box: Any, ancestors: list[Any], k: int, context: _Context) -> _Slot | None:
     style = box.style
-    if box.text != value:
-        raise Misfit  # its words were wrapped or collapsed
     if style["white_space"] not in ("normal", "nowrap") or style["text_transform"] != "none":
         return None
     if style["direction"] != "ltr" or style["text_overflow"] != "clip":
@@ -335,7 +476,7 @@ def _slot(box: Any, ancestors: list[Any], k: int, value: str, context: _Context)
     align = _alignment(line)
     if align is None or line.style["direction"] != "ltr":
         return None
-    _, _, resume, _, height, baseline = split_first_line(value, style, context, None, box.justification_spacing)
+    _, _, resume, _, height, baseline = split_first_line(box.text, style, context, None, box.justification_spacing)
     if resume is not None:
         raise Misfit
     return _Slot(box, k, block, line, list(inlines), align, (height, baseline), _shape_key(box, line))

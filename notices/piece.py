@@ -97,9 +97,9 @@ def render_chunk(job: Job, items: Sequence[Item]) -> list[PieceResult]:
 
 
 def _lay_out_alone(job: Job, seq: int, records: dict[int, Record], drafts: dict[int, _Draft],
-                   keep: bool = False) -> dict[int, PieceResult]:
+                   keep: bool = False, wrapped: str = "") -> dict[int, PieceResult]:
     try:
-        return _lay_out(job, [seq], records, drafts, keep=keep)
+        return _lay_out(job, [seq], records, drafts, keep=keep, wrapped=wrapped)
     except ConfigError:
         raise
     except NoticesError as exc:
@@ -128,7 +128,13 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is not None and layout.drawn is None and job.layouts.draw_once:
             # Drawn with the kept piece's own words, before another piece's are swapped in.
             layout.drawn = draw(layout, job.renderer.objects) or False
-        statement = layout.write(values, functools.partial(_write_statement, job, layout)) if layout else None
+        statement = _written(job, layout, values) if layout else None
+        if layout is not None and statement is None and layout.wraps:
+            layout, statement = _written_wrapped(job, key, seq, record, drafts)
+            if layout is None:
+                # Laid out alone and kept for the next pieces of its skeleton whose words wrap alike.
+                results.update(_lay_out_alone(job, seq, records, drafts, keep=True, wrapped=key))
+                continue
         if layout is None or statement is None:
             rest.append(seq)  # its fields cannot be swapped, or a value does not fit: lay it out
             continue
@@ -139,7 +145,38 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
     return rest
 
 
-def _keep(job: Job, html: str, document: Any) -> Fragment | None:
+def _written(job: Job, layout: Layout, values: Sequence[str]) -> Fragment | None:
+    if layout.drawn is None and job.layouts is not None and job.layouts.draw_once:
+        # Drawn with the kept piece's own words, before another piece's are swapped in.
+        layout.drawn = draw(layout, job.renderer.objects) or False
+    return layout.write(values, functools.partial(_write_statement, job, layout))
+
+
+def _written_wrapped(job: Job, key: str, seq: int, record: Record,
+                     drafts: dict[int, _Draft]) -> tuple[Layout | None, Fragment | None]:
+    """A piece whose words wrap, written into the layout kept for its skeleton's wrapped pieces: (None, None) when
+    none is kept or the piece's words do not fit it, to be laid out alone (and kept) instead.
+
+    That layout may have another page count than the skeleton's (a wrapped line took the statement
+    onto another page): the piece is composed again with it, as its full layout would be.
+    """
+    assert job.layouts is not None
+    layout = job.layouts.wrapped(key)
+    if layout is None:
+        return None, None
+    if layout.pages != drafts[seq].pages:
+        draft = _compose(job, seq, record, layout.pages)
+        own, values = skeleton(draft.html)
+        if own != layout.key:
+            return None, None
+        drafts[seq] = draft
+    else:
+        values = skeleton(drafts[seq].html)[1]
+    statement = _written(job, layout, values)
+    return (layout, statement) if statement is not None else (None, None)
+
+
+def _keep(job: Job, html: str, document: Any, wrapped: str = "") -> Fragment | None:
     """Keep a piece laid out alone for the next pieces of its skeleton, and write it as they will be written.
 
     The piece goes through its kept layout like any later piece (its own words swapped into its own
@@ -148,7 +185,7 @@ def _keep(job: Job, html: str, document: Any) -> Fragment | None:
     """
     assert job.layouts is not None
     key, values = skeleton(html)
-    layout = job.layouts.keep(key, document, values)
+    layout = job.layouts.keep(key, document, values, also=wrapped)
     if layout is None or not job.layouts.draw_once:
         return None
     layout.drawn = draw(layout, job.renderer.objects) or False
@@ -172,12 +209,15 @@ def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
 
 
 def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],
-             keep: bool = False) -> dict[int, PieceResult]:
+             keep: bool = False, wrapped: str = "") -> dict[int, PieceResult]:
     """Lay the pieces out in one document, then write each piece from its own pages.
 
     Every piece starts on a page of its own and carries nothing from its neighbours, so a piece's
     bytes do not depend on the chunk it was laid out in (tests/test_batch.py checks this).
-    ``keep`` (one piece) keeps its layout for the next pieces of its skeleton (``job.layouts``).
+    ``keep`` (one piece) keeps its layout for the next pieces of its skeleton (``job.layouts``);
+    ``wrapped``: for those whose words wrap, as the piece's do, composed with that skeleton
+    (``fields.Layouts.keep``). Such a piece may run longer than its shape: its page count is not
+    the shape's guess.
     The page count guessed from the shape changes only the work, not the bytes: Y of "Page X of Y"
     is printed in the page margin only, so a piece's page count does not depend on it.
     """
@@ -196,13 +236,14 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
         written: list[_Written] = []
         for seq in todo:
             first, end = ranges[seq]
-            job.page_counts[shape(records[seq])] = end - first
+            if not wrapped:
+                job.page_counts[shape(records[seq])] = end - first
             if end - first != drafts[seq].pages:
                 wrong.append(seq)
                 continue
             statement = None
             if keep and len(todo) == 1 and job.layouts is not None:
-                statement = _keep(job, drafts[seq].html, document)
+                statement = _keep(job, drafts[seq].html, document, wrapped)
             if statement is None:
                 statement = job.renderer.fragment(document, document.pages[first:end])
             written.append((seq, records[seq], statement, end - first))

@@ -124,6 +124,54 @@ def _read_as_a_full_layout(collector: str, items: list[tuple[int, Record]], mail
     return drawn
 
 
+# Owner lines as long as those that wrap in the facts table on a real roll: two owners joined by "and" ("y"), each
+# breaking at another word; one owner too long for two lines.
+_WRAPPING = [
+    ("BLUE CRAB PROPERTY MANAGEMENT LLC", "C/O RESIDENT AGENTS OF MARYLAND INC"),
+    ("ROWHOUSE HOUSING PARTNERS LP", "C/O HARBOR PROPERTY MANAGEMENT"),
+    ("HERNÁNDEZ FAMILY REVOCABLE TRUST", "C/O FATIMA H HERNÁNDEZ TRUSTEE"),
+    ("FELLS POINT PROPERTY MANAGEMENT LLC", "C/O RESIDENT AGENTS OF MARYLAND INC"),
+    ("2666 N PATTERSON PARK AVE LLC", "C/O RESIDENT AGENTS OF MARYLAND INC"),
+    (("THE ESTATE OF " + "BARTHOLOMEW FITZGERALD-MONTGOMERY " * 3).strip(),),
+]
+
+
+def _wrapping(items: list[tuple[int, Record]]) -> tuple[list[tuple[int, Record]], set[int]]:
+    """Every other piece with one of the long owner lines; and which pieces those are."""
+    out, long = [], set()
+    for n, (seq, record) in enumerate(items):
+        if n % 2:
+            record = dataclasses.replace(record, owners=_WRAPPING[n // 2 % len(_WRAPPING)])
+            long.add(seq)
+        out.append((seq, record))
+    return out, long
+
+
+@pytest.mark.parametrize(("collector", "sample", "language"), [
+    pytest.param("baltimore-city", "baltimore-city-final-notices.csv", "en", marks=pytest.mark.slow),
+    ("baltimore-city", "baltimore-city-final-notices.csv", "es"),
+    ("baltimore-county", "baltimore-county-final-notices.csv", "en"),
+    pytest.param("baltimore-county", "baltimore-county-final-notices.csv", "es", marks=pytest.mark.slow),
+])
+def test_owner_lines_that_wrap_are_drawn_into_a_layout_kept_for_them_and_read_as_a_full_layout(
+        collector: str, sample: str, language: str, tmp_path: Path) -> None:
+    """Pieces whose owner line takes two lines share a layout of their own: the same words, places and findings as
+    each laid out alone, and most of them written into another's layout."""
+    day = dt.date(2027, 2, 1)
+    items, long = _wrapping(_records(collector, sample)[:24])
+    drawn = _read_as_a_full_layout(collector, items, "final-notice", day, language, 0.5, tmp_path)
+    assert sum(drawn[seq].reused for seq in long) >= len(long) // 2  # not each skeleton's first, nor the three-line owners
+
+
+def test_a_piece_whose_owner_line_wraps_has_the_same_bytes_whichever_wrapped_piece_was_kept() -> None:
+    items, long = _wrapping(_records("baltimore-city", "baltimore-city-final-notices.csv")[:24])
+    day = dt.date(2027, 2, 1)
+    forward, _ = _render("baltimore-city", items, "final-notice", day, "en", reuse=True)
+    backward, _ = _render("baltimore-city", items[::-1], "final-notice", day, "en", reuse=True, chunk=5)
+    assert sum(forward[seq].reused for seq in long) >= len(long) // 2
+    assert [s for s in forward if forward[s].pdf != backward[s].pdf] == []
+
+
 def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first() -> None:
     """A worker keeps the first piece of a shape it meets; another worker, or another chunk size, meets another first."""
     items = _records("baltimore-city", "baltimore-city-final-notices.csv")

@@ -12,7 +12,7 @@ from conftest import job_for
 
 from notices import Options, batch
 from notices.compose import skeleton
-from notices.fields import Layouts, Misfit, proven_toolchain, shaping_ahead, vet
+from notices.fields import Layouts, Misfit, _walk, proven_toolchain, shaping_ahead, vet
 from notices.model import Record
 from notices.piece import PieceResult, render_chunk
 from notices.render import Renderer
@@ -82,6 +82,22 @@ def test_a_value_that_would_wrap_is_laid_out_in_full(monkeypatch: pytest.MonkeyP
     alone, _ = _render("baltimore-city", items, False, monkeypatch, chunk=3)
     assert [reused[s].reused for s, _ in items] == [False, False, True]
     assert all(reused[s].pdf == alone[s].pdf for s, _ in items)
+
+
+@pytest.mark.skipif(not proven_toolchain(), reason="layout reuse is off without the proven WeasyPrint and HarfBuzz-subset")
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_pieces_whose_owner_line_wraps_written_into_a_layout_kept_for_them_are_byte_identical(
+        language: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Owner lines that take two lines: written into the layout of another piece whose owner line wrapped, each
+    piece has the bytes of one laid out alone; one that takes three lines is laid out in full."""
+    from test_drawn import _wrapping
+
+    items, long = _wrapping(_records("baltimore-county", "baltimore-county-final-notices.csv")[:16])
+    reused, _ = _render("baltimore-county", items, True, monkeypatch, language=language)
+    alone, _ = _render("baltimore-county", items, False, monkeypatch, language=language)
+    assert [s for s in alone if reused[s].pdf != alone[s].pdf] == []
+    assert sum(reused[seq].reused for seq in long) >= len(long) - 3
+    assert not any(reused[seq].reused for seq, record in items if len(record.owners[0]) > 90)
 
 
 def _document(body: str, css: str = "") -> Any:
@@ -265,3 +281,49 @@ def test_words_that_nearly_fill_their_line_are_placed_by_split_first_line() -> N
 def test_spaced_or_ellipsized_fields_are_never_shaped_ahead(css: str) -> None:
     layout = _two_fields(css)
     assert all(slot.shape is None for slot in layout.slots)
+
+
+# Words of the lengths that wrap on a real roll: two owners joined, a care-of company, names with accents.
+_TWO_LINES = [
+    "BLUE CRAB PROPERTY MANAGEMENT LLC and C/O RESIDENT AGENTS OF MARYLAND INC",
+    "ROWHOUSE HOUSING PARTNERS LP and C/O HARBOR PROPERTY MANAGEMENT",
+    "HERNÁNDEZ FAMILY REVOCABLE TRUST y C/O FATIMA H HERNÁNDEZ TRUSTEE",
+    "2666 N PATTERSON PARK AVE LLC and C/O RESIDENT AGENTS OF MARYLAND INC",
+    "A VERY-LONG-HYPHENATED-OWNER-NAME-THAT-ONLY-BREAKS-AT-HYPHENS-OR-SPACES LLC",
+    "O'NEIL-FITZGERALD “THE ELDER” — TRUSTEE FOR THE O'NEIL-FITZGERALD FAMILY TRUST",
+]
+
+
+def _boxes(document: Any) -> list[tuple[str, float, float, float]]:
+    """Each field text box: its words, width, x and y."""
+    found = []
+    for page in document.pages:
+        for box, _ in _walk(page._page_box, []):
+            if isinstance(getattr(box, "text", None), str) and box.element is not None and box.element.get("class") == "field":
+                found.append((box.text, box.width, box.position_x, box.position_y))
+    return found
+
+
+@pytest.mark.parametrize("align", ["left", "center", "right"])
+def test_words_that_wrap_to_two_lines_are_broken_and_placed_as_a_full_layout_breaks_and_places_them(align: str) -> None:
+    """A layout kept from a piece whose field took two lines places other two-line words exactly where their own
+    layout puts them (text, width, x of each line), and refuses words that take one line or three."""
+    def page(words: str) -> str:
+        return (f'<p style="width: 400px; text-align: {align}; font-size: 15px"><span class="field">{words}</span></p>'
+                '<p><span class="field">Below</span></p>')
+
+    kept = vet(_document(page(_TWO_LINES[0])), [_TWO_LINES[0], "Below"])
+    assert kept is not None and kept.wrapped
+    slot = kept.slots[0]
+    assert slot.then is not None and slot.then.follows
+    placed = 0
+    for words in [*_TWO_LINES, *(w.lower() for w in _TWO_LINES), "ONE LINE ONLY", " ".join(_TWO_LINES[:2])]:
+        own = _boxes(_document(page(words)))
+        lines = kept._place_wrapped(slot, words)
+        if len(own) != 3:  # one line, or three: not for this layout
+            assert lines is None, words
+            continue
+        assert lines is not None, words
+        assert [(text, width, x) for text, _, width, x in lines] == [box[:3] for box in own[:2]], words
+        placed += 1
+    assert placed >= 8  # not vacuous: most of the words took two lines
