@@ -172,6 +172,21 @@ def test_a_piece_whose_owner_line_wraps_has_the_same_bytes_whichever_wrapped_pie
     assert [s for s in forward if forward[s].pdf != backward[s].pdf] == []
 
 
+def test_an_owner_line_that_wraps_a_full_page_onto_a_second_is_written_into_a_two_page_layout(tmp_path: Path) -> None:
+    """Page one holds ten rows and two owners, not a wrapped owner line too: such pieces take two pages where their
+    shape takes one, and the later ones are written into the first one's two pages, read as laid out alone."""
+    roll = tmp_path / "roll.csv"
+    write_csv(baltimore_city_accounts(240, seed=31), roll)
+    day = dt.date(2027, 2, 1)
+    options = Options(input=roll, out=tmp_path / "unused", collector="baltimore-city", mailing="final-notice", date=day)
+    full = [(seq, item) for seq, item in batch.load(options)[2] if isinstance(item, Record) and 8 <= shape(item)[0] <= 10]
+    items = [(seq, dataclasses.replace(record, owners=_WRAPPING[n % 5]) if n % 3 else record)
+             for n, (seq, record) in enumerate(full[:12])]
+    drawn = _read_as_a_full_layout("baltimore-city", items, "final-notice", day, "en", 0.5, tmp_path)
+    assert {drawn[seq].statement_pages for seq, _ in items[::3]} == {1}
+    assert sum(drawn[seq].reused and drawn[seq].statement_pages == 2 for seq, _ in items) >= 4
+
+
 def test_a_piece_has_the_same_bytes_whichever_piece_of_its_shape_was_drawn_first() -> None:
     """A worker keeps the first piece of a shape it meets; another worker, or another chunk size, meets another first."""
     items = _records("baltimore-city", "baltimore-city-final-notices.csv")
