@@ -104,8 +104,8 @@ class Layout:
         # (field, words) -> what _place makes of them: the change of the field's box (or its two lines'), None, or _WRAPS
         self.placed: dict[tuple[int, str], tuple[_Change, ...] | object | None] = {}
         self.drawn: Any = None  # drawn.Drawn once drawn, False when its fields cannot be cut out of one drawing
-        self.wrapped = any(slot.then is not None for slot in slots)  # a field of the kept piece takes two lines
-        self.wraps = False  # the last ``write`` failed only because words wrap that this layout holds on one line
+        self.wrapped = tuple(sorted({slot.index for slot in slots if slot.then is not None}))  # fields on two lines
+        self.wraps: tuple[int, ...] = ()  # the fields whose words wrap, when only they failed the last ``write``
         self.key = ""  # its skeleton (``Layouts.keep``)
 
     @property
@@ -114,11 +114,11 @@ class Layout:
 
     def write(self, values: Sequence[str], write: Callable[[Any], T]) -> T | None:
         """What ``write(document)`` makes of the piece with these field values; None when a value does not fit."""
-        self.wraps = False
+        self.wraps = ()
         if len(values) != self.fields:
             return None
         changes: list[tuple[Any, _Change]] = []
-        wraps = False
+        wraps = []
         for slot in self.slots:
             if slot.follows:
                 continue  # placed with its first line
@@ -129,14 +129,14 @@ class Layout:
             if len(self.placed) < _PLACED:
                 self.placed[key] = change
             if change is _WRAPS:
-                wraps = True  # the piece may still fit a layout whose field takes two lines: tell the caller
+                wraps.append(slot.index)  # the piece may still fit a layout whose field takes two lines: tell the caller
                 continue
             if change is None:
                 return None
             assert isinstance(change, tuple)
             changes.extend(zip((slot.box,) if slot.then is None else (slot.box, slot.then.box), change, strict=True))
         if wraps:
-            self.wraps = True
+            self.wraps = tuple(sorted(set(wraps)))
             return None
         originals = []
         for box, change in changes:
@@ -274,7 +274,8 @@ class Layouts:
         self.size = size
         self.draw_once = draw_once  # draw each kept layout once and only the fields per piece (``drawn``)
         self._kept: OrderedDict[str, Layout | None] = OrderedDict()
-        self._wrapped: OrderedDict[str, Layout] = OrderedDict()  # per skeleton, a layout whose field takes two lines
+        # Per skeleton and the fields that take two lines there, a layout kept from a piece whose words wrapped so.
+        self._wrapped: OrderedDict[tuple[str, tuple[int, ...]], Layout] = OrderedDict()
         self.shapes: dict[Any, _Shaped] = {}  # field words shaped once for every kept layout (``Layout._shaped``)
         self.reused = 0
         self.drawn = 0  # pieces whose pages were the kept drawing with their fields drawn in
@@ -286,12 +287,12 @@ class Layouts:
         self._kept.move_to_end(key)
         return self._kept[key]
 
-    def wrapped(self, key: str) -> Layout | None:
-        """The layout kept for this skeleton's pieces whose words wrap (``keep``), if any."""
-        if key not in self._wrapped:
+    def wrapped(self, key: str, fields: tuple[int, ...]) -> Layout | None:
+        """The layout kept for this skeleton's pieces whose words wrap in these fields (``keep``), if any."""
+        if (key, fields) not in self._wrapped:
             return None
-        self._wrapped.move_to_end(key)
-        return self._wrapped[key]
+        self._wrapped.move_to_end((key, fields))
+        return self._wrapped[key, fields]
 
     def keep(self, key: str, document: Any, values: Sequence[str], also: str = "") -> Layout | None:
         """Vet a fully laid-out piece's fields and keep it for the next pieces of its skeleton.
@@ -315,13 +316,13 @@ class Layouts:
             layout.key = key
         if layout is not None and layout.wrapped:
             for name in dict.fromkeys((key, also or key)):
-                _bounded(self._wrapped, name, layout, self.size)
+                _bounded(self._wrapped, (name, layout.wrapped), layout, self.size)
         else:
             _bounded(self._kept, key, layout, self.size)
         return layout
 
 
-def _bounded(kept: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+def _bounded(kept: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
     kept[key] = value
     kept.move_to_end(key)
     if len(kept) > size:

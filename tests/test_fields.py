@@ -327,3 +327,26 @@ def test_words_that_wrap_to_two_lines_are_broken_and_placed_as_a_full_layout_bre
         assert [(text, width, x) for text, _, width, x in lines] == [box[:3] for box in own[:2]], words
         placed += 1
     assert placed >= 8  # not vacuous: most of the words took two lines
+
+
+def test_pieces_whose_words_wrap_in_other_fields_keep_a_layout_each() -> None:
+    """A skeleton keeps one layout per set of fields that take two lines, beside its one-line layout; each takes
+    later words that wrap as it does, into the boxes their own full layout gives them."""
+    def document(first: str, second: str) -> Any:
+        return _document(f'<p style="width: 400px; font-size: 15px"><span class="field">{first}</span></p>'
+                         f'<p style="width: 400px; font-size: 15px"><span class="field">{second}</span></p>')
+
+    kept = Layouts()
+    long, other = _TWO_LINES[0], _TWO_LINES[1]
+    main = kept.keep("k", document("Short", "Short"), ["Short", "Short"])
+    assert main is not None and not main.wrapped
+    assert main.write([long, "Short"], _boxes) is None and main.wraps == (0,)
+    assert main.write([long, long], _boxes) is None and main.wraps == (0, 1)
+    first = kept.keep("k", document(long, "Short"), [long, "Short"])
+    second = kept.keep("k", document("Short", long), ["Short", long])
+    assert first is not None and second is not None and (first.wrapped, second.wrapped) == ((0,), (1,))
+    assert kept.get("k") is main and kept.wrapped("k", (0,)) is first and kept.wrapped("k", (1,)) is second
+    assert kept.wrapped("k", (0, 1)) is None
+    assert first.write([other, "Tiny"], _boxes) == _boxes(document(other, "Tiny"))
+    assert second.write(["Tiny", other], _boxes) == _boxes(document("Tiny", other))
+    assert first.write(["Tiny", other], _boxes) is None  # its first field takes two lines, not one
