@@ -18,10 +18,10 @@ layout uses (``split_first_line``, then the text-align offset), so the two paths
 Words that take two lines (an owner line of two long names) move everything below them, so no
 one-line layout can take them; but pieces whose field wraps alike lay out alike. The first such
 piece of a skeleton is kept apart, one for each set of fields that wrap (``Layouts.wrapped``), each
-such field's two boxes as one slot
-(``_Slot.then``), and later pieces whose words take two lines there are broken and placed as
-WeasyPrint's inline layout breaks and places them (``Layout._place_wrapped``); the kept piece's own
-words must come out as its full layout laid them out, or it is not kept.
+such field's two boxes as one slot (``_Slot.then``), and later pieces whose words take two lines
+there are broken and placed as WeasyPrint's inline layout breaks and places them
+(``Layout._place_wrapped``); the kept piece's own words must come out as its full layout laid them
+out, or it is not kept.
 
 Like ``render``, this module uses WeasyPrint, here its layout internals. Those change without notice
 between releases, so reuse is on only with the exact versions it was proven with
