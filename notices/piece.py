@@ -125,9 +125,6 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is False:
             results.update(_lay_out_alone(job, seq, records, drafts, keep=True))
             continue
-        if layout is not None and layout.drawn is None and job.layouts.draw_once:
-            # Drawn with the kept piece's own words, before another piece's are swapped in.
-            layout.drawn = draw(layout, job.renderer.objects) or False
         statement = _written(job, layout, values) if layout else None
         if layout is not None and statement is None and layout.wraps:
             layout, statement = _written_wrapped(job, key, layout.wraps, seq, record, drafts)
