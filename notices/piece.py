@@ -127,7 +127,7 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
             continue
         statement = _written(job, layout, values) if layout else None
         if layout is not None and statement is None and layout.wraps:
-            layout, statement = _written_wrapped(job, key, layout.wraps, seq, record, drafts)
+            layout, statement = _written_wrapped(job, (key, values), layout.wraps, seq, record, drafts)
             if layout is None:
                 # Laid out alone and kept for the next pieces of its skeleton whose words wrap alike.
                 results.update(_lay_out_alone(job, seq, records, drafts, keep=True, wrapped=key))
@@ -149,15 +149,17 @@ def _written(job: Job, layout: Layout, values: Sequence[str]) -> Fragment | None
     return layout.write(values, functools.partial(_write_statement, job, layout))
 
 
-def _written_wrapped(job: Job, key: str, fields: tuple[int, ...], seq: int, record: Record,
+def _written_wrapped(job: Job, skeleton_of: tuple[str, list[str]], fields: tuple[int, ...], seq: int, record: Record,
                      drafts: dict[int, _Draft]) -> tuple[Layout | None, Fragment | None]:
     """A piece whose words wrap in these fields, written into the layout kept for its skeleton's pieces that wrap
     there: (None, None) when none is kept or the piece's words do not fit it, to be laid out alone (and kept) instead.
 
-    That layout may have another page count than the skeleton's (a wrapped line took the statement
-    onto another page): the piece is composed again with it, as its full layout would be.
+    ``skeleton_of``: the piece's skeleton and field values, as composed. The layout may have another
+    page count than that skeleton's (a wrapped line took the statement onto another page): the piece
+    is composed again with it, as its full layout would be.
     """
     assert job.layouts is not None
+    key, values = skeleton_of
     layout = job.layouts.wrapped(key, fields)
     if layout is None:
         return None, None
@@ -167,8 +169,6 @@ def _written_wrapped(job: Job, key: str, fields: tuple[int, ...], seq: int, reco
         if own != layout.key:
             return None, None
         drafts[seq] = draft
-    else:
-        values = skeleton(drafts[seq].html)[1]
     statement = _written(job, layout, values)
     return (layout, statement) if statement is not None else (None, None)
 
