@@ -163,6 +163,22 @@ def test_owner_lines_that_wrap_are_drawn_into_a_layout_kept_for_them_and_read_as
     assert sum(drawn[seq].reused for seq in long) >= len(long) // 2  # not each skeleton's first, nor the three-line owners
 
 
+def test_pieces_whose_owner_line_or_property_address_wraps_read_as_a_full_layout(tmp_path: Path) -> None:
+    """A property address that wraps, alone or with an owner line that wraps too: a kept layout for each set of
+    fields that wrap, and every piece read as laid out alone."""
+    day = dt.date(2027, 2, 1)
+    address = "12345 NORTH CHARLES STREET EXTENDED REAR BUILDING UNIT 4B AND ADJACENT LOT PARCEL 7"
+    items = []
+    for n, (seq, record) in enumerate(_records("baltimore-city", "baltimore-city-final-notices.csv")[:24]):
+        if n % 3 == 1:
+            record = dataclasses.replace(record, property_address=address)
+        elif n % 3 == 2:
+            record = dataclasses.replace(record, owners=_WRAPPING[n % 5], property_address=address.replace("7", "12"))
+        items.append((seq, record))
+    drawn = _read_as_a_full_layout("baltimore-city", items, "final-notice", day, "en", 0.5, tmp_path)
+    assert sum(drawn[seq].reused for n, (seq, _) in enumerate(items) if n % 3) >= 8
+
+
 def test_a_piece_whose_owner_line_wraps_has_the_same_bytes_whichever_wrapped_piece_was_kept() -> None:
     items, long = _wrapping(_records("baltimore-city", "baltimore-city-final-notices.csv")[:24])
     day = dt.date(2027, 2, 1)
