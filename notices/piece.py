@@ -125,9 +125,9 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
         if layout is False:
             results.update(_lay_out_alone(job, seq, records, drafts, keep=True))
             continue
-        statement = _written(job, layout, values) if layout else None
+        statement = _into_layout(job, layout, values) if layout else None
         if layout is not None and statement is None and layout.wraps:
-            layout, statement = _written_wrapped(job, (key, values), layout.wraps, seq, record, drafts)
+            layout, statement = _into_wrapped_layout(job, (key, values), layout.wraps, seq, record, drafts)
             if layout is None:
                 # Laid out alone and kept for the next pieces of its skeleton whose words wrap alike.
                 results.update(_lay_out_alone(job, seq, records, drafts, keep=True, wrapped=key))
@@ -142,14 +142,15 @@ def _reuse_layouts(job: Job, seqs: Sequence[int], records: dict[int, Record], dr
     return rest
 
 
-def _written(job: Job, layout: Layout, values: Sequence[str]) -> Fragment | None:
+def _into_layout(job: Job, layout: Layout, values: Sequence[str]) -> Fragment | None:
+    """The piece's statement written into a kept layout with these field values; None when a value does not fit it."""
     if layout.drawn is None and job.layouts is not None and job.layouts.draw_once:
         # Drawn with the kept piece's own words, before another piece's are swapped in.
         layout.drawn = draw(layout, job.renderer.objects) or False
     return layout.write(values, functools.partial(_write_statement, job, layout))
 
 
-def _written_wrapped(job: Job, skeleton_of: tuple[str, list[str]], fields: tuple[int, ...], seq: int, record: Record,
+def _into_wrapped_layout(job: Job, skeleton_of: tuple[str, list[str]], fields: tuple[int, ...], seq: int, record: Record,
                      drafts: dict[int, _Draft]) -> tuple[Layout | None, Fragment | None]:
     """A piece whose words wrap in these fields, written into the layout kept for its skeleton's pieces that wrap
     there: (None, None) when none is kept or the piece's words do not fit it, to be laid out alone (and kept) instead.
@@ -169,7 +170,7 @@ def _written_wrapped(job: Job, skeleton_of: tuple[str, list[str]], fields: tuple
         if own != layout.key:
             return None, None
         drafts[seq] = draft
-    statement = _written(job, layout, values)
+    statement = _into_layout(job, layout, values)
     return (layout, statement) if statement is not None else (None, None)
 
 
