@@ -20,12 +20,13 @@ from .workspace import home_from
 Executor = Literal["local", "dask"]
 
 WORKER_PRELOAD = ("notices.serverexit", "notices.native", "notices.workers", "notices.piece", "reportlab.graphics.barcode.usps4s",
-                  "notices.serverfreeze")
+                  "notices.serverwarm", "notices.serverfreeze")
 """What the fork server loads once for every local worker it forks: WeasyPrint (``native`` finds its libraries), the
 package and the barcode encoder (``postal.imb.encode``: ReportLab's barcode package imports all its widgets and
 platypus first, 0.07 to 0.1 s that each worker paid on its first barcode, now paid once by the server, also in a run
-that draws none, such as a proof); first, what makes the server end at once
-when its caller has (``serverexit``); last, what keeps the processes it forks from walking all that (``serverfreeze``)."""
+that draws none, such as a proof); first, what makes the server end at once when its caller has (``serverexit``);
+then the caches every process it forks would fill alike (``serverwarm``); last, what keeps the processes it forks
+from walking all that (``serverfreeze``)."""
 CHUNK = 16
 """Pieces per task a worker is handed (laid out in one WeasyPrint call when they need a layout): enough to amortize
 each task's round trip and journal entry, few enough to keep a retry cheap and the last tasks even."""

@@ -756,11 +756,10 @@ BLANK_WORDS = "This page intentionally left blank"
 def blank_page_words(width: float, height: float, size: float = 8.0) -> bytes:
     """Drawing operators for ``BLANK_WORDS``, small and centred, as filled glyph outlines of the bundled font."""
     from fontTools.pens.basePen import BasePen  # noqa: PLC0415 - loaded on first padding page: `import notices` stays light
-    from fontTools.ttLib import TTFont  # noqa: PLC0415 - the same
 
-    from .resources import fonts_dir  # noqa: PLC0415 - the writer needs no install layout until it draws words
+    from .resources import read_face  # noqa: PLC0415 - the writer needs no install layout until it draws words
 
-    font = TTFont(fonts_dir() / "DejaVuSansCondensed.ttf")
+    font = read_face("DejaVuSansCondensed.ttf")
     scale = size / font["head"].unitsPerEm
     cmap, glyphs, hmtx = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
     names = [cmap[ord(ch)] for ch in BLANK_WORDS]

@@ -10,6 +10,7 @@ and any warning WeasyPrint logs while it works (a missing font, a refused URL, b
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import logging
@@ -46,8 +47,26 @@ _ID_MARK = b"/ID [("  # how pydyf writes a file identifier of letters and digits
 _SHAPERS = ("weasyprint", "pydyf", "pypdf", "pypdfium2", "fonttools", "jinja2", "babel")
 
 
+# The C types WeasyPrint 70 (text/fonts.py, text/line_break.py, pdf/fonts.py) and this package (fields.py,
+# drawn.py) name as strings while laying out and writing a piece: cffi parses each with pycparser on its
+# first use, 2 to 3 ms apiece.
+C_TYPES = ("PangoFcFontMap *", "FcChar8 **", "char[]", "char[4]", "PangoRectangle *", "PangoLogAttr[]",
+           "unsigned int *", "int32_t *", "hb_tag_t[100]", "hb_codepoint_t[11]")
+
+
+def parse_c_types() -> None:
+    """Have cffi parse ``C_TYPES`` now, as their first use would; a name a later WeasyPrint no longer declares is left to it."""
+    for name in C_TYPES:
+        try:
+            ffi.ffi.typeof(name)
+        except Exception:  # noqa: BLE001, S112 - cffi's parse errors share no class of their own
+            continue
+
+
+@functools.cache
 def _version(name: str) -> str:
-    """An installed distribution's version, or "absent"."""
+    """An installed distribution's version, or "absent": asked at every Job (``fields.proven_toolchain``), and
+    importlib.metadata searches the installed distributions each time (2.4 ms a toolchain)."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

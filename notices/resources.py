@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import io
 from pathlib import Path
+from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -27,6 +29,19 @@ def templates_dir() -> Path:
 
 def fonts_dir() -> Path:
     return data_root() / "fonts"
+
+
+def read_face(name: str) -> Any:  # fontTools has no type hints
+    """A bundled face (``fonts/<name>``), its tables parsed as they are asked for; each caller keeps its own.
+
+    Read from its bytes, not from the open file: the fork server reads the faces for every process it
+    forks (``serverwarm``), and an open file would be one read offset shared by all of them. Not one
+    object for every caller: fontTools' glyphs change as they are measured (``recalcBounds``), and
+    how a face draws a glyph (the padding page's words) must not depend on what else measured it.
+    """
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 - see _covered
+
+    return TTFont(io.BytesIO((fonts_dir() / name).read_bytes()), lazy=True)
 
 
 @functools.cache

@@ -1,5 +1,5 @@
-"""The fork server: the processes it forks leave what it preloaded alone and start with the barcode encoder, and it ends at
-once when its caller has."""
+"""The fork server: the processes it forks leave what it preloaded alone and start with the barcode encoder and the caches
+every one of them would fill alike, and it ends at once when its caller has."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from notices import render
 from notices.options import WORKER_PRELOAD
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows")
@@ -95,7 +96,7 @@ def test_a_forked_process_finds_what_the_server_preloaded_frozen(tmp_path: Path)
     assert frozen > 10_000  # the interpreter's, the package's and the probe's objects
 
 
-@pytest.mark.parametrize("module", ["serverexit", "serverfreeze"])
+@pytest.mark.parametrize("module", ["serverexit", "serverfreeze", "serverwarm"])
 def test_imported_anywhere_else_they_change_nothing(module: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", f"import gc, sys, notices.{module} as s; print(s.ACTIVE, gc.get_freeze_count()); sys.exit(3)"],
@@ -111,3 +112,54 @@ def test_a_worker_starts_with_the_barcode_encoder_its_first_barcode_would_import
     _, _, loaded = _server_notes(tmp_path, WORKER_PRELOAD)
     _, _, control = _server_notes(tmp_path, [m for m in WORKER_PRELOAD if m != _ENCODER])
     assert (loaded, control) == ((True, False), (False, False))
+
+
+_WARMED = textwrap.dedent("""
+    import multiprocessing, os, sys
+    from notices.executors import start_fork_server
+
+    def warmed():
+        from weasyprint.text.ffi import ffi
+        from notices import pdfwriter, render
+        from notices.postal import envelopes
+        types = os.environ["PROBE_TYPES"].split(";")  # not from render: the test names them
+        found = [all(name in ffi._parsed_types for name in types), envelopes.address_face.cache_info().currsize,
+                 pdfwriter.blank_page_words.cache_info().currsize, render._version.cache_info().currsize]
+        with open(os.environ["PROBE_WARMED"], "w") as note:
+            note.write(" ".join(map(str, found)))
+
+    if __name__ == "__main__":
+        start_fork_server(tuple(sys.argv[1:]))
+        worker = multiprocessing.get_context("forkserver").Process(target=warmed)
+        worker.start()
+        worker.join()
+""")
+
+
+def _warmed(tmp_path: Path, preload: Sequence[str]) -> str:
+    """What a process forked from a server with this preload finds done: the C types parsed, the face's measures,
+    the padding words and the versions cached (how many of each)."""
+    caller = tmp_path / "warmed.py"
+    caller.write_text(_WARMED)
+    note = tmp_path / "warmed.txt"
+    done = subprocess.run([sys.executable, str(caller), *preload], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PROBE_WARMED": str(note), "PROBE_TYPES": ";".join(render.C_TYPES)})
+    assert done.returncode == 0, done.stderr
+    return note.read_text()
+
+
+def test_a_worker_starts_with_the_c_types_the_face_and_the_versions_its_set_up_would_work_out(tmp_path: Path) -> None:
+    # Worked out once in the server (about 0.04 s), not in the inserts' process, which every worker waits for, and in
+    # each worker again.
+    assert WORKER_PRELOAD.index("notices.serverwarm") == len(WORKER_PRELOAD) - 2  # frozen with the rest
+    assert _warmed(tmp_path, WORKER_PRELOAD) == "True 1 1 7"
+    assert _warmed(tmp_path, [m for m in WORKER_PRELOAD if m != "notices.serverwarm"]) == "False 0 0 0"
+
+
+def test_the_padding_words_are_drawn_alike_whatever_measured_the_face_before() -> None:
+    # The server reads the envelope's measures and draws the padding words in one process, a worker
+    # may do either first: measuring a glyph changes fontTools' copy of it, so each reads a face of its own.
+    draw = "from notices.pdfwriter import blank_page_words; print(blank_page_words(612.0, 792.0).hex())"
+    alone, after = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+                    for code in (draw, "from notices.postal.envelopes import address_face; address_face().reach; " + draw))
+    assert alone and alone == after

@@ -18,6 +18,7 @@ from notices.cli import app
 from notices.compliance import shared_pages
 from notices.errors import ConfigError
 from notices.postal import envelopes, imb
+from notices.resources import fonts_dir
 
 INCH = 72.0
 PAGE_HEIGHT = 11.0
@@ -92,7 +93,7 @@ def test_a_profiles_own_window_refuses_an_address_only_when_its_wrapped_lines_ov
 
 def test_an_address_lines_width_is_the_sum_of_its_characters_advances() -> None:
     """Measured by character: the font's advance for each it has, 0.6 em for one it lacks."""
-    font = envelopes._font()
+    font = envelopes.address_face()
     text = "Ñandú 21201 \U0001f600"
     assert font.width(text) == pytest.approx(sum(font.advance.get(ord(ch), 0.6) for ch in text))
     assert font.width("") == 0
@@ -120,8 +121,8 @@ def test_the_address_fonts_glyph_bounds_read_on_demand_are_its_outlines() -> Non
     """Each character's top and bottom, read when first asked, are those of its glyph's outline (0 for one the font lacks)."""
     from fontTools.ttLib import TTFont
 
-    font = envelopes._font()
-    whole = TTFont(envelopes.fonts_dir() / envelopes.FONT)
+    font = envelopes.address_face()
+    whole = TTFont(fonts_dir() / envelopes.FONT)
     glyf, names = whole["glyf"], whole.getBestCmap()
     for ch in "Agjpqy,.'-#0123456789 ÉÑçüß\u2019\u4e00":
         name = names.get(ord(ch))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..resources import fonts_dir
+from ..resources import read_face
 from . import imb
 
 DATA = Path(__file__).with_name("envelopes.toml")
@@ -274,10 +274,9 @@ _LATIN = (*range(0x21, 0x7F), *range(0xA1, 0x100))
 
 
 @functools.cache
-def _font() -> _Font:
-    from fontTools.ttLib import TTFont  # noqa: PLC0415 - WeasyPrint's own dependency, loaded on first measure
-
-    font = TTFont(fonts_dir() / FONT)
+def address_face() -> _Font:
+    """The measures of the address window's face (``FONT``), read once per process (``serverwarm``: once for all it forks)."""
+    font = read_face(FONT)
     units = float(font["head"].unitsPerEm)
     names = font.getBestCmap()
     hmtx = font["hmtx"]
@@ -298,7 +297,7 @@ class AddressLayout:
 
     def lines_fit(self, lines: Sequence[str]) -> str | None:
         """Why these address lines cannot print in the window (None: they fit), measured by the font's metrics."""
-        font, size = _font(), self.envelope.address_pt / 72
+        font, size = address_face(), self.envelope.address_pt / 72
         area = self.envelope.clear_area if self.envelope.stock else self.envelope.address_window
         if not self.envelope.stock:
             # A profile's own windows, as before: a long line wraps inside the window; refused only when the
@@ -353,7 +352,7 @@ def _wrapped_lines(line: str, room_em: float, font: _Font) -> int:
 
 def address_layout(envelope: Envelope) -> AddressLayout:
     """Lines from the top of the clear area, the barcode at its bottom (USPS: the barcode may go below the address)."""
-    font, size = _font(), envelope.address_pt / 72
+    font, size = address_face(), envelope.address_pt / 72
     pitch = envelope.line_height * size
     half_leading = (pitch - (font.ascent + font.descent) * size) / 2
     if envelope.stock:
@@ -391,7 +390,7 @@ class ReturnLayout:
         area = self.envelope.return_area
         if area is None or not self.envelope.stock:
             return None  # a profile's own window: placed as given, as before
-        font, size = _font(), self.font_pt / 72
+        font, size = address_face(), self.font_pt / 72
         for index, line in enumerate(lines):
             reason = _ink_fits(font, line, self.font_pt, self.box.left, area, f"return address line {index + 1}",
                                f"{self.envelope.id} return window")
@@ -412,7 +411,7 @@ def return_layout(envelope: Envelope) -> ReturnLayout | None:
     area = envelope.return_area
     if area is None:
         return None
-    font, size = _font(), envelope.address_pt / 72
+    font, size = address_face(), envelope.address_pt / 72
     pitch = envelope.line_height * size
     half_leading = (pitch - (font.ascent + font.descent) * size) / 2
     if envelope.stock:
