@@ -20,7 +20,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,7 +264,8 @@ def run(options: Options, progress: ProgressHook | None = None) -> Summary:
         kinds = layout_kinds(firsts)
         todo = index.to_render() if local else 0
         if todo:
-            pool = _early_pool(options, collector, the_plan, todo, kinds, templates)
+            firsts_in_order = first_pieces(kinds, index.shape_counts(), index.first_of_each_shape())
+            pool = _early_pool(options, collector, the_plan, todo, kinds, templates, firsts_in_order)
             trace.mark("workers started")
             stack.callback(pool.close)  # after map() (which closes it itself) there is nothing left to close
         span = index.records_in()  # the whole input's sequences: every shard draws its serials from the input's one block
@@ -405,9 +406,22 @@ def _spec(options: Options, collector: Collector, the_plan: Plan, inserts: tuple
                    tuple(sorted((kinds or {}).items())), templates)
 
 
+def first_pieces(kinds: Mapping[Shape, int], counts: Mapping[Shape, int],
+                 firsts: Iterable[tuple[int, Record | Rejection]]) -> list[tuple[int, Record]]:
+    """The first record of each kind (``layout_kinds``), in the order the kinds are handed out (``render_order``): the
+    first piece the pool's first worker is handed, then the next worker's (the pool gives each a kind no other is on)."""
+    first_of = {shape(item): (seq, item) for seq, item in firsts if isinstance(item, Record)}
+    found: dict[Hashable, tuple[int, Record]] = {}
+    for named in render_order(kinds, counts):
+        if named in first_of:
+            found.setdefault(_kind_of(kinds, named), first_of[named])
+    return list(found.values())
+
+
 def _early_pool(options: Options, collector: Collector, the_plan: Plan, records: int, kinds: dict[Shape, int],
-                templates: tuple[tuple[str, bytes], ...] = ()) -> LocalPool:
-    """The run's local workers, started now from what is known before the inserts (``JobSpec.early``)."""
+                templates: tuple[tuple[str, bytes], ...] = (), firsts: Sequence[tuple[int, Record]] = ()) -> LocalPool:
+    """The run's local workers, started now from what is known before the inserts (``JobSpec.early``), each given the
+    first piece it is likely to be handed (``first_pieces``), to lay out while the inserts are made."""
     workers = options.workers or os.cpu_count() or 1
     # No more workers than chunks: a chunk holds one shape, so there are at least as many as skeleton kinds.
     chunks = max(-(-records // max(1, options.chunk)), len(set(kinds.values())))
@@ -415,7 +429,8 @@ def _early_pool(options: Options, collector: Collector, the_plan: Plan, records:
     pool = LocalPool(workers, init_worker, (_spec(options, collector, the_plan, kinds=kinds, templates=templates).early(),),
                      worker_chunk, given_up,
                      item_timeout=options.piece_timeout, memory_mb=options.piece_memory_mb,
-                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind(kinds))
+                     preload=WORKER_PRELOAD, recycle_after=options.recycle_after, affinity=_ChunkKind(kinds),
+                     first_args=[(first,) for first in firsts[:workers]])
     pool.start()
     return pool
 

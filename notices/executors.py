@@ -398,6 +398,7 @@ class LocalPool:
         preload: Sequence[str] = (),
         recycle_after: int = 0,
         affinity: Callable[[list[Any]], Hashable] | None = None,
+        first_args: Sequence[Sequence[Any]] = (),
     ) -> None:
         self.workers = max(1, workers)
         self.initializer = initializer
@@ -429,6 +430,8 @@ class LocalPool:
         # Chunks of one kind (``affinity(chunk)``) go to the worker already on that kind, where the
         # work keeps something per kind (a statement shape's layout): each kind is set up once, not once per worker.
         self.affinity = affinity
+        # More initializer arguments for the first workers started, one set each (what each is likely to be handed first).
+        self.first_args = deque(tuple(args) for args in first_args)
 
     # -- workers ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -450,7 +453,8 @@ class LocalPool:
 
     def _start(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        process = self.ctx.Process(target=_worker_main, args=(child, self.initializer, self.initargs, self.function), daemon=True)
+        initargs = self.initargs + (self.first_args.popleft() if self.first_args else ())
+        process = self.ctx.Process(target=_worker_main, args=(child, self.initializer, initargs, self.function), daemon=True)
         process.start()
         child.close()
         worker = _Worker(process, parent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,7 +207,8 @@ def _write_statement(job: Job, layout: Layout, document: Any) -> Fragment:
 
 
 def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: dict[int, _Draft],
-             keep: bool = False, wrapped: str = "") -> dict[int, PieceResult]:
+             keep: bool = False, wrapped: str = "",
+             finish: Callable[[Job, Sequence[_Written]], dict[int, PieceResult]] | None = None) -> dict[int, PieceResult]:
     """Lay the pieces out in one document, then write each piece from its own pages.
 
     Every piece starts on a page of its own and carries nothing from its neighbours, so a piece's
@@ -218,6 +219,7 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
     the shape's guess.
     The page count guessed from the shape changes only the work, not the bytes: Y of "Page X of Y"
     is printed in the page margin only, so a piece's page count does not depend on it.
+    ``finish``: what becomes of the written statements (joined and checked, ``_finish_pieces``).
     """
     drafts = {seq: drafts[seq] for seq in seqs}  # the caller's stay as they are, should it retry piece by piece
     for seq in seqs:
@@ -245,7 +247,7 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
             if statement is None:
                 statement = job.renderer.fragment(document, document.pages[first:end])
             written.append((seq, records[seq], statement, end - first))
-        out.update(_finish_pieces(job, written))
+        out.update((finish or _finish_pieces)(job, written))
         if not wrong:
             return out
         # "Page X of Y" needs Y: lay out again, on their own, only the pieces that ran past their guess.
@@ -253,6 +255,27 @@ def _lay_out(job: Job, seqs: Sequence[int], records: dict[int, Record], drafts: 
             drafts[seq] = _compose(job, seq, records[seq], ranges[seq][1] - ranges[seq][0])
         todo = wrong
     raise RenderError("the page count of a piece does not settle", value=todo[0])
+
+
+def prepare(job: Job, seq: int, record: Record) -> None:
+    """Lay out and keep the layout of the first piece of the shape this worker is likely to be handed first, before
+    the inserts it needs to finish a piece are made: its chunk then finds the layout kept, as later pieces do.
+
+    What it leaves (the kept layout, the shape's page count) is what that piece's own chunk would have
+    left, and a piece's bytes never depend on which piece of its shape was kept. Whatever goes wrong is
+    left for the chunk, which meets it again and reports it.
+    """
+    if job.layouts is None:
+        return
+    try:
+        draft = _compose(job, seq, record, job.guess_pages(shape(record)))
+        _lay_out(job, [seq], {seq: record}, {seq: draft}, keep=True, finish=_unfinished)
+    except Exception:  # noqa: BLE001, S110 - see above
+        pass
+
+
+def _unfinished(_job: Job, _written: Sequence[_Written]) -> dict[int, PieceResult]:
+    return {}
 
 
 def _page_ranges(document: Any, seqs: Sequence[int]) -> dict[int, tuple[int, int]]:

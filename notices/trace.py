@@ -2,7 +2,7 @@
 
 Each process of a run (the main process, the fork server, the inserts' process, each worker) appends
 ``<monotonic seconds> <pid> <milestone>`` as it passes a milestone: the roll read, the inserts made,
-a worker set up, the workers told the inserts (their first chunks follow), the print file written.
+a worker set up, its first layout made, the workers told the inserts (their first chunks follow), the print file written.
 The monotonic clock is the machine's, so the lines of every process fall on one time line;
 ``bench/timeline.py`` draws them over each process's CPU. Without ``NOTICES_TRACE`` (every ordinary run) nothing is written and a milestone
 costs one test. Read once, at import: the fork server and the processes it forks see the variable

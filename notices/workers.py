@@ -27,17 +27,18 @@ _DASK: dict[str, Job] = {}
 _DASK_LOCK = threading.Lock()  # WeasyPrint is not thread-safe: one chunk at a time per process
 
 
-def init_worker(spec: JobSpec) -> None:
+def init_worker(spec: JobSpec, first: Item | None = None) -> None:
     """A local worker's start: build the Job once, load the fonts, and get the start-up out of the collector's way.
 
     Called again with the run's whole spec when the worker was started early, before the main
     process had made the inserts and drawn the serials (``JobSpec.early``): the Job built and
-    warmed then is kept, with those filled in.
+    warmed then is kept, with those filled in. ``first``: the record this worker is likely to be
+    handed first, whose layout it makes meanwhile (``piece.prepare``).
     """
     if _LOCAL and _LOCAL[0][0].early() == spec.early():
         _LOCAL[0] = (spec, spec.complete(_LOCAL[0][1]))
         return
-    from .piece import warm_up  # noqa: PLC0415 - see the imports
+    from .piece import prepare, warm_up  # noqa: PLC0415 - see the imports
 
     job = spec.build()
     _LOCAL[:] = [(spec, job)]
@@ -49,6 +50,10 @@ def init_worker(spec: JobSpec) -> None:
     gc.collect()
     gc.freeze()
     trace.mark("worker set up")
+    if first is not None:
+        # Not frozen: a kept layout may be dropped for another one later, and then it is collected.
+        prepare(job, *first)
+        trace.mark("first layout made")
 
 
 def worker_chunk(items: Sequence[Item]) -> list[PieceResult]:

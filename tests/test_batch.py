@@ -371,6 +371,41 @@ def test_shapes_are_handed_out_kind_by_kind_the_kind_with_fewest_pieces_first() 
     assert render_order({}, {(2, 1, 0): 5, (1, 1, 0): 5}) == [(1, 1, 0), (2, 1, 0)]  # a tie: the smaller shape first
 
 
+def test_each_worker_is_given_the_first_piece_of_the_kind_it_is_likely_to_be_handed_first(tmp_path: Path) -> None:
+    """The first record of each kind, kinds in the order they are handed out: the pool's first worker takes the first
+    kind, the next one the next kind (one no other worker is on); a shape with no record in the run gives none."""
+    from notices.batch import first_pieces, load
+    from notices.model import Record
+
+    _, _, checked = load(Options(ROOT / "samples" / "baltimore-city-final-notices.csv", tmp_path, "baltimore-city",
+                                 "final-notice", CITY_DATE))
+    firsts: dict[tuple[int, int, int], tuple[int, Record]] = {}
+    for seq, item in checked:
+        if isinstance(item, Record):
+            firsts.setdefault(shape(item), (seq, item))
+    kinds = {(1, 1, 0): 0, (2, 1, 0): 0, (6, 1, 0): 1, (3, 1, 0): 1, (11, 2, 0): 2}
+    counts = {(1, 1, 0): 500, (2, 1, 0): 270, (6, 1, 0): 150, (3, 1, 0): 20, (11, 2, 0): 18, (7, 2, 0): 30}
+    # Handed out: (11, 2, 0) (no record of it here), (7, 2, 0) (a kind of its own), kind 1 from (3, 1, 0), kind 0 from (1, 1, 0).
+    given = first_pieces(kinds, counts, sorted(firsts.values()))
+    assert [seq for seq, _ in given] == [firsts[(7, 2, 0)][0], firsts[(3, 1, 0)][0], firsts[(1, 1, 0)][0]]
+
+
+def test_the_first_workers_started_are_given_their_own_initializer_arguments(tmp_path: Path) -> None:
+    """One set of extra arguments for each of the first workers, in the order they start; a worker started later gets none."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    pool = LocalPool(2, _note_init, (str(notes),), _toy_work, _toy_fail, context="fork", item_timeout=60.0, memory_mb=0,
+                     first_args=[("first",), ("second",)])
+    pool.start()
+    pool._start()  # as one started in a dead worker's place
+    assert list(pool.map([["a"], ["b"], ["c"]]))  # every worker set up (and stopped at the end)
+    assert sorted(p.read_text() for p in notes.iterdir()) == ["-", "first", "second"]
+
+
+def _note_init(folder: str, first: str = "-") -> None:
+    Path(folder, str(os.getpid())).write_text(first)
+
+
 def test_a_new_shape_is_composed_for_the_pages_of_the_nearest_smaller_shape_seen() -> None:
     """Within a kind, pieces come smallest shape first: a shape's page count is guessed from the one before, so it is seldom laid out twice."""
     from conftest import job_for
@@ -531,6 +566,32 @@ def test_a_worker_set_up_early_then_told_the_inserts_and_serials_renders_what_a_
     assert told.production.barcode(*records[0]) is not None  # the serials are drawn into these pieces
     fresh = whole.build()
     assert [r.pdf for r in render_chunk(told, records)] == [r.pdf for r in render_chunk(fresh, records)]
+    workers._LOCAL.clear()
+
+
+def test_a_worker_given_its_first_piece_lays_it_out_early_and_writes_it_as_a_worker_without_it(tmp_path: Path) -> None:
+    """A worker set up with the piece it is likely to be handed first lays that piece's statement out and keeps it while
+    the inserts are made: told them, it writes that piece into the kept layout, with the bytes of a worker never given it."""
+    from notices import workers
+    from notices.batch import _spec, load
+    from notices.job import make_job
+    from notices.model import Record
+    from notices.piece import render_chunk, render_inserts
+
+    source = ROOT / "samples" / "baltimore-city-final-notices.csv"
+    options = Options(source, tmp_path, "baltimore-city", "final-notice", CITY_DATE)
+    collector, the_plan, checked = load(options)
+    records = [(seq, item) for seq, item in checked if isinstance(item, Record)][:4]
+    inserts = tuple(render_inserts(make_job(collector, the_plan, "en", reuse_layouts=True)))
+    whole = _spec(options, collector, the_plan, inserts)
+    workers.init_worker(whole.early(), records[0])
+    workers.init_worker(whole)
+    told = workers._LOCAL[0][1]
+    assert told.page_counts == {shape(records[0][1]): 1}  # laid out once, before the chunk
+    early = render_chunk(told, records)
+    fresh = render_chunk(whole.build(), records)
+    assert early[0].reused and not fresh[0].reused  # laid out before its chunk came
+    assert [r.pdf for r in early] == [r.pdf for r in fresh]
     workers._LOCAL.clear()
 
 

@@ -40,7 +40,8 @@ def _traced_run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProc
 
 def test_each_process_of_a_run_with_workers_notes_its_milestones_in_order(tmp_path: Path) -> None:
     """The main process's milestones in the order it passes them; the fork server ready before the inserts are
-    made in a process of their own; two workers set up; every line on the one monotonic clock."""
+    made in a process of their own; two workers set up, each then laying out the first piece it was given; every
+    line on the one monotonic clock."""
     path = tmp_path / "milestones.txt"
     done = _traced_run(tmp_path, {**os.environ, "NOTICES_TRACE": str(path)})
     assert done.stdout.split() == ["8", "2"]
@@ -53,10 +54,10 @@ def test_each_process_of_a_run_with_workers_notes_its_milestones_in_order(tmp_pa
     when = {(pid, milestone): seconds for seconds, pid, milestone in marks}
     server = next(pid for pid, noted in by_pid.items() if noted == ["fork server ready"])
     inserts = next(pid for pid, noted in by_pid.items() if noted == ["inserts made"])
-    workers = [pid for pid, noted in by_pid.items() if noted == ["worker set up"]]
+    workers = [pid for pid, noted in by_pid.items() if noted == ["worker set up", "first layout made"]]
     assert len({main, server, inserts}) == 3 and len(workers) == 2 and not {main, server, inserts} & set(workers)
     assert when[server, "fork server ready"] < when[inserts, "inserts made"] <= when[main, "inserts received"]
-    assert all(when[pid, "worker set up"] < when[main, "last piece in"] for pid in workers)
+    assert all(when[pid, "worker set up"] < when[pid, "first layout made"] < when[main, "last piece in"] for pid in workers)
 
 
 def test_a_run_in_one_process_notes_its_milestones_there_the_inserts_made_by_it(
